@@ -1,0 +1,273 @@
+/**
+ * The one configuration schema, shared by the CLI, the Lambda handler and the CDK stack. Validation
+ * reports every problem at once, each naming the field, so a user fixes a file in one pass.
+ */
+import { z } from 'zod';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
+import type { AlertSettings } from './types.ts';
+
+export const DEFAULT_CONFIG_FILE = 'restore-watch.config.json';
+export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+const objectId = (what: string) =>
+  z.string({ error: `${what} must be a string` }).regex(OBJECT_ID, {
+    error: `${what} must be a 24-character hexadecimal ObjectId`,
+  });
+
+/** Base URLs must be https unless they point at this machine (the simulator, a tunnel). */
+export function isAllowedBaseUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && isLoopbackHost(url.hostname);
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+const baseUrl = z.string().refine(isAllowedBaseUrl, {
+  error: 'must be an https:// URL (plain http is allowed only for localhost / 127.0.0.1 / [::1])',
+});
+
+const minutes = (what: string) =>
+  z
+    .number({ error: `${what} must be a number of minutes` })
+    .int({ error: `${what} must be a whole number of minutes` })
+    .positive({ error: `${what} must be greater than 0` });
+
+const targetSchema = z.strictObject({
+  projectId: objectId('projectId'),
+  clusterId: objectId('clusterId').optional(),
+  name: z.string().min(1).max(64).optional(),
+  batchId: objectId('batchId').optional(),
+});
+
+const alertsSchema = z
+  .strictObject({
+    expiryWarningMinutes: z.array(minutes('each expiry warning')).max(10).default([60, 15]),
+    stuckAfterMinutes: minutes('stuckAfterMinutes').default(360),
+    failingAfterPolls: z.number().int().min(1).max(100).default(3),
+    minSeverity: z.enum(['info', 'warning', 'critical']).default('info'),
+    includeDownloadUrl: z.boolean().default(false),
+  })
+  .superRefine((alerts, ctx) => {
+    const list = alerts.expiryWarningMinutes;
+    for (let i = 1; i < list.length; i++) {
+      const previous = list[i - 1] as number;
+      const current = list[i] as number;
+      if (current >= previous) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expiryWarningMinutes', i],
+          message: `thresholds must be in strictly descending order (e.g. [60, 15]); ${current} follows ${previous}`,
+        });
+      }
+    }
+  });
+
+/** SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts */
+export const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/** DynamoDB table name rules. */
+export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+/** EventBridge Scheduler expressions: rate(...) or cron(6 fields). */
+export const SCHEDULE_EXPRESSION =
+  /^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*\S+(\s+\S+){5}\s*\))$/;
+
+const deploySchema = z.strictObject({
+  schedule: z
+    .string()
+    .regex(SCHEDULE_EXPRESSION, {
+      error: 'must be an EventBridge Scheduler expression such as "rate(5 minutes)" or "cron(0/5 * * * ? *)"',
+    })
+    .default('rate(5 minutes)'),
+  subscriptions: z
+    .strictObject({
+      emails: z.array(z.email({ error: 'must be an email address' })).default([]),
+      slack: z
+        .strictObject({
+          workspaceId: z.string().regex(/^[A-Z0-9]{9,11}$/, {
+            error: 'must be a Slack workspace (team) id such as T012ABCDE',
+          }),
+          channelId: z
+            .string()
+            .regex(/^[A-Z0-9]{9,11}$/, { error: 'must be a Slack channel id such as C012ABCDE' }),
+        })
+        .optional(),
+    })
+    .default({ emails: [] }),
+  /** Existing Secrets Manager secret (name or ARN) with the Cloud Manager credentials. */
+  credentialsSecret: z.string().min(1).max(2048).optional(),
+  /** Log retention of the function in days. */
+  logRetentionDays: z.number().int().positive().default(30),
+});
+
+export const configSchema = z
+  .strictObject({
+    cloudManager: z
+      .strictObject({
+        baseUrl: baseUrl.default(DEFAULT_BASE_URL),
+        /** Client-side limit per project; Cloud Manager documents 100 requests per minute. */
+        requestsPerMinute: z.number().int().positive().max(10_000).default(100),
+        requestTimeoutMs: z.number().int().positive().max(120_000).default(15_000),
+      })
+      .default({ baseUrl: DEFAULT_BASE_URL, requestsPerMinute: 100, requestTimeoutMs: 15_000 }),
+    targets: z.array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
+    alerts: alertsSchema.default({
+      expiryWarningMinutes: [60, 15],
+      stuckAfterMinutes: 360,
+      failingAfterPolls: 3,
+      minSeverity: 'info',
+      includeDownloadUrl: false,
+    }),
+    state: z
+      .strictObject({
+        retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
+      })
+      .default({ retentionDays: DEFAULT_AUDIT_RETENTION_DAYS }),
+    deploy: deploySchema.default({
+      schedule: 'rate(5 minutes)',
+      subscriptions: { emails: [] },
+      logRetentionDays: 30,
+    }),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.targets.forEach((target, index) => {
+      const key = `${target.projectId.toLowerCase()}:${(target.clusterId ?? '*').toLowerCase()}:${target.batchId ?? ''}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', index],
+          message: `duplicates targets[${first}] (same projectId${target.clusterId ? ', clusterId' : ''}${target.batchId ? ' and batchId' : ''})`,
+        });
+      } else {
+        seen.set(key, index);
+      }
+      if (target.batchId && !target.clusterId) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', index, 'batchId'],
+          message: 'batchId needs a clusterId',
+        });
+      }
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ConfiguredTarget = Config['targets'][number];
+
+/** An invalid configuration: `problems` lists every one, each naming its field. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  readonly source: string;
+  constructor(source: string, problems: readonly string[], options?: ErrorOptions) {
+    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
+    this.name = 'ConfigError';
+    this.problems = problems;
+    this.source = source;
+  }
+}
+
+function describePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/** Formats zod issues as `field: problem` lines, the way every user-facing validation error reads. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const where = describePath(issue.path);
+      return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see README "Configuration")`;
+    }
+    return `${describePath(issue.path)}: ${issue.message}`;
+  });
+}
+
+/** Validates a parsed JSON value; throws `ConfigError` listing every problem. */
+export function parseConfig(value: unknown, source = DEFAULT_CONFIG_FILE): Config {
+  const result = configSchema.safeParse(value);
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  return result.data;
+}
+
+/** Parses JSON text, reporting a syntax error with the file name. */
+export function parseConfigText(text: string, source = DEFAULT_CONFIG_FILE): Config {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(source, [`not valid JSON: ${(error as Error).message}`], { cause: error });
+  }
+  return parseConfig(value, source);
+}
+
+export function alertSettings(config: Config): AlertSettings {
+  return { ...config.alerts, expiryWarningMinutes: [...config.alerts.expiryWarningMinutes] };
+}
+
+/** Cloud Manager credentials: an API key pair (Digest) or a service account (OAuth 2.0). */
+export type CloudManagerCredentials =
+  | { kind: 'apiKey'; publicKey: string; privateKey: string }
+  | { kind: 'serviceAccount'; clientId: string; clientSecret: string };
+
+/**
+ * Reads credentials from a flat record (environment variables or a Secrets Manager JSON secret).
+ * Accepts `publicKey`/`privateKey` or `clientId`/`clientSecret` (camelCase, as stored in the secret)
+ * and the `CLOUD_MANAGER_*` environment variable names. Problems never echo secret values.
+ */
+export function parseCredentials(
+  record: Readonly<Record<string, string | undefined>>,
+  source: string,
+): CloudManagerCredentials {
+  const pick = (...names: string[]) => {
+    for (const name of names) {
+      const value = record[name];
+      if (value !== undefined && value.trim() !== '') return { name, value: value.trim() };
+    }
+    return undefined;
+  };
+  const publicKey = pick('publicKey', 'CLOUD_MANAGER_PUBLIC_KEY');
+  const privateKey = pick('privateKey', 'CLOUD_MANAGER_PRIVATE_KEY');
+  const clientId = pick('clientId', 'CLOUD_MANAGER_CLIENT_ID');
+  const clientSecret = pick('clientSecret', 'CLOUD_MANAGER_CLIENT_SECRET');
+  const hasKey = Boolean(publicKey || privateKey);
+  const hasAccount = Boolean(clientId || clientSecret);
+  const problems: string[] = [];
+  if (hasKey && hasAccount) {
+    problems.push(
+      'both an API key pair and a service account are set: keep exactly one (CLOUD_MANAGER_PUBLIC_KEY + CLOUD_MANAGER_PRIVATE_KEY, or CLOUD_MANAGER_CLIENT_ID + CLOUD_MANAGER_CLIENT_SECRET)',
+    );
+  } else if (hasKey && !(publicKey && privateKey)) {
+    problems.push(
+      `${publicKey ? 'CLOUD_MANAGER_PRIVATE_KEY (privateKey)' : 'CLOUD_MANAGER_PUBLIC_KEY (publicKey)'} is missing: an API key needs both halves`,
+    );
+  } else if (hasAccount && !(clientId && clientSecret)) {
+    problems.push(
+      `${clientId ? 'CLOUD_MANAGER_CLIENT_SECRET (clientSecret)' : 'CLOUD_MANAGER_CLIENT_ID (clientId)'} is missing: a service account needs both`,
+    );
+  } else if (!hasKey && !hasAccount) {
+    problems.push(
+      'no Cloud Manager credentials: set CLOUD_MANAGER_PUBLIC_KEY + CLOUD_MANAGER_PRIVATE_KEY (API key) or CLOUD_MANAGER_CLIENT_ID + CLOUD_MANAGER_CLIENT_SECRET (service account)',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  if (publicKey && privateKey)
+    return { kind: 'apiKey', publicKey: publicKey.value, privateKey: privateKey.value };
+  if (clientId && clientSecret) {
+    return { kind: 'serviceAccount', clientId: clientId.value, clientSecret: clientSecret.value };
+  }
+  throw new ConfigError(source, ['no Cloud Manager credentials']);
+}

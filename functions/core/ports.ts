@@ -1,0 +1,84 @@
+/**
+ * The seams between the poll logic and the outside world. Each port has one production adapter
+ * (`functions/adapters/...`) tested against a real local peer, and the poll code sees only these.
+ */
+import type { AuditRecord, Cluster, JobState, RestoreJob, Target, TargetState } from './types.ts';
+
+/** Where restore jobs come from: `CloudManagerClient` in production, the simulator behind it locally. */
+export interface RestoreJobSource {
+  listRestoreJobs(query: {
+    projectId: string;
+    clusterId: string;
+    batchId?: string;
+    signal?: AbortSignal;
+  }): Promise<RestoreJob[]>;
+  listClusters(projectId: string, options?: { signal?: AbortSignal }): Promise<Cluster[]>;
+}
+
+export type TargetRef = Pick<Target, 'projectId' | 'clusterId'>;
+
+export interface AuditQuery {
+  projectId?: string;
+  clusterId?: string;
+  jobId?: string;
+  /** ISO time; only events detected at or after it. */
+  since?: string;
+  limit?: number;
+}
+
+/**
+ * Monitor state and audit trail. Implementations must not need transactions: every write is either
+ * idempotent or conditional (see docs in the DynamoDB adapter).
+ */
+export interface StateStore {
+  /** Target states keyed by `targetKey`; absent targets were never polled. */
+  getTargetStates(targets: readonly TargetRef[]): Promise<Map<string, TargetState>>;
+  /** Every known target (for `status` and `audit` without filters). */
+  listTargetStates(): Promise<TargetState[]>;
+  /** Job states of one target keyed by job id. */
+  loadJobStates(target: TargetRef): Promise<Map<string, JobState>>;
+  saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void>;
+  saveTargetStates(states: readonly TargetState[]): Promise<void>;
+  /**
+   * Records events not yet recorded (same `eventId` = same event). Returns the ids that were new.
+   * Suppressed records are stored but never owed.
+   */
+  recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }>;
+  /** Recorded, not suppressed, not yet published; oldest first. */
+  listOwedEvents(limit?: number): Promise<AuditRecord[]>;
+  markPublished(
+    updates: ReadonlyArray<{ eventId: string; publishedAt: string; snsMessageId: string }>,
+  ): Promise<void>;
+  markPublishFailed(updates: ReadonlyArray<{ eventId: string; error: string; at: string }>): Promise<void>;
+  /** Newest first. */
+  queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
+}
+
+export type LeaseResult =
+  | { acquired: true; owner: string; expiresAt: string }
+  | { acquired: false; holder: string; expiresAt: string };
+
+/** Serialises poll runs across Lambda and CLI: a conditional put with a short expiry. */
+export interface RunLease {
+  acquire(owner: string, now: Date, ttlMs: number): Promise<LeaseResult>;
+  /** False when the lease was lost (expired and taken by another run). */
+  renew(owner: string, now: Date, ttlMs: number): Promise<boolean>;
+  release(owner: string): Promise<void>;
+}
+
+/** One SNS message: a single event, or the events of one sharded-cluster batch in one poll. */
+export interface AlertGroup {
+  events: readonly AuditRecord[];
+}
+
+export type PublishOutcome =
+  | { eventIds: string[]; ok: true; messageId: string }
+  | { eventIds: string[]; ok: false; error: string; retryable: boolean };
+
+/** Delivers alerts. `downloadUrls` (job id → URL) is passed only when `includeDownloadUrl` is on. */
+export interface AlertPublisher {
+  publish(
+    groups: readonly AlertGroup[],
+    context: { downloadUrls?: ReadonlyMap<string, string> },
+  ): Promise<PublishOutcome[]>;
+}
