@@ -154,6 +154,8 @@ export interface TargetState {
   /** Earliest time a time-based event (expiry warning, stuck job) could fire; absent: none pending. */
   nextTimeCheckAt?: string;
   jobCount?: number;
+  /** Hash of the alert settings `nextTimeCheckAt` was computed with: a changed setting forces a diff. */
+  settingsFingerprint?: string;
 }
 
 export type Severity = 'info' | 'warning' | 'critical';

@@ -1,0 +1,172 @@
+/**
+ * THE catalogue of events restore-watch raises: what each means, how severe it is and what the on-call
+ * should do. The notifier renders from it, the audit trail names it, and the docs are generated from
+ * it, so wording and severity are decided here and nowhere else.
+ */
+import { type EventType, SEVERITY_ORDER, type Severity } from './types.ts';
+
+export interface EventTypeInfo {
+  type: EventType;
+  title: string;
+  /** When it fires, for the docs. */
+  description: string;
+  defaultSeverity: Severity | 'varies';
+  /** What the on-call should do. */
+  nextSteps: string[];
+}
+
+export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
+  JOB_CREATED: {
+    type: 'JOB_CREATED',
+    title: 'Restore job requested',
+    description:
+      'A restore job is listed that was not listed at the previous poll. Jobs that already exist when a ' +
+      'target is watched for the first time are recorded as a baseline and raise nothing.',
+    defaultSeverity: 'info',
+    nextSteps: [
+      'Check that the restore was requested on purpose: the Cloud Manager activity feed names the requester (RESTORE_REQUESTED_AUDIT).',
+      'Nothing else to do: restore-watch reports when the job finishes and when its download is ready.',
+    ],
+  },
+  JOB_STATUS_CHANGED: {
+    type: 'JOB_STATUS_CHANGED',
+    title: 'Restore job status changed',
+    description:
+      "The job's statusName changed. FINISHED and IN_PROGRESS are info, KILLED is a warning, BROKEN is " +
+      'critical, and a status the docs do not know is a warning. A job first seen after the baseline ' +
+      'that is already past IN_PROGRESS reports its status too, so a restore that failed between two ' +
+      'polls is not missed.',
+    defaultSeverity: 'varies',
+    nextSteps: [
+      'BROKEN: open the job in Cloud Manager (Continuous Backup > Restores), check the snapshot and the backup agent logs, then request the restore again.',
+      'KILLED: ask the requester whether it was cancelled on purpose; request it again if not.',
+      'FINISHED: nothing to do for the job; the delivery status tells when the download is ready.',
+      'Any other status: look the job up in Cloud Manager; restore-watch treats the new value as a warning until it is catalogued.',
+    ],
+  },
+  DELIVERY_STATUS_CHANGED: {
+    type: 'DELIVERY_STATUS_CHANGED',
+    title: 'Restore delivery status changed',
+    description:
+      "The delivery's statusName changed. READY (the download link works until `expires`), NOT_STARTED, " +
+      'IN_PROGRESS and MAX_DOWNLOADS_EXCEEDED are info; FAILED and INTERRUPTED are critical; EXPIRED is a ' +
+      'warning when the backup was never downloaded and info when it was; a status the docs do not know ' +
+      'is a warning.',
+    defaultSeverity: 'varies',
+    nextSteps: [
+      'READY: download the backup before the link expires (the link is in Cloud Manager; alerts carry it only when includeDownloadUrl is on).',
+      'FAILED or INTERRUPTED: request the restore again; if it fails again, open a MongoDB support case with the job id.',
+      'EXPIRED without a download: request the restore again if the backup is still needed.',
+      'MAX_DOWNLOADS_EXCEEDED: the backup was downloaded; request a new restore for another copy.',
+    ],
+  },
+  DELIVERY_EXPIRING: {
+    type: 'DELIVERY_EXPIRING',
+    title: 'Download link about to expire',
+    description:
+      "A READY delivery's `expires` is within one of the configured expiryWarningMinutes. Fires once per " +
+      'threshold per job; when several thresholds are crossed at once, one warning names the tightest. A ' +
+      'new `expires` (a new delivery) starts the thresholds over. Deliveries without `expires` (automated ' +
+      'restores) never fire.',
+    defaultSeverity: 'warning',
+    nextSteps: [
+      'Download the backup now, or tell whoever needs it that the link is about to stop working.',
+      'If nobody needs it any more, ignore the warning: the link simply expires.',
+    ],
+  },
+  JOB_STUCK: {
+    type: 'JOB_STUCK',
+    title: 'Restore job seems stuck',
+    description:
+      'A job has been IN_PROGRESS for longer than stuckAfterMinutes, counted from its `created` time (or ' +
+      'from when restore-watch first saw it when `created` is missing). Fires once per job.',
+    defaultSeverity: 'warning',
+    nextSteps: [
+      'Open the job in Cloud Manager and check the backup daemon and agent status.',
+      'Large snapshots take hours: compare with earlier restores of the same cluster before cancelling.',
+      'If it is really stuck, open a MongoDB support case with the job id.',
+    ],
+  },
+  BATCH_COMPLETED: {
+    type: 'BATCH_COMPLETED',
+    title: 'Sharded restore batch completed',
+    description:
+      'Every job of a sharded-cluster restore batch (one per shard plus the config server) reached a ' +
+      'terminal status. One summary with a row per shard; its severity is the worst of its jobs (a BROKEN ' +
+      'shard makes it critical). Batches already complete when a target is first watched raise nothing.',
+    defaultSeverity: 'varies',
+    nextSteps: [
+      'All FINISHED: download every shard and the config server before their links expire; a sharded restore needs all of them.',
+      'Any BROKEN or KILLED shard: the batch is unusable as a whole; request the restore of the whole cluster again.',
+    ],
+  },
+  TARGET_FAILING: {
+    type: 'TARGET_FAILING',
+    title: 'Cannot poll restore jobs',
+    description:
+      'Listing the restore jobs of a target failed failingAfterPolls times in a row, or failed once with ' +
+      'an authentication or authorisation error. Fires once per failure streak; while it lasts, no other ' +
+      'event of the target can fire.',
+    defaultSeverity: 'critical',
+    nextSteps: [
+      '401: check the API key or service account (wrong key, deleted key, missing Project Read Only role).',
+      '403 IP_ADDRESS_NOT_ON_WHITELIST: add the NAT or Lambda egress address to the API access list.',
+      '404: the project or cluster id in the configuration is wrong or the cluster was removed.',
+      '429 or 5xx: Cloud Manager is limiting or failing; it usually passes, check status.cloud.mongodb.com.',
+    ],
+  },
+  TARGET_RECOVERED: {
+    type: 'TARGET_RECOVERED',
+    title: 'Polling works again',
+    description:
+      'A target for which TARGET_FAILING was raised was polled successfully. Changes that happened during ' +
+      'the outage are reported by the same poll.',
+    defaultSeverity: 'info',
+    nextSteps: ['Nothing to do; review the events reported by this poll for changes made during the outage.'],
+  },
+};
+
+/** Catalogue order: the order events of one job are reported in and the order of the docs. */
+export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+// Maps, not object literals: a status string such as "constructor" must not hit Object.prototype.
+const JOB_STATUS_SEVERITY: ReadonlyMap<string, Severity> = new Map<string, Severity>([
+  ['IN_PROGRESS', 'info'],
+  ['FINISHED', 'info'],
+  ['KILLED', 'warning'],
+  ['BROKEN', 'critical'],
+]);
+
+const DELIVERY_STATUS_SEVERITY: ReadonlyMap<string, Severity> = new Map<string, Severity>([
+  ['NOT_STARTED', 'info'],
+  ['IN_PROGRESS', 'info'],
+  ['READY', 'info'],
+  ['MAX_DOWNLOADS_EXCEEDED', 'info'],
+  ['FAILED', 'critical'],
+  ['INTERRUPTED', 'critical'],
+]);
+
+/** Severity of a job reaching `status`; a value the docs do not know is a warning (worth a look, not a page). */
+export function jobStatusSeverity(status: string): Severity {
+  return JOB_STATUS_SEVERITY.get(status) ?? 'warning';
+}
+
+/** Severity of a delivery reaching `status`; an expired link matters only if nobody downloaded it. */
+export function deliveryStatusSeverity(status: string, downloaded: boolean): Severity {
+  if (status === 'EXPIRED') return downloaded ? 'info' : 'warning';
+  return DELIVERY_STATUS_SEVERITY.get(status) ?? 'warning';
+}
+
+/** The most severe of `list`; `info` for an empty list. */
+export function worstSeverity(list: readonly Severity[]): Severity {
+  let worst: Severity = 'info';
+  for (const severity of list) {
+    if (SEVERITY_ORDER[severity] > SEVERITY_ORDER[worst]) worst = severity;
+  }
+  return worst;
+}
+
+/** True when `severity` is at least `min` (`minSeverity` of the alert settings). */
+export function meetsMinSeverity(severity: Severity, min: Severity): boolean {
+  return SEVERITY_ORDER[severity] >= SEVERITY_ORDER[min];
+}

@@ -1,0 +1,131 @@
+/**
+ * Reduces a restore job, as the API returns it, to the secret-free facts the monitor compares and
+ * remembers. The API's shape drifts over time (the docs disagree with their own examples), so every
+ * field is taken only when it has the expected type and ignored otherwise: a surprise is data, never
+ * a crash.
+ */
+import { createHash } from 'node:crypto';
+import type { JobSnapshot, RestoreJob, Target } from './types.ts';
+
+/**
+ * Caps free-text fields. Real ids and status names are short; the cap only protects the state item
+ * (400 KB DynamoDB limit) and the alert (256 KiB SNS limit) from a pathological response.
+ */
+const MAX_TEXT_LENGTH = 256;
+
+/** Every snapshot field, in the order used for canonical serialisation (a Record so none is forgotten). */
+const FIELD_ORDER: Readonly<Record<keyof JobSnapshot, true>> = {
+  jobId: true,
+  projectId: true,
+  clusterId: true,
+  batchId: true,
+  hostId: true,
+  snapshotId: true,
+  created: true,
+  statusName: true,
+  pointInTime: true,
+  deliveryMethod: true,
+  deliveryStatus: true,
+  expires: true,
+  expirationHours: true,
+  maxDownloads: true,
+  hasDownloadUrl: true,
+  downloaded: true,
+  timestampDate: true,
+};
+export const SNAPSHOT_FIELDS = Object.keys(FIELD_ORDER) as ReadonlyArray<keyof JobSnapshot>;
+
+/** `JobSnapshot.statusName` when the API omitted the job status. */
+export const UNKNOWN_STATUS = 'UNKNOWN';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value.slice(0, MAX_TEXT_LENGTH) : undefined;
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function bool(value: unknown): boolean | undefined {
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function jobIdOf(job: Record<string, unknown>): string {
+  const id = job.id;
+  if (typeof id === 'string') return id.slice(0, MAX_TEXT_LENGTH);
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  return '';
+}
+
+/**
+ * The secret-free snapshot of one job. `delivery.url`, `urlV2` and the auth fields are never copied:
+ * only whether a download URL exists. The project and cluster come from the target, which is the
+ * identity the monitor polls under.
+ */
+export function toSnapshot(job: RestoreJob, target: Pick<Target, 'projectId' | 'clusterId'>): JobSnapshot {
+  const source: Record<string, unknown> = isRecord(job) ? job : {};
+  const delivery = isRecord(source.delivery) ? source.delivery : {};
+  const timestamp = isRecord(source.timestamp) ? source.timestamp : {};
+  const deliveryStatus = text(delivery.statusName);
+  const hashes = source.hashes;
+
+  const fields: Partial<Record<keyof JobSnapshot, unknown>> = {
+    jobId: jobIdOf(source),
+    projectId: target.projectId,
+    clusterId: target.clusterId,
+    batchId: text(source.batchId),
+    hostId: text(source.hostId),
+    snapshotId: text(source.snapshotId),
+    created: text(source.created),
+    statusName: text(source.statusName) ?? UNKNOWN_STATUS,
+    pointInTime: bool(source.pointInTime),
+    deliveryMethod: text(delivery.methodName),
+    deliveryStatus,
+    expires: text(delivery.expires),
+    expirationHours: finiteNumber(delivery.expirationHours),
+    maxDownloads: finiteNumber(delivery.maxDownloads),
+    // Ops Manager hands out `urlV2` instead of (or besides) `url`: either one is a download link.
+    hasDownloadUrl: text(delivery.url) !== undefined || text(delivery.urlV2) !== undefined,
+    // `hashes[]` appears only after a download; running out of downloads also proves one happened.
+    downloaded: (Array.isArray(hashes) && hashes.length > 0) || deliveryStatus === 'MAX_DOWNLOADS_EXCEEDED',
+    timestampDate: text(timestamp.date),
+  };
+  // Absent fields are left out rather than set to undefined: DynamoDB marshalling rejects undefined.
+  const snapshot: Record<string, unknown> = {};
+  for (const field of SNAPSHOT_FIELDS) {
+    const value = fields[field];
+    if (value !== undefined) snapshot[field] = value;
+  }
+  return snapshot as unknown as JobSnapshot;
+}
+
+/** Field-by-field equality; a field stored as `null` counts as absent. */
+export function snapshotsEqual(a: JobSnapshot, b: JobSnapshot): boolean {
+  return SNAPSHOT_FIELDS.every((field) => (a[field] ?? undefined) === (b[field] ?? undefined));
+}
+
+function canonical(snapshot: JobSnapshot): string {
+  return JSON.stringify(SNAPSHOT_FIELDS.map((field) => snapshot[field] ?? null));
+}
+
+/**
+ * Order-independent hash of a listing: equal iff every job snapshot is equal. Lets a poll skip loading
+ * job states when nothing changed (see `canSkipDiff`). 32 hex characters of SHA-256.
+ */
+export function fingerprintJobs(snapshots: readonly JobSnapshot[]): string {
+  const lines = snapshots.map(canonical).sort();
+  // JSON text never contains a raw newline, so joining on one cannot make two listings read alike.
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
+}
+
+/** The fingerprint `detectChanges` stores for a listing: use it for the `canSkipDiff` pre-check. */
+export function fingerprintListing(
+  fetched: readonly RestoreJob[],
+  target: Pick<Target, 'projectId' | 'clusterId'>,
+): string {
+  return fingerprintJobs(fetched.map((job) => toSnapshot(job, target)));
+}

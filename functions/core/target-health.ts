@@ -1,0 +1,149 @@
+/**
+ * Whether a target can be polled at all. One failed poll is noise (a timeout, a 503); a streak of them,
+ * or a single authentication error (which never heals by itself), means nobody is watching the
+ * restores of that cluster any more, and that is worth a page.
+ */
+import { eventId } from './event-id.ts';
+import { scrubText } from './redact.ts';
+import type { AlertSettings, MonitorEvent, Target, TargetState } from './types.ts';
+
+export interface TargetFailure {
+  name: string;
+  /** Must already be free of secrets; it is scrubbed again anyway, as a second line of defence. */
+  message: string;
+  status?: number;
+  errorCode?: string;
+  /** 401/403-style rejections: alerted at the first failure, since retrying will not fix them. */
+  auth: boolean;
+}
+
+/** Keeps a hostile or verbose upstream error from bloating the state item and the alert. */
+const MAX_ERROR_MESSAGE_LENGTH = 500;
+
+function initialState(target: Target): TargetState {
+  return {
+    projectId: target.projectId,
+    clusterId: target.clusterId,
+    name: target.name,
+    baselined: false,
+    failureStreak: 0,
+    failingAlerted: false,
+  };
+}
+
+function describeFailure(failure: TargetFailure): string {
+  const parts = [
+    failure.status !== undefined ? `HTTP ${failure.status}` : undefined,
+    failure.errorCode,
+    failure.status === undefined && failure.errorCode === undefined ? failure.name : undefined,
+  ].filter((part): part is string => typeof part === 'string' && part !== '');
+  return parts.join(' ') || 'unknown error';
+}
+
+/**
+ * Records a failed poll: the streak grows, `failingSince` marks its first failure, and TARGET_FAILING
+ * fires once per streak when it reaches `failingAfterPolls`, or at once for an auth error.
+ */
+export function recordTargetFailure(input: {
+  target: Target;
+  previous: TargetState | undefined;
+  failure: TargetFailure;
+  now: Date;
+  settings: AlertSettings;
+}): { target: TargetState; events: MonitorEvent[] } {
+  const { target, failure, settings } = input;
+  const nowIso = input.now.toISOString();
+  const previous = input.previous ?? initialState(target);
+  const previousStreak =
+    Number.isFinite(previous.failureStreak) && previous.failureStreak > 0 ? previous.failureStreak : 0;
+  const failureStreak = previousStreak + 1;
+  const failingSince = previousStreak > 0 && previous.failingSince ? previous.failingSince : nowIso;
+  const message = scrubText(String(failure.message)).slice(0, MAX_ERROR_MESSAGE_LENGTH);
+
+  const lastError: NonNullable<TargetState['lastError']> = { name: failure.name, message, at: nowIso };
+  if (failure.status !== undefined) lastError.status = failure.status;
+  if (failure.errorCode !== undefined) lastError.errorCode = failure.errorCode;
+
+  const wasAlerted = previousStreak > 0 && previous.failingAlerted === true;
+  const raise = !wasAlerted && (failure.auth || failureStreak >= settings.failingAfterPolls);
+  const next: TargetState = {
+    ...previous,
+    name: target.name,
+    lastPolledAt: nowIso,
+    failureStreak,
+    failingSince,
+    failingAlerted: wasAlerted || raise,
+    lastError,
+  };
+  if (!raise) return { target: next, events: [] };
+
+  const error: Record<string, unknown> = { name: failure.name, message };
+  if (failure.status !== undefined) error.status = failure.status;
+  if (failure.errorCode !== undefined) error.errorCode = failure.errorCode;
+  const reason = describeFailure(failure);
+  const summary = failure.auth
+    ? `cannot poll restore jobs: credentials rejected (${reason})`
+    : `cannot poll restore jobs: ${failureStreak} failed polls in a row (${reason})`;
+  const event: MonitorEvent = {
+    eventId: eventId({
+      eventType: 'TARGET_FAILING',
+      projectId: target.projectId,
+      clusterId: target.clusterId,
+      discriminator: failingSince,
+    }),
+    eventType: 'TARGET_FAILING',
+    severity: 'critical',
+    projectId: target.projectId,
+    clusterId: target.clusterId,
+    targetName: target.name,
+    detectedAt: nowIso,
+    summary,
+    details: {
+      failureStreak,
+      failingSince,
+      failingAfterPolls: settings.failingAfterPolls,
+      auth: failure.auth,
+      error,
+    },
+  };
+  return { target: next, events: [event] };
+}
+
+/**
+ * The event side of a successful poll: TARGET_RECOVERED iff TARGET_FAILING was raised for the streak
+ * that just ended. The healed target state itself comes from `detectChanges`.
+ */
+export function recordTargetSuccess(input: {
+  target: Target;
+  previous: TargetState | undefined;
+  now: Date;
+}): {
+  events: MonitorEvent[];
+} {
+  const { target, previous } = input;
+  if (previous?.failingAlerted !== true) return { events: [] };
+  const failedPolls = Number.isFinite(previous.failureStreak) ? previous.failureStreak : 0;
+  const failingSince = previous.failingSince ?? '';
+  const details: Record<string, unknown> = { failedPolls, failingSince };
+  if (previous.lastError) details.lastError = previous.lastError;
+  const event: MonitorEvent = {
+    eventId: eventId({
+      eventType: 'TARGET_RECOVERED',
+      projectId: target.projectId,
+      clusterId: target.clusterId,
+      discriminator: failingSince,
+    }),
+    eventType: 'TARGET_RECOVERED',
+    severity: 'info',
+    projectId: target.projectId,
+    clusterId: target.clusterId,
+    targetName: target.name,
+    detectedAt: input.now.toISOString(),
+    summary:
+      failedPolls > 0
+        ? `polling works again after ${failedPolls} failed poll${failedPolls === 1 ? '' : 's'}`
+        : 'polling works again',
+    details,
+  };
+  return { events: [event] };
+}
