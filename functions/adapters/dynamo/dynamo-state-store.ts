@@ -1,0 +1,539 @@
+/**
+ * `StateStore` on one DynamoDB table (layout: `functions/core/table-schema.ts`).
+ *
+ * No transactions (dynalite has none, and none are needed): state items are whole-item overwrites by
+ * the single run that holds the lease, audit items are keyed by their deterministic event id so that
+ * recording twice is a no-op, and publish bookkeeping uses conditional updates. Batches are chunked to
+ * the API limits (25 writes, 100 reads) and unprocessed items are retried with exponential backoff and
+ * jitter a bounded number of times; what still fails raises `StateStoreError`, never a silent drop.
+ *
+ * Throttling and network errors of single requests are retried by the SDK's own retry strategy
+ * (standard mode, `maxAttempts` of the client: 3 by default; raise it on the client for busy tables).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { AuditQuery, StateStore, TargetRef } from '../../core/ports.ts';
+import { scrubText } from '../../core/redact.ts';
+import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
+import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
+import { targetKey } from '../../core/types.ts';
+import {
+  clientWhereabouts,
+  isConditionalCheckFailed,
+  StateStoreError,
+  toStateStoreError,
+} from './state-store-error.ts';
+import {
+  auditRecordToItem,
+  canonicalTime,
+  eventKey,
+  eventSortKey,
+  type Item,
+  type ItemKey,
+  itemToAuditRecord,
+  itemToJobState,
+  itemToTargetState,
+  JOB_SORT_PREFIX,
+  jobPartition,
+  jobStateToItem,
+  OWED_PARTITION,
+  TARGETS_PARTITION,
+  targetPartition,
+  targetStateKey,
+  targetStateToItem,
+} from './table-items.ts';
+
+/** BatchWriteItem accepts at most 25 requests, BatchGetItem at most 100 keys. */
+export const BATCH_WRITE_LIMIT = 25;
+export const BATCH_GET_LIMIT = 100;
+/** Rounds per batch chunk (first try included) before unprocessed items become an error. */
+export const DEFAULT_BATCH_MAX_ATTEMPTS = 8;
+/** `queryAudit` without a limit returns at most this many records. */
+export const DEFAULT_AUDIT_QUERY_LIMIT = 100;
+/** Longest audit `lastPublishError` kept; SNS errors can carry whole response bodies. */
+export const MAX_PUBLISH_ERROR_LENGTH = 500;
+
+/** Backoff of batch retries: 50 ms doubling up to 2 s, "equal jitter" (half fixed, half random). */
+const BACKOFF_BASE_MS = 50;
+const BACKOFF_CAP_MS = 2_000;
+/** Parallel batch requests: enough to hide latency in Lambda, few enough not to self-throttle. */
+const BATCH_CONCURRENCY = 4;
+/** Parallel single-item updates (publish bookkeeping). */
+const UPDATE_CONCURRENCY = 8;
+
+export interface DynamoStateStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Days audit items are kept (sets their `ttl` attribute). @default DEFAULT_AUDIT_RETENTION_DAYS */
+  retentionDays?: number;
+  /** Rounds per batch chunk while DynamoDB returns unprocessed items. @default DEFAULT_BATCH_MAX_ATTEMPTS */
+  maxAttempts?: number;
+  /** Waits between batch rounds; tests pass a recorder instead of really waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+export interface DynamoStateStoreStats {
+  /** DynamoDB requests sent by this store, by API operation (`BatchGetItem: 3`); SDK-internal retries not included. */
+  requests: Record<string, number>;
+  /** Batch requests that re-sent unprocessed items/keys (also counted in `requests`). */
+  unprocessedRetries: number;
+}
+
+export class DynamoStateStore implements StateStore {
+  readonly stats: DynamoStateStoreStats = { requests: {}, unprocessedRetries: 0 };
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly retentionDays: number;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(options: DynamoStateStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.retentionDays = options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_BATCH_MAX_ATTEMPTS);
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    // The DocumentClient shares the middleware stack and config of `client`; we still prune undefined
+    // values ourselves (table-items.ts) so that another DocumentClient's settings cannot break writes.
+    this.doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  async getTargetStates(targets: readonly TargetRef[]): Promise<Map<string, TargetState>> {
+    const keys = uniqueBy(targets, targetKey).map((target) => targetStateKey(target));
+    const items = await this.batchGet('getTargetStates', keys);
+    const states = new Map<string, TargetState>();
+    for (const item of items) {
+      const state = itemToTargetState(item);
+      states.set(targetKey(state), state);
+    }
+    return states;
+  }
+
+  /** Reads the gsi1 `TARGETS` partition: like every GSI read, eventually consistent (fine for `status`). */
+  async listTargetStates(): Promise<TargetState[]> {
+    const index = TABLE_SCHEMA.indexes.byTarget;
+    const items = await this.queryAll('listTargetStates', {
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': TARGETS_PARTITION },
+    });
+    return items.map(itemToTargetState);
+  }
+
+  async loadJobStates(target: TargetRef): Promise<Map<string, JobState>> {
+    const items = await this.queryAll('loadJobStates', {
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey, '#sk': TABLE_SCHEMA.sortKey },
+      ExpressionAttributeValues: { ':pk': targetPartition(target), ':prefix': JOB_SORT_PREFIX },
+      // The poll diffs against this: read what the previous run wrote, not a stale replica.
+      ConsistentRead: true,
+    });
+    const states = new Map<string, JobState>();
+    for (const item of items) {
+      const state = itemToJobState(item);
+      states.set(state.snapshot.jobId, state);
+    }
+    return states;
+  }
+
+  async saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void> {
+    // BatchWriteItem rejects two requests for one key: the last state given for a job wins.
+    const latest = lastBy(states, (state) => state.snapshot.jobId);
+    await this.batchWrite(
+      'saveJobStates',
+      latest.map((state) => jobStateToItem(target, state)),
+    );
+  }
+
+  async saveTargetStates(states: readonly TargetState[]): Promise<void> {
+    const latest = lastBy(states, targetKey);
+    await this.batchWrite('saveTargetStates', latest.map(targetStateToItem));
+  }
+
+  /**
+   * Reads which ids are stored, then writes only the others, so an event that is stored (owed or
+   * published) is never overwritten and never owed again. The read and the write are not atomic: two
+   * runs recording the same new event at the same moment would both write the same owed record, which
+   * is harmless; the run lease keeps even that from happening.
+   */
+  async recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }> {
+    const unique = uniqueBy(records, (record) => record.eventId);
+    if (unique.length === 0) return { recorded: [], existing: [] };
+    const stored = await this.batchGet(
+      'recordEvents',
+      unique.map((record) => eventKey(record.eventId)),
+      ['pk'],
+    );
+    const storedKeys = new Set(stored.map((item) => String(item[TABLE_SCHEMA.partitionKey])));
+    const fresh: AuditRecord[] = [];
+    const existing: string[] = [];
+    for (const record of unique) {
+      if (storedKeys.has(eventKey(record.eventId).pk)) existing.push(record.eventId);
+      else fresh.push(record);
+    }
+    await this.batchWrite(
+      'recordEvents',
+      fresh.map((record) => auditRecordToItem(record, this.retentionDays)),
+    );
+    return { recorded: fresh.map((record) => record.eventId), existing };
+  }
+
+  /**
+   * Oldest first, from the sparse owed index. GSI reads are eventually consistent: an event recorded
+   * a moment ago may appear on the next call, and one marked published a moment ago may still be
+   * listed; runs are minutes apart, so in practice neither happens.
+   */
+  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
+    if (limit !== undefined && limit <= 0) return [];
+    const index = TABLE_SCHEMA.indexes.owed;
+    const items = await this.queryAll(
+      'listOwedEvents',
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': index.partitionKey },
+        ExpressionAttributeValues: { ':pk': OWED_PARTITION },
+        ScanIndexForward: true,
+      },
+      limit,
+    );
+    return items.map(itemToAuditRecord);
+  }
+
+  async markPublished(
+    updates: ReadonlyArray<{ eventId: string; publishedAt: string; snsMessageId: string }>,
+  ): Promise<void> {
+    const owed = TABLE_SCHEMA.indexes.owed;
+    await runPool(updates, UPDATE_CONCURRENCY, async (update) => {
+      await this.conditionalUpdate('markPublished', {
+        Key: eventKey(update.eventId),
+        UpdateExpression: 'SET #publishedAt = :publishedAt, #messageId = :messageId REMOVE #owedPk, #owedSk',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_SCHEMA.partitionKey,
+          '#publishedAt': 'publishedAt',
+          '#messageId': 'snsMessageId',
+          '#owedPk': owed.partitionKey,
+          '#owedSk': owed.sortKey,
+        },
+        ExpressionAttributeValues: { ':publishedAt': update.publishedAt, ':messageId': update.snsMessageId },
+      });
+    });
+  }
+
+  /** Counts the failure and keeps the event owed; ignored for events already published meanwhile. */
+  async markPublishFailed(
+    updates: ReadonlyArray<{ eventId: string; error: string; at: string }>,
+  ): Promise<void> {
+    await runPool(updates, UPDATE_CONCURRENCY, async (update) => {
+      await this.conditionalUpdate('markPublishFailed', {
+        Key: eventKey(update.eventId),
+        UpdateExpression: 'SET #error = :error ADD #attempts :one',
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#publishedAt)',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_SCHEMA.partitionKey,
+          '#publishedAt': 'publishedAt',
+          '#error': 'lastPublishError',
+          '#attempts': 'publishAttempts',
+        },
+        ExpressionAttributeValues: { ':error': publishErrorText(update.error), ':one': 1 },
+      });
+    });
+  }
+
+  /**
+   * Newest first. By job (gsi2), by target (gsi1), or across every known target (one query per target,
+   * merged): events of a target that never had a target state saved are only found by target or job.
+   */
+  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const limit = Math.max(0, query.limit ?? DEFAULT_AUDIT_QUERY_LIMIT);
+    if (limit === 0) return [];
+    const since = query.since === undefined ? undefined : canonicalTime(query.since);
+    if (since !== undefined && Number.isNaN(Date.parse(since))) {
+      throw new StateStoreError(
+        `queryAudit: "since" must be an ISO date-time such as 2026-05-01T00:00:00Z, got "${query.since}"`,
+        { operation: 'queryAudit', tableName: this.tableName },
+      );
+    }
+    const matches = (record: AuditRecord) =>
+      (query.projectId === undefined || record.projectId === query.projectId) &&
+      (query.clusterId === undefined || record.clusterId === query.clusterId);
+
+    if (query.jobId !== undefined) {
+      return this.queryEvents(TABLE_SCHEMA.indexes.byJob, jobPartition(query.jobId), since, limit, matches);
+    }
+    if (query.projectId !== undefined && query.clusterId !== undefined) {
+      const partition = targetPartition({ projectId: query.projectId, clusterId: query.clusterId });
+      return this.queryEvents(TABLE_SCHEMA.indexes.byTarget, partition, since, limit);
+    }
+    const targets = (await this.listTargetStates()).filter(
+      (target) =>
+        (query.projectId === undefined || target.projectId === query.projectId) &&
+        (query.clusterId === undefined || target.clusterId === query.clusterId),
+    );
+    const perTarget = await runPool(targets, BATCH_CONCURRENCY, (target) =>
+      this.queryEvents(TABLE_SCHEMA.indexes.byTarget, targetPartition(target), since, limit),
+    );
+    return perTarget
+      .flat()
+      .sort((a, b) => compareDescending(eventSortKey(a), eventSortKey(b)))
+      .slice(0, limit);
+  }
+
+  private async queryEvents(
+    index: { name: string; partitionKey: string; sortKey: string },
+    partition: string,
+    since: string | undefined,
+    limit: number,
+    keep?: (record: AuditRecord) => boolean,
+  ): Promise<AuditRecord[]> {
+    const input: Omit<QueryCommandInput, 'TableName'> = {
+      IndexName: index.name,
+      KeyConditionExpression: since === undefined ? '#pk = :pk' : '#pk = :pk AND #sk >= :since',
+      ExpressionAttributeNames: {
+        '#pk': index.partitionKey,
+        ...(since === undefined ? {} : { '#sk': index.sortKey }),
+      },
+      ExpressionAttributeValues: { ':pk': partition, ...(since === undefined ? {} : { ':since': since }) },
+      ScanIndexForward: false,
+    };
+    if (!keep) return (await this.queryAll('queryAudit', input, limit)).map(itemToAuditRecord);
+    const out: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.send('Query', 'queryAudit', (doc) =>
+        doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            Limit: Math.max(limit - out.length, BATCH_GET_LIMIT),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const record = itemToAuditRecord(item);
+        if (keep(record)) out.push(record);
+        if (out.length >= limit) return out;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  /** Every item of a query (following `LastEvaluatedKey`), or the first `limit`. */
+  private async queryAll(
+    operation: string,
+    input: Omit<QueryCommandInput, 'TableName'>,
+    limit?: number,
+  ): Promise<Item[]> {
+    const out: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const remaining = limit === undefined ? undefined : limit - out.length;
+      const page: QueryCommandOutput = await this.send('Query', operation, (doc) =>
+        doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            Limit: remaining,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      out.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && (limit === undefined || out.length < limit));
+    return limit === undefined ? out : out.slice(0, limit);
+  }
+
+  /** Consistent BatchGetItem of any number of distinct keys; unprocessed keys are retried (bounded). */
+  private async batchGet(
+    operation: string,
+    keys: readonly ItemKey[],
+    attributes?: string[],
+  ): Promise<Item[]> {
+    const projection =
+      attributes === undefined
+        ? {}
+        : {
+            ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+            ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
+          };
+    const results = await runPool(chunk(keys, BATCH_GET_LIMIT), BATCH_CONCURRENCY, async (keyChunk) => {
+      const found: Item[] = [];
+      let pending: Record<string, unknown>[] = keyChunk;
+      for (let attempt = 1; ; attempt++) {
+        if (attempt > 1) {
+          this.stats.unprocessedRetries++;
+          await this.sleep(this.backoff(attempt - 1));
+        }
+        const output: BatchGetCommandOutput = await this.send('BatchGetItem', operation, (doc) =>
+          doc.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } },
+            }),
+          ),
+        );
+        found.push(...(output.Responses?.[this.tableName] ?? []));
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (pending.length === 0) return found;
+        if (attempt >= this.maxAttempts)
+          throw this.unprocessedError(operation, 'BatchGetItem', pending.length, keyChunk.length, attempt);
+      }
+    });
+    return results.flat();
+  }
+
+  /** BatchWriteItem (puts) of any number of distinct items; unprocessed items are retried (bounded). */
+  private async batchWrite(operation: string, items: readonly Item[]): Promise<void> {
+    await runPool(chunk(items, BATCH_WRITE_LIMIT), BATCH_CONCURRENCY, async (itemChunk) => {
+      type WriteRequest = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string][number];
+      let pending: WriteRequest[] = itemChunk.map((item) => ({ PutRequest: { Item: item } }));
+      for (let attempt = 1; ; attempt++) {
+        if (attempt > 1) {
+          this.stats.unprocessedRetries++;
+          await this.sleep(this.backoff(attempt - 1));
+        }
+        const output: BatchWriteCommandOutput = await this.send('BatchWriteItem', operation, (doc) =>
+          doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
+        );
+        pending = output.UnprocessedItems?.[this.tableName] ?? [];
+        if (pending.length === 0) return;
+        if (attempt >= this.maxAttempts)
+          throw this.unprocessedError(operation, 'BatchWriteItem', pending.length, itemChunk.length, attempt);
+      }
+    });
+  }
+
+  /** UpdateItem whose failed condition means "nothing to do" (record gone, or already published). */
+  private async conditionalUpdate(
+    operation: string,
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+  ): Promise<void> {
+    try {
+      await this.send('UpdateItem', operation, (doc) =>
+        doc.send(new UpdateCommand({ ...input, TableName: this.tableName })),
+      );
+    } catch (error) {
+      if (error instanceof StateStoreError && isConditionalCheckFailed(error.cause)) return;
+      throw error;
+    }
+  }
+
+  private unprocessedError(
+    operation: string,
+    api: string,
+    left: number,
+    total: number,
+    attempts: number,
+  ): StateStoreError {
+    return new StateStoreError(
+      `${operation}: DynamoDB still left ${left} of ${total} item(s) unprocessed after ${attempts} ${api} attempts ` +
+        `on table "${this.tableName}". Nothing was dropped silently: the run failed so it is retried. ` +
+        'If this persists, the table is throttled: check its capacity mode (on-demand is recommended) and account limits.',
+      { operation, tableName: this.tableName, errorCode: 'UnprocessedItems' },
+    );
+  }
+
+  private backoff(retry: number): number {
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
+    return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
+  }
+
+  /** Runs one DynamoDB request: counts it under `api` and turns failures into `StateStoreError`. */
+  private async send<T>(
+    api: string,
+    operation: string,
+    request: (doc: DynamoDBDocumentClient) => Promise<T>,
+  ): Promise<T> {
+    this.stats.requests[api] = (this.stats.requests[api] ?? 0) + 1;
+    try {
+      return await request(this.doc);
+    } catch (error) {
+      throw toStateStoreError(error, operation, this.tableName, await clientWhereabouts(this.client));
+    }
+  }
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function publishErrorText(error: string): string {
+  const clean = scrubText(error);
+  return clean.length <= MAX_PUBLISH_ERROR_LENGTH
+    ? clean
+    : `${clean.slice(0, MAX_PUBLISH_ERROR_LENGTH - 1)}…`;
+}
+
+function compareDescending(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** First occurrence of each key, in input order. */
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Last occurrence of each key. */
+function lastBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item] as const)).values()];
+}
+
+/**
+ * Runs `work` over `items` with at most `concurrency` in flight; results keep input order. After the
+ * first failure no new work starts, and that failure is thrown once the running ones settle.
+ */
+async function runPool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
