@@ -1,0 +1,137 @@
+/**
+ * Typed errors of the Cloud Manager client. Every one names its `target` (which project / cluster /
+ * request failed) and, when the API said so, the HTTP `status`, the API's `errorCode` and its `detail`
+ * (already scrubbed of secrets). Messages are written for the person reading the poll log: what is
+ * wrong and how to fix it. No message ever contains a key, secret, token or download URL.
+ */
+
+export interface CloudManagerErrorFields {
+  /** What was being called, e.g. `project 5f3a… cluster 6a1b…` or `GET /groups/…/restoreJobs page 2`. */
+  target: string;
+  status?: number;
+  errorCode?: string;
+  /** Upstream `detail`, scrubbed of secrets and truncated. */
+  detail?: string;
+  /** Transient by nature: a later attempt may succeed (429, 5xx, network). */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class CloudManagerError extends Error {
+  readonly target: string;
+  readonly status?: number;
+  readonly errorCode?: string;
+  readonly detail?: string;
+  readonly retryable: boolean;
+
+  constructor(message: string, fields: CloudManagerErrorFields) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = 'CloudManagerError';
+    this.target = fields.target;
+    if (fields.status !== undefined) this.status = fields.status;
+    if (fields.errorCode !== undefined) this.errorCode = fields.errorCode;
+    if (fields.detail !== undefined) this.detail = fields.detail;
+    this.retryable = fields.retryable ?? false;
+  }
+
+  /** What a structured log line or `lastError` should hold: never the cause chain's internals. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      target: this.target,
+      status: this.status,
+      errorCode: this.errorCode,
+      detail: this.detail,
+      retryable: this.retryable,
+    };
+  }
+}
+
+/** Which credential kind was rejected: the fix differs (key pair vs service account). */
+export type CredentialKind = 'apiKey' | 'serviceAccount';
+
+/** 401/403 from the API, or the token endpoint refusing the service account. Never retried. */
+export class CloudManagerAuthError extends CloudManagerError {
+  readonly credentialKind: CredentialKind;
+  constructor(message: string, fields: CloudManagerErrorFields & { credentialKind: CredentialKind }) {
+    super(message, { ...fields, retryable: false });
+    this.name = 'CloudManagerAuthError';
+    this.credentialKind = fields.credentialKind;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), credentialKind: this.credentialKind };
+  }
+}
+
+/** 404: the project, cluster or job does not exist (or the key cannot see it). Never retried. */
+export class CloudManagerNotFoundError extends CloudManagerError {
+  constructor(message: string, fields: CloudManagerErrorFields) {
+    super(message, { ...fields, retryable: false });
+    this.name = 'CloudManagerNotFoundError';
+  }
+}
+
+/** 429 (or the documented 400 `RATE_LIMITED_IP`): still limited when the retries ran out. */
+export class CloudManagerRateLimitError extends CloudManagerError {
+  /** What the server asked for via `Retry-After`, when it did. */
+  readonly retryAfterMs?: number;
+  constructor(message: string, fields: CloudManagerErrorFields & { retryAfterMs?: number }) {
+    super(message, { ...fields, retryable: true });
+    this.name = 'CloudManagerRateLimitError';
+    if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
+  }
+}
+
+/**
+ * The server answered but not usefully: 5xx after retries (retryable), an unexpected redirect or
+ * 4xx, or a structurally broken body (not JSON, `results` not an array, a job without `id`).
+ */
+export class CloudManagerResponseError extends CloudManagerError {
+  /** Server-requested delay for 503s that carry `Retry-After`. */
+  readonly retryAfterMs?: number;
+  constructor(message: string, fields: CloudManagerErrorFields & { retryAfterMs?: number }) {
+    super(message, fields);
+    this.name = 'CloudManagerResponseError';
+    if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
+  }
+}
+
+/** No usable answer: connection refused or reset, a timeout, a body cut off mid-read. */
+export class CloudManagerNetworkError extends CloudManagerError {
+  constructor(message: string, fields: CloudManagerErrorFields) {
+    super(message, { ...fields, retryable: true });
+    this.name = 'CloudManagerNetworkError';
+  }
+}
+
+/** A bad id or option, detected before any request was sent. Safe to show: never echoes the value. */
+export class CloudManagerValidationError extends CloudManagerError {
+  /** The option or argument at fault, e.g. `projectId`. */
+  readonly field: string;
+  constructor(message: string, fields: CloudManagerErrorFields & { field: string }) {
+    super(message, { ...fields, retryable: false });
+    this.name = 'CloudManagerValidationError';
+    this.field = fields.field;
+  }
+}
+
+/** The caller's `AbortSignal` fired; `cause` is the signal's reason. Never retried. */
+export class CloudManagerAbortedError extends CloudManagerError {
+  constructor(target: string, reason: unknown) {
+    super(`Cloud Manager call aborted by the caller (${target})`, {
+      target,
+      cause: reason,
+      retryable: false,
+    });
+    this.name = 'CloudManagerAbortedError';
+  }
+}
+
+/**
+ * True when a later attempt may succeed: rate limits, 5xx, timeouts and connection failures.
+ * Auth, not-found, validation, broken bodies and aborts are not.
+ */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof CloudManagerError && error.retryable;
+}

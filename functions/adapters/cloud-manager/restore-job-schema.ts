@@ -1,0 +1,159 @@
+/**
+ * Response schemas of the Cloud Manager Public API v1.0. Loose on purpose: unknown fields pass through
+ * (`z.looseObject`) and status strings are any string, because the API grows new values over time and
+ * those are data, not crashes. Strict where the monitor would otherwise misbehave: a list needs an
+ * array of `results` and a numeric `totalCount`, and every job or cluster a string `id`.
+ *
+ * Documented fields sent as JSON `null` are treated as absent (Jackson-style serialisers do that).
+ */
+import { z } from 'zod';
+import type { Cluster, RestoreJob } from '../../core/types.ts';
+
+function dropNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) if (inner !== null) out[key] = inner;
+  return out;
+}
+
+const str = z.string().optional();
+const num = z.number().optional();
+const bool = z.boolean().optional();
+
+const linkSchema = z.preprocess(dropNulls, z.looseObject({ href: str, rel: str }));
+
+const deliverySchema = z.preprocess(
+  dropNulls,
+  z.looseObject({
+    methodName: str,
+    statusName: str,
+    url: str,
+    expires: str,
+    expirationHours: num,
+    maxDownloads: num,
+    urlV2: str,
+    authHeader: str,
+    authBearer: str,
+    authValue: str,
+  }),
+);
+
+const timestampSchema = z.preprocess(
+  dropNulls,
+  // Documented as a string, shown as a number in every example: accept both.
+  z.looseObject({ date: str, increment: z.union([z.number(), z.string()]).optional() }),
+);
+
+const hashSchema = z.preprocess(dropNulls, z.looseObject({ fileName: str, hash: str, typeName: str }));
+
+export const restoreJobSchema = z.preprocess(
+  dropNulls,
+  z.looseObject({
+    id: z.string({ error: 'every restore job needs a string id' }).min(1),
+    groupId: str,
+    clusterId: str,
+    batchId: str,
+    hostId: str,
+    snapshotId: str,
+    created: str,
+    statusName: str,
+    pointInTime: bool,
+    encryptionEnabled: bool,
+    masterKeyUUID: str,
+    timestamp: timestampSchema.optional(),
+    delivery: deliverySchema.optional(),
+    hashes: z.array(hashSchema).optional(),
+    links: z.array(linkSchema).optional(),
+  }),
+);
+
+export const clusterSchema = z.preprocess(
+  dropNulls,
+  z.looseObject({
+    id: z.string({ error: 'every cluster needs a string id' }).min(1),
+    groupId: str,
+    clusterName: str,
+    typeName: str,
+    replicaSetName: str,
+    shardName: str,
+  }),
+);
+
+export const listPageSchema = z.looseObject({
+  results: z.array(z.unknown(), { error: '`results` must be an array' }),
+  totalCount: z
+    .number({ error: '`totalCount` must be a number' })
+    .int({ error: '`totalCount` must be a whole number' })
+    .nonnegative(),
+  links: z.preprocess((v) => (v === null ? undefined : v), z.array(linkSchema).optional()),
+});
+
+/** `{ detail, error, errorCode, reason }` of an API error response. */
+export const errorBodySchema = z.looseObject({
+  detail: z.string().optional().catch(undefined),
+  error: z.union([z.number(), z.string()]).optional().catch(undefined),
+  errorCode: z.string().optional().catch(undefined),
+  reason: z.string().optional().catch(undefined),
+});
+
+/** RFC 6749 §5.1 token response, plus §5.2 errors (`error`, `error_description`). */
+export const tokenResponseSchema = z.looseObject({
+  access_token: z.string().min(1),
+  token_type: z.string().optional(),
+  expires_in: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
+});
+
+export const tokenErrorSchema = z.looseObject({
+  error: z.string().optional().catch(undefined),
+  error_description: z.string().optional().catch(undefined),
+});
+
+export type ListPage<T> = { results: T[]; totalCount: number; links: Array<{ href?: string; rel?: string }> };
+
+/**
+ * `?envelope=true` wraps bodies as `{ status, content }` (docs disagree: `content` or `envelope` for
+ * single results). The client never asks for it, but a proxy or a default might: unwrap when seen.
+ */
+export function unwrapEnvelope(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const record = body as Record<string, unknown>;
+  if (typeof record.status !== 'number' || 'results' in record || 'id' in record) return body;
+  if ('content' in record) return record.content;
+  if ('envelope' in record) return record.envelope;
+  return body;
+}
+
+/** A zod issue as `path: problem`, never the offending value (it may be a secret). */
+export function describeIssue(issue: z.core.$ZodIssue | undefined, prefix = ''): string {
+  if (!issue) return 'unexpected shape';
+  let path = prefix;
+  for (const part of issue.path) {
+    path += typeof part === 'number' ? `[${part}]` : path ? `.${String(part)}` : String(part);
+  }
+  return `${path || 'body'}: ${issue.message}`;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** Validates one list page; item problems name the item index (`results[3].id: ...`). */
+export function parseListPage<T>(body: unknown, itemSchema: z.ZodType<T>): ParseResult<ListPage<T>> {
+  const page = listPageSchema.safeParse(unwrapEnvelope(body));
+  if (!page.success) return { ok: false, problem: describeIssue(page.error.issues[0]) };
+  const results: T[] = [];
+  for (let i = 0; i < page.data.results.length; i++) {
+    const item = itemSchema.safeParse(page.data.results[i]);
+    if (!item.success) return { ok: false, problem: describeIssue(item.error.issues[0], `results[${i}]`) };
+    results.push(item.data);
+  }
+  return { ok: true, value: { results, totalCount: page.data.totalCount, links: page.data.links ?? [] } };
+}
+
+export function parseRestoreJob(body: unknown): ParseResult<RestoreJob> {
+  const job = restoreJobSchema.safeParse(unwrapEnvelope(body));
+  return job.success
+    ? { ok: true, value: job.data as RestoreJob }
+    : { ok: false, problem: describeIssue(job.error.issues[0]) };
+}
+
+export const restoreJobItem = restoreJobSchema as unknown as z.ZodType<RestoreJob>;
+export const clusterItem = clusterSchema as unknown as z.ZodType<Cluster>;
