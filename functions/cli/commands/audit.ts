@@ -1,0 +1,81 @@
+import { DynamoStateStore } from '../../adapters/dynamo/dynamo-state-store.ts';
+import type { AuditQuery } from '../../core/ports.ts';
+import { type CliIo, openStateTable, UsageError } from '../context.ts';
+import { parseSince } from '../durations.ts';
+import { shortTime, table } from '../render.ts';
+
+export interface AuditCommandOptions {
+  target?: string;
+  job?: string;
+  since: string;
+  limit: number;
+  json: boolean;
+}
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
+/** `restore-watch audit`: the audit trail, newest first, by target, job and time. */
+export async function auditCommand(options: AuditCommandOptions, io: CliIo): Promise<number> {
+  const since = parseSince(options.since, io.now());
+  if (!since)
+    throw new UsageError(`--since "${options.since}": use a duration such as 30m, 24h, 7d or an ISO time`);
+  if (options.job !== undefined && !OBJECT_ID.test(options.job)) {
+    throw new UsageError(`--job "${options.job}": a restore job id is a 24-character hexadecimal ObjectId`);
+  }
+  const state = await openStateTable(io);
+  try {
+    const store = new DynamoStateStore({ client: state.client, tableName: state.tableName });
+    const query: AuditQuery = { since, limit: options.limit };
+    if (options.job) query.jobId = options.job.toLowerCase();
+    if (options.target) {
+      const targets = await store.listTargetStates();
+      const wanted = options.target.toLowerCase();
+      const match = targets.find(
+        (t) =>
+          t.clusterId === wanted ||
+          `${t.projectId}:${t.clusterId}` === wanted ||
+          t.name.toLowerCase() === wanted,
+      );
+      if (!match) {
+        throw new UsageError(
+          `--target "${options.target}": no known target has that cluster id, projectId:clusterId or name` +
+            (targets.length > 0
+              ? ` (known: ${targets.map((t) => t.name).join(', ')})`
+              : ' (no state yet: run a poll first)'),
+        );
+      }
+      query.projectId = match.projectId;
+      query.clusterId = match.clusterId;
+    }
+    const records = await store.queryAudit(query);
+    if (options.json) {
+      io.stdout(`${JSON.stringify(records, null, 2)}\n`);
+      return 0;
+    }
+    if (records.length === 0) {
+      io.stdout(`No audit events since ${shortTime(since)} in ${state.location}.\n`);
+      return 0;
+    }
+    io.stdout(
+      `${table(
+        ['DETECTED', 'SEVERITY', 'EVENT', 'TARGET', 'JOB', 'SUMMARY', 'ALERT'],
+        records.map((r) => [
+          shortTime(r.detectedAt),
+          r.severity,
+          r.eventType,
+          r.targetName,
+          r.jobId ?? '-',
+          r.summary,
+          r.suppressed
+            ? 'below minSeverity'
+            : r.publishedAt
+              ? `sent ${shortTime(r.publishedAt)}`
+              : `OWED (${r.publishAttempts} attempt${r.publishAttempts === 1 ? '' : 's'})`,
+        ]),
+      )}\n`,
+    );
+    return 0;
+  } finally {
+    await state.close();
+  }
+}

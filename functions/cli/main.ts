@@ -1,0 +1,178 @@
+/**
+ * `restore-watch` command line: argument parsing, dispatch and exit codes.
+ * Exit codes: 0 all targets polled; 1 some target failed (the others were still processed) or the
+ * state table is unavailable; 2 bad configuration, arguments or credentials format (nothing written).
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, DEFAULT_CONFIG_FILE } from '../core/config.ts';
+import { ENV } from '../core/environment.ts';
+import { auditCommand } from './commands/audit.ts';
+import { demoCommand } from './commands/demo.ts';
+import { initCommand } from './commands/init.ts';
+import { pollCommand } from './commands/poll.ts';
+import { runCommand } from './commands/run.ts';
+import { statusCommand } from './commands/status.ts';
+import type { LogLevel } from './console-logger.ts';
+import { type CliIo, StateUnavailableError, UsageError } from './context.ts';
+import { parseDuration } from './durations.ts';
+
+export const USAGE = `Usage: restore-watch <command> [options]
+
+Commands:
+  poll   [--config F] [--dry-run] [--json]   one run over all targets, then exit
+  run    [--config F] [--every 5m] [--json]  poll on a schedule until interrupted (Ctrl-C)
+  init                                       create the state table if absent
+  status [--json]                            every known job: target, status, delivery, expiry, last change
+  audit  [--target ID] [--job ID] [--since 24h] [--limit N] [--json]
+                                             the audit trail, newest first
+  demo   [--fast]                            everything embedded: simulator, DynamoDB, alerts in the terminal
+
+Options:
+  --config F    configuration file (default ${DEFAULT_CONFIG_FILE}, or $${ENV.configFile})
+  --verbose     log progress to stderr; --quiet logs errors only
+  -h, --help    this text
+
+Environment: ${ENV.table} (else embedded state under .restore-watch/), ${ENV.topicArn} (else alerts are printed),
+${ENV.baseUrl}, ${ENV.publicKey} + ${ENV.privateKey} or ${ENV.clientId} + ${ENV.clientSecret},
+and the standard AWS SDK variables (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, ...).
+Exit codes: 0 all targets polled; 1 some target failed; 2 bad configuration, arguments or credentials.
+`;
+
+const COMMANDS = new Set(['poll', 'run', 'init', 'status', 'audit', 'demo', 'help']);
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`restore-watch: ${error.message}\nRun \`restore-watch --help\` for usage.\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr(`restore-watch: ${error.message}\nNothing was written.\n`);
+      return 2;
+    }
+    if (error instanceof StateUnavailableError) {
+      io.stderr(`restore-watch: ${error.message}\n`);
+      return 1;
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    io.stderr(`restore-watch: ${message}\n`);
+    return 1;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (error) {
+    // node:util parseArgs errors name the unknown option; keep its words.
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    io.stdout(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (!COMMANDS.has(command)) throw new UsageError(`unknown command "${command}"`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const allowed: Record<string, readonly string[]> = {
+    poll: ['config', 'dry-run', 'json'],
+    run: ['config', 'every', 'json'],
+    init: [],
+    status: ['json'],
+    audit: ['target', 'job', 'since', 'limit', 'json'],
+    demo: ['fast'],
+  };
+  const global = new Set(['verbose', 'quiet', 'help']);
+  for (const key of Object.keys(values)) {
+    if (!global.has(key) && !(allowed[command] ?? []).includes(key)) {
+      throw new UsageError(`--${key} does not apply to "${command}"`);
+    }
+  }
+  const logLevel: LogLevel = values.verbose ? 'info' : values.quiet ? 'error' : 'warn';
+  const config = values.config ?? io.env[ENV.configFile] ?? DEFAULT_CONFIG_FILE;
+  switch (command) {
+    case 'poll':
+      return pollCommand(
+        { config, dryRun: values['dry-run'] === true, json: values.json === true, logLevel },
+        io,
+      );
+    case 'run': {
+      const everyMs = parseDuration(values.every ?? '5m');
+      if (everyMs === undefined || everyMs < 10_000) {
+        throw new UsageError(
+          `--every "${values.every}": use a period of at least 10s, such as 30s, 5m or 1h`,
+        );
+      }
+      return runCommand({ config, everyMs, json: values.json === true, logLevel }, io);
+    }
+    case 'init':
+      return initCommand(io);
+    case 'status':
+      return statusCommand({ json: values.json === true }, io);
+    case 'audit': {
+      const limit = values.limit === undefined ? 50 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+        throw new UsageError(`--limit "${values.limit}": use a whole number from 1 to 10000`);
+      }
+      return auditCommand(
+        {
+          ...(values.target ? { target: values.target } : {}),
+          ...(values.job ? { job: values.job } : {}),
+          since: values.since ?? '24h',
+          limit,
+          json: values.json === true,
+        },
+        io,
+      );
+    }
+    default:
+      return demoCommand({ fast: values.fast === true }, io);
+  }
+}
+
+function parseCli(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      every: { type: 'string' },
+      target: { type: 'string' },
+      job: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      fast: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** The process-bound IO used by `bin/restore-watch.ts`. */
+export function processIo(): CliIo {
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nrestore-watch: stopping after the current step (Ctrl-C again to force)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => new Date(),
+    interrupted: controller.signal,
+    isTTY: process.stdout.isTTY === true,
+  };
+}

@@ -1,0 +1,45 @@
+/** Plain-text tables and summaries for the terminal. */
+import type { PollSummary } from '../core/poll.ts';
+
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function shortTime(iso: string | undefined): string {
+  if (!iso) return '-';
+  return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z');
+}
+
+export function describeSummary(summary: PollSummary): string {
+  if (summary.lease === 'held-by-other') {
+    return `Another run (${summary.leaseHolder ?? 'unknown'}) is polling right now; this run did nothing.\n`;
+  }
+  const t = summary.targets;
+  const lines = [
+    `${summary.dryRun ? 'Dry run: ' : ''}polled ${t.total} target${t.total === 1 ? '' : 's'} in ${(summary.durationMs / 1000).toFixed(1)} s: ` +
+      `${t.ok} ok, ${t.failed} failed, ${t.skipped} skipped; ${summary.jobsSeen} job${summary.jobsSeen === 1 ? '' : 's'} seen, ` +
+      `${summary.eventsDetected} event${summary.eventsDetected === 1 ? '' : 's'} detected` +
+      (summary.dryRun
+        ? ' (nothing written or published)'
+        : `, ${summary.alertsPublished} alert${summary.alertsPublished === 1 ? '' : 's'} published, ${summary.alertsOwed} still owed`),
+  ];
+  for (const failed of summary.failedTargets)
+    lines.push(`  FAILED  ${failed.name} (${failed.target}): ${failed.error}`);
+  if (summary.skippedTargets.length > 0) {
+    lines.push(`  SKIPPED (time budget; polled first next run): ${summary.skippedTargets.join(', ')}`);
+  }
+  if (summary.alertsFailed > 0) {
+    lines.push(
+      `  ${summary.alertsFailed} alert(s) could not be delivered; they stay owed and the next run retries them.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,103 @@
+/**
+ * Validates everything a polling command needs before anything is written, reporting every problem
+ * at once (exit code 2), then builds the poll's dependencies.
+ */
+import { SNSClient } from '@aws-sdk/client-sns';
+import {
+  type CloudManagerCredentials,
+  type Config,
+  ConfigError,
+  isAllowedBaseUrl,
+  parseCredentials,
+  TABLE_NAME,
+  TOPIC_ARN,
+} from '../core/config.ts';
+import { ENV } from '../core/environment.ts';
+import type { PollLogger } from '../core/poll.ts';
+import { createPollDependencies, type PollRuntime } from '../runtime/dependencies.ts';
+import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './context.ts';
+
+export interface PollSetup {
+  config: Config;
+  credentials: CloudManagerCredentials;
+  topicArn?: string;
+  baseUrlOverride?: string;
+}
+
+export async function validatePollInputs(configPath: string, io: CliIo): Promise<PollSetup> {
+  const problems: string[] = [];
+  let config: Config | undefined;
+  try {
+    config = await loadConfigFile(configPath, io);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+  }
+  let credentials: CloudManagerCredentials | undefined;
+  try {
+    credentials = parseCredentials(io.env, 'the environment');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const topicArn = io.env[ENV.topicArn] || undefined;
+  if (topicArn && !TOPIC_ARN.test(topicArn)) {
+    problems.push(
+      `${ENV.topicArn}: not an SNS topic ARN (expected arn:aws:sns:<region>:<12-digit account>:<name>)`,
+    );
+  }
+  const tableName = io.env[ENV.table];
+  if (tableName && !TABLE_NAME.test(tableName)) {
+    problems.push(`${ENV.table}: not a valid DynamoDB table name (3-255 characters: letters, digits, _ . -)`);
+  }
+  const baseUrlOverride = io.env[ENV.baseUrl] || undefined;
+  if (baseUrlOverride && !isAllowedBaseUrl(baseUrlOverride)) {
+    problems.push(
+      `${ENV.baseUrl}: must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
+    );
+  }
+  if (problems.length > 0 || !config || !credentials) throw new ConfigError('the configuration', problems);
+  return {
+    config,
+    credentials,
+    ...(topicArn ? { topicArn } : {}),
+    ...(baseUrlOverride ? { baseUrlOverride } : {}),
+  };
+}
+
+export async function buildRuntime(
+  setup: PollSetup,
+  io: CliIo,
+  logger: PollLogger,
+  state?: StateTable,
+): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
+  const table = state ?? (await openStateTable(io));
+  const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
+  const runtime = createPollDependencies({
+    config: setup.config,
+    credentials: setup.credentials,
+    ...(setup.baseUrlOverride ? { baseUrlOverride: setup.baseUrlOverride } : {}),
+    tableName: table.tableName,
+    ...(setup.topicArn ? { topicArn: setup.topicArn } : {}),
+    dynamoClient: table.client,
+    ...(snsClient ? { snsClient } : {}),
+    logger,
+    write: io.stdout,
+    now: io.now,
+  });
+  return {
+    runtime,
+    state: table,
+    close: async () => {
+      snsClient?.destroy();
+      if (!state) await table.close();
+    },
+  };
+}
+
+export function newRunId(now: Date): string {
+  return `run-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${crypto.randomUUID().slice(0, 8)}`;
+}

@@ -1,0 +1,610 @@
+/**
+ * One poll run over every configured target: the use case that the Lambda handler and the CLI both
+ * drive. It talks to the outside only through the ports, so the guarantees below are properties of
+ * this file and the ports' contracts, not of any SDK:
+ *
+ * 1. No alert is lost: events are recorded (owed) before anything is published and marked published
+ *    after SNS accepted them; whatever is still owed is published by the next run.
+ * 2. No duplicates in normal operation: event ids are deterministic and recording is idempotent, so a
+ *    change re-detected after a crash is not recorded twice. The only duplicate left is a crash
+ *    between SNS accepting a message and the mark; it carries the same eventId.
+ * 3. A quiet poll writes only target bookkeeping: an unchanged fingerprint skips the diff entirely.
+ * 4. Two runs never double-alert: a lease serialises runs; losing it aborts the run.
+ * 5. One failing target never stops the others: each target's failure is caught, recorded, counted.
+ */
+import { createHash } from 'node:crypto';
+import { groupForPublishing } from './alert-message.ts';
+import type { Config, ConfiguredTarget } from './config.ts';
+import { alertSettings } from './config.ts';
+import { canSkipDiff, detectChanges } from './detect-changes.ts';
+import { meetsMinSeverity } from './event-catalogue.ts';
+import type { AlertPublisher, PublishOutcome, RestoreJobSource, RunLease, StateStore } from './ports.ts';
+import { scrubText } from './redact.ts';
+import { fingerprintJobs, toSnapshot } from './snapshot.ts';
+import { recordTargetFailure, recordTargetSuccess, type TargetFailure } from './target-health.ts';
+import type { AlertSettings, AuditRecord, Cluster, MonitorEvent, Target, TargetState } from './types.ts';
+import { targetKey } from './types.ts';
+
+/** Structured logger; Powertools Logger and the CLI's console logger both satisfy it. */
+export interface PollLogger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface PollDependencies {
+  source: RestoreJobSource;
+  store: StateStore;
+  lease: RunLease;
+  publisher: AlertPublisher;
+  now: () => Date;
+  logger: PollLogger;
+}
+
+export interface PollOptions {
+  config: Config;
+  runId: string;
+  signal?: AbortSignal;
+  /** No new target starts at or after this instant (the Lambda time budget). */
+  deadline?: Date;
+  /** Read and detect, but write and publish nothing: events go to the publisher as a preview only. */
+  dryRun?: boolean;
+  /** Targets polled at once; the client's per-project limiter still applies. Default 8. */
+  concurrency?: number;
+  /** Lease lifetime; a crashed run blocks the next for at most this long. Default 60 s. */
+  leaseTtlMs?: number;
+}
+
+export interface DetectedEventSummary {
+  eventId: string;
+  eventType: string;
+  severity: string;
+  target: string;
+  jobId?: string;
+  summary: string;
+  suppressed: boolean;
+}
+
+export interface PollSummary {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  dryRun: boolean;
+  lease: 'acquired' | 'held-by-other' | 'not-used';
+  leaseHolder?: string;
+  targets: { total: number; ok: number; failed: number; skipped: number };
+  /** Targets not reached because the time budget ran out; they go first next run. */
+  skippedTargets: string[];
+  failedTargets: Array<{ target: string; name: string; error: string }>;
+  jobsSeen: number;
+  eventsDetected: number;
+  events: DetectedEventSummary[];
+  alertsPublished: number;
+  alertsFailed: number;
+  /** Still owed after this run (SNS failed or no time left); the next run publishes them. */
+  alertsOwed: number;
+}
+
+/** Thrown when the run lost its lease mid-way; the other run owns the work now. */
+export class LeaseLostError extends Error {
+  constructor(runId: string) {
+    super(`Run ${runId} lost its lease to another run and stopped to avoid double alerts.`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+const DEFAULT_LEASE_TTL_MS = 60_000;
+const DEFAULT_CONCURRENCY = 8;
+/** Owed events read per round when publishing; several rounds drain a change storm. */
+const OWED_PAGE = 500;
+const MAX_PUBLISH_ROUNDS = 10;
+/** Pseudo cluster id for a project-wide target whose cluster list could not be read. */
+const ALL_CLUSTERS = '*';
+
+interface TargetOutcome {
+  target: Target;
+  next?: TargetState;
+  ok: boolean;
+  skipped: boolean;
+  /** State writes failed: owed events of this target must wait for a run that saves its state. */
+  stateUnsafe: boolean;
+  jobsSeen: number;
+  records: AuditRecord[];
+  downloadUrls: Map<string, string>;
+  error?: string;
+}
+
+export async function runPoll(deps: PollDependencies, options: PollOptions): Promise<PollSummary> {
+  const { config, runId } = options;
+  const dryRun = options.dryRun === true;
+  const startedAt = deps.now();
+  const settings = alertSettings(config);
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const summary: PollSummary = {
+    runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: startedAt.toISOString(),
+    durationMs: 0,
+    dryRun,
+    lease: dryRun ? 'not-used' : 'acquired',
+    targets: { total: 0, ok: 0, failed: 0, skipped: 0 },
+    skippedTargets: [],
+    failedTargets: [],
+    jobsSeen: 0,
+    eventsDetected: 0,
+    events: [],
+    alertsPublished: 0,
+    alertsFailed: 0,
+    alertsOwed: 0,
+  };
+  const finish = () => {
+    const end = deps.now();
+    summary.finishedAt = end.toISOString();
+    summary.durationMs = end.getTime() - startedAt.getTime();
+    return summary;
+  };
+
+  if (!dryRun) {
+    const lease = await deps.lease.acquire(runId, startedAt, leaseTtlMs);
+    if (!lease.acquired) {
+      summary.lease = 'held-by-other';
+      summary.leaseHolder = lease.holder;
+      deps.logger.info('Another run holds the poll lease; skipping this run', {
+        holder: lease.holder,
+        leaseExpiresAt: lease.expiresAt,
+      });
+      return finish();
+    }
+  }
+
+  // Losing the lease (a long pause let it expire and another run took over) aborts this run.
+  const abort = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+  let renewal: ReturnType<typeof setInterval> | undefined;
+  if (!dryRun) {
+    renewal = setInterval(
+      () => {
+        deps.lease.renew(runId, deps.now(), leaseTtlMs).then(
+          (held) => {
+            if (!held) {
+              deps.logger.error('Poll lease lost; stopping this run', { runId });
+              abort.abort(new LeaseLostError(runId));
+            }
+          },
+          (error: unknown) =>
+            deps.logger.warn('Could not renew the poll lease', { error: describeError(error) }),
+        );
+      },
+      Math.max(1_000, Math.floor(leaseTtlMs / 3)),
+    );
+    renewal.unref?.();
+  }
+
+  try {
+    const targets = await resolveTargets(config.targets, deps, signal, summary);
+    const previous = await deps.store.getTargetStates(targets);
+    // Oldest first: targets a previous run could not reach (time budget) go first now.
+    const ordered = [...targets].sort((a, b) => {
+      const pa = previous.get(targetKey(a))?.lastPolledAt ?? '';
+      const pb = previous.get(targetKey(b))?.lastPolledAt ?? '';
+      return pa < pb ? -1 : pa > pb ? 1 : 0;
+    });
+    summary.targets.total = ordered.length;
+
+    const outcomes = await mapWithConcurrency(
+      ordered,
+      options.concurrency ?? DEFAULT_CONCURRENCY,
+      (target) => {
+        if (signal.aborted || (options.deadline && deps.now() >= options.deadline)) {
+          return Promise.resolve<TargetOutcome>(skippedOutcome(target));
+        }
+        return pollTarget(target, previous.get(targetKey(target)), deps, { runId, settings, signal, dryRun });
+      },
+    );
+    if (signal.aborted && signal.reason instanceof LeaseLostError) throw signal.reason;
+
+    const unsafeTargets = new Set<string>();
+    const downloadUrls = new Map<string, string>();
+    const nextStates: TargetState[] = [];
+    for (const outcome of outcomes) {
+      const key = targetKey(outcome.target);
+      if (outcome.skipped) {
+        summary.targets.skipped++;
+        summary.skippedTargets.push(outcome.target.name);
+        continue;
+      }
+      if (outcome.ok) summary.targets.ok++;
+      else {
+        summary.targets.failed++;
+        summary.failedTargets.push({
+          target: key,
+          name: outcome.target.name,
+          error: outcome.error ?? 'unknown',
+        });
+      }
+      if (outcome.stateUnsafe) unsafeTargets.add(key);
+      if (outcome.next) nextStates.push(outcome.next);
+      summary.jobsSeen += outcome.jobsSeen;
+      for (const [jobId, url] of outcome.downloadUrls) downloadUrls.set(jobId, url);
+      for (const record of outcome.records) {
+        summary.eventsDetected++;
+        summary.events.push({
+          eventId: record.eventId,
+          eventType: record.eventType,
+          severity: record.severity,
+          target: record.targetName,
+          ...(record.jobId ? { jobId: record.jobId } : {}),
+          summary: record.summary,
+          suppressed: record.suppressed === true,
+        });
+      }
+    }
+
+    const urls = settings.includeDownloadUrl ? downloadUrls : undefined;
+    if (dryRun) {
+      const preview = outcomes.flatMap((o) => o.records).filter((r) => !r.suppressed);
+      if (preview.length > 0) {
+        await deps.publisher.publish(groupForPublishing(preview), urls ? { downloadUrls: urls } : {});
+      }
+      return finish();
+    }
+
+    // Target bookkeeping goes last: if the run dies before it, the next run diffs again and finds
+    // the job states already saved, so nothing is detected twice.
+    await publishOwed(deps, summary, unsafeTargets, urls, options.deadline, signal);
+    if (nextStates.length > 0) await deps.store.saveTargetStates(nextStates);
+    return finish();
+  } finally {
+    if (renewal) clearInterval(renewal);
+    if (!dryRun) {
+      await deps.lease.release(runId).catch((error: unknown) =>
+        deps.logger.warn('Could not release the poll lease; it expires by itself', {
+          error: describeError(error),
+        }),
+      );
+    }
+  }
+}
+
+/** Expands project-wide targets into clusters (shards and config servers are not separate targets). */
+async function resolveTargets(
+  configured: readonly ConfiguredTarget[],
+  deps: PollDependencies,
+  signal: AbortSignal,
+  summary: PollSummary,
+): Promise<Target[]> {
+  const targets: Target[] = [];
+  const seen = new Set<string>();
+  const add = (target: Target) => {
+    const key = targetKey(target);
+    if (!seen.has(key)) {
+      seen.add(key);
+      targets.push(target);
+    }
+  };
+  for (const entry of configured) {
+    if (entry.clusterId) {
+      add({
+        projectId: entry.projectId.toLowerCase(),
+        clusterId: entry.clusterId.toLowerCase(),
+        name: entry.name ?? entry.clusterId,
+        ...(entry.batchId ? { batchId: entry.batchId.toLowerCase() } : {}),
+      });
+      continue;
+    }
+    try {
+      const clusters = await deps.source.listClusters(entry.projectId, { signal });
+      for (const cluster of clusters.filter(isWatchableCluster)) {
+        const clusterName = cluster.clusterName ?? cluster.id;
+        add({
+          projectId: entry.projectId.toLowerCase(),
+          clusterId: cluster.id.toLowerCase(),
+          name: entry.name ? `${entry.name}/${clusterName}` : clusterName,
+        });
+      }
+    } catch (error) {
+      // The project itself becomes the failing target, so the failure is alerted like any other.
+      deps.logger.error('Could not list the clusters of a project', {
+        projectId: entry.projectId,
+        error: describeError(error),
+      });
+      add({
+        projectId: entry.projectId.toLowerCase(),
+        clusterId: ALL_CLUSTERS,
+        name: `${entry.name ?? entry.projectId} (all clusters)`,
+      });
+      summary.failedTargets.push({
+        target: `${entry.projectId}:${ALL_CLUSTERS}`,
+        name: entry.name ?? entry.projectId,
+        error: describeError(error),
+      });
+    }
+  }
+  return targets;
+}
+
+/** Shard members and config servers of a sharded cluster are reported through the cluster itself. */
+export function isWatchableCluster(cluster: Cluster): boolean {
+  if (cluster.typeName === 'CONFIG_SERVER_REPLICA_SET') return false;
+  if (typeof cluster.shardName === 'string' && cluster.shardName !== '') return false;
+  return true;
+}
+
+interface TargetContext {
+  runId: string;
+  settings: AlertSettings;
+  signal: AbortSignal;
+  dryRun: boolean;
+}
+
+async function pollTarget(
+  target: Target,
+  previous: TargetState | undefined,
+  deps: PollDependencies,
+  context: TargetContext,
+): Promise<TargetOutcome> {
+  const now = deps.now();
+  const outcome: TargetOutcome = {
+    target,
+    ok: false,
+    skipped: false,
+    stateUnsafe: false,
+    jobsSeen: 0,
+    records: [],
+    downloadUrls: new Map(),
+  };
+  const toRecords = (events: readonly MonitorEvent[]) =>
+    events.map(
+      (event): AuditRecord => ({
+        ...event,
+        runId: context.runId,
+        publishAttempts: 0,
+        ...(meetsMinSeverity(event.severity, context.settings.minSeverity) ? {} : { suppressed: true }),
+      }),
+    );
+
+  if (target.clusterId === ALL_CLUSTERS) {
+    return failTarget(target, previous, deps, context, outcome, {
+      name: 'ClusterListError',
+      message: 'the clusters of this project could not be listed',
+      auth: false,
+    });
+  }
+
+  let jobs: Awaited<ReturnType<RestoreJobSource['listRestoreJobs']>>;
+  try {
+    jobs = await deps.source.listRestoreJobs({
+      projectId: target.projectId,
+      clusterId: target.clusterId,
+      ...(target.batchId ? { batchId: target.batchId } : {}),
+      signal: context.signal,
+    });
+  } catch (error) {
+    return failTarget(target, previous, deps, context, outcome, toTargetFailure(error));
+  }
+
+  outcome.jobsSeen = jobs.length;
+  if (context.settings.includeDownloadUrl) {
+    for (const job of jobs) {
+      const url = job.delivery?.url;
+      if (typeof url === 'string' && url !== '') outcome.downloadUrls.set(job.id, url);
+    }
+  }
+
+  try {
+    const snapshots = jobs.map((job) => toSnapshot(job, target));
+    const fingerprint = fingerprintJobs(snapshots);
+    const health = recordTargetSuccess({ target, previous, now });
+    const settingsFingerprint = fingerprintSettings(context.settings);
+    if (
+      previous &&
+      health.events.length === 0 &&
+      previous.settingsFingerprint === settingsFingerprint &&
+      canSkipDiff(previous, fingerprint, now)
+    ) {
+      outcome.ok = true;
+      outcome.next = {
+        ...previous,
+        name: target.name,
+        lastPolledAt: now.toISOString(),
+        lastSuccessAt: now.toISOString(),
+        failureStreak: 0,
+        jobCount: jobs.length,
+      };
+      return outcome;
+    }
+
+    const previousJobs = previous?.baselined ? await deps.store.loadJobStates(target) : new Map();
+    const detected = detectChanges({
+      target,
+      previousTarget: previous,
+      previousJobs,
+      fetched: jobs,
+      now,
+      settings: context.settings,
+    });
+    outcome.records = toRecords([...health.events, ...detected.events]);
+    outcome.ok = true;
+    outcome.next = { ...detected.target, settingsFingerprint };
+    if (context.dryRun) return outcome;
+
+    // Record first (owed), then the job states: a crash in between re-detects the same event ids.
+    if (outcome.records.length > 0) await deps.store.recordEvents(outcome.records);
+    if (detected.changedJobs.length > 0) await deps.store.saveJobStates(target, detected.changedJobs);
+    return outcome;
+  } catch (error) {
+    // A state-store failure: keep this target's owed events back until a run saves its state.
+    deps.logger.error('Could not save the state of a target', {
+      target: targetKey(target),
+      error: describeError(error),
+    });
+    outcome.ok = false;
+    outcome.stateUnsafe = true;
+    outcome.next = undefined;
+    outcome.error = describeError(error);
+    return outcome;
+  }
+}
+
+async function failTarget(
+  target: Target,
+  previous: TargetState | undefined,
+  deps: PollDependencies,
+  context: TargetContext,
+  outcome: TargetOutcome,
+  failure: TargetFailure,
+): Promise<TargetOutcome> {
+  const now = deps.now();
+  const result = recordTargetFailure({ target, previous, failure, now, settings: context.settings });
+  outcome.ok = false;
+  outcome.error = failure.message;
+  outcome.next = result.target;
+  outcome.records = result.events.map(
+    (event): AuditRecord => ({
+      ...event,
+      runId: context.runId,
+      publishAttempts: 0,
+      ...(meetsMinSeverity(event.severity, context.settings.minSeverity) ? {} : { suppressed: true }),
+    }),
+  );
+  deps.logger.warn('Target poll failed', {
+    target: targetKey(target),
+    name: target.name,
+    failureStreak: result.target.failureStreak,
+    error: failure.message,
+  });
+  if (!context.dryRun && outcome.records.length > 0) {
+    try {
+      await deps.store.recordEvents(outcome.records);
+    } catch (error) {
+      deps.logger.error('Could not record the failure event of a target', { error: describeError(error) });
+      outcome.stateUnsafe = true;
+      outcome.next = undefined;
+    }
+  }
+  return outcome;
+}
+
+async function publishOwed(
+  deps: PollDependencies,
+  summary: PollSummary,
+  unsafeTargets: ReadonlySet<string>,
+  downloadUrls: ReadonlyMap<string, string> | undefined,
+  deadline: Date | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const attempted = new Set<string>();
+  for (let round = 0; round < MAX_PUBLISH_ROUNDS; round++) {
+    if (signal.aborted) break;
+    const owed = await deps.store.listOwedEvents(OWED_PAGE);
+    const ready = owed.filter(
+      (record) =>
+        !attempted.has(record.eventId) && !unsafeTargets.has(targetKey(record)) && !record.suppressed,
+    );
+    if (ready.length === 0) break;
+    for (const record of ready) attempted.add(record.eventId);
+    const groups = groupForPublishing(ready);
+    let outcomes: PublishOutcome[];
+    try {
+      outcomes = await deps.publisher.publish(groups, downloadUrls ? { downloadUrls } : {});
+    } catch (error) {
+      // A publisher must report failures as outcomes; if it throws, nothing is known to be delivered.
+      const message = describeError(error);
+      outcomes = groups.map((group) => ({
+        eventIds: group.events.map((event) => event.eventId),
+        ok: false as const,
+        error: message,
+        retryable: true,
+      }));
+    }
+    const at = deps.now().toISOString();
+    const published: Array<{ eventId: string; publishedAt: string; snsMessageId: string }> = [];
+    const failed: Array<{ eventId: string; error: string; at: string }> = [];
+    for (const result of outcomes) {
+      for (const eventId of result.eventIds) {
+        if (result.ok) published.push({ eventId, publishedAt: at, snsMessageId: result.messageId });
+        else failed.push({ eventId, error: result.error, at });
+      }
+      if (!result.ok) {
+        deps.logger.error(
+          result.retryable
+            ? 'Alert not delivered; it stays owed and the next run retries it'
+            : 'Alert rejected by SNS; it stays owed and needs attention',
+          { eventIds: result.eventIds, error: result.error, retryable: result.retryable },
+        );
+      }
+    }
+    if (published.length > 0) await deps.store.markPublished(published);
+    if (failed.length > 0) await deps.store.markPublishFailed(failed);
+    summary.alertsPublished += published.length;
+    summary.alertsFailed += failed.length;
+    if (owed.length < OWED_PAGE) break;
+    if (deadline && deps.now() >= deadline) break;
+  }
+  const remaining = await deps.store.listOwedEvents(OWED_PAGE);
+  summary.alertsOwed = remaining.filter((record) => !record.suppressed).length;
+}
+
+function skippedOutcome(target: Target): TargetOutcome {
+  return {
+    target,
+    ok: false,
+    skipped: true,
+    stateUnsafe: false,
+    jobsSeen: 0,
+    records: [],
+    downloadUrls: new Map(),
+  };
+}
+
+/** Settings that change when time-based events fire; stored so a changed threshold forces a diff. */
+function fingerprintSettings(settings: AlertSettings): string {
+  return createHash('sha256')
+    .update(JSON.stringify([settings.expiryWarningMinutes, settings.stuckAfterMinutes]))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** Classifies an error from the job source without importing the adapter (401/403 count as auth). */
+export function toTargetFailure(error: unknown): TargetFailure {
+  const record = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    status?: unknown;
+    errorCode?: unknown;
+  };
+  const status = typeof record.status === 'number' ? record.status : undefined;
+  const errorCode = typeof record.errorCode === 'string' ? record.errorCode : undefined;
+  const name = typeof record.name === 'string' ? record.name : 'Error';
+  return {
+    name,
+    message: describeError(error),
+    ...(status !== undefined ? { status } : {}),
+    ...(errorCode !== undefined ? { errorCode } : {}),
+    auth: name === 'CloudManagerAuthError' || status === 401 || status === 403,
+  };
+}
+
+/** A secret-free one-line description of any error. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return scrubText(text).split('\n')[0]?.slice(0, 500) ?? 'unknown error';
+}
+
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  return results;
+}
