@@ -15,7 +15,7 @@ export const ENV = {
   clientSecret: 'CLOUD_MANAGER_CLIENT_SECRET',
   /** Lambda: Secrets Manager secret (name or ARN) holding the credentials as JSON. */
   credentialsSecret: 'RESTORE_WATCH_CREDENTIALS_SECRET',
-  /** Lambda: the validated configuration, serialised as JSON by the stack at synth time. */
+  /** Inline configuration JSON; wins over the file. The stack ships the validated file in the bundle instead (env vars cap at 4 KB). */
   config: 'RESTORE_WATCH_CONFIG',
   /** Config file path for the CLI (overridden by `--config`). */
   configFile: 'RESTORE_WATCH_CONFIG_FILE',

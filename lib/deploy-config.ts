@@ -1,0 +1,116 @@
+/**
+ * The configuration as the CDK app sees it: the same file and schema as the CLI, validated at synth
+ * so that a deploy never ships a configuration the function would reject at cold start. Everything
+ * wrong is reported in one error, one line per problem, each naming its field.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { type Config, ConfigError, DEFAULT_CONFIG_FILE, parseConfigText } from '../functions/core/config.ts';
+
+/** Shipped with the repository: what `cdk synth` uses on a fresh clone (with a warning). */
+export const EXAMPLE_CONFIG_FILE = 'docs/restore-watch.config.example.json';
+
+/** The longest schedule period the heartbeat alarm can watch (CloudWatch evaluates at most a day). */
+const MAX_PERIOD_SECONDS = 86_400;
+
+export interface LoadedDeployConfig {
+  config: Config;
+  /** The file actually read (absolute). */
+  file: string;
+  /** True when `restore-watch.config.json` was absent and the example was used instead. */
+  usedExample: boolean;
+}
+
+/**
+ * Reads and validates the configuration named by `-c config=<path>`; without it, the CLI's default
+ * `restore-watch.config.json`, and when that does not exist either, the example (so `cdk synth` works
+ * on a fresh clone; the caller warns loudly, since deploying the example monitors nothing real).
+ * Throws `ConfigError` listing every problem.
+ */
+export function loadDeployConfig(contextValue: unknown, cwd: string = process.cwd()): LoadedDeployConfig {
+  if (contextValue !== undefined && (typeof contextValue !== 'string' || contextValue.trim() === '')) {
+    throw new ConfigError('-c config', [
+      'must be the path of a configuration file, e.g. -c config=restore-watch.config.json',
+    ]);
+  }
+  const requested = typeof contextValue === 'string' ? contextValue.trim() : undefined;
+  let file = resolve(cwd, requested ?? DEFAULT_CONFIG_FILE);
+  let usedExample = false;
+  if (!requested && !existsSync(file)) {
+    file = resolve(cwd, EXAMPLE_CONFIG_FILE);
+    usedExample = true;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(requested ?? file, [
+      code === 'ENOENT'
+        ? `file not found (${isAbsolute(requested ?? '') ? file : `resolved to ${file}`}); pass -c config=<path>`
+        : `cannot read ${file}: ${code ?? String(error)}`,
+    ]);
+  }
+  return {
+    config: validateDeployConfig(parseConfigText(text, requested ?? file), requested ?? file),
+    file,
+    usedExample,
+  };
+}
+
+/**
+ * Checks that go beyond the schema because they concern the deployment: the schema accepts any
+ * EventBridge Scheduler expression, the stack needs a period the heartbeat alarm can watch.
+ */
+export function validateDeployConfig(config: Config, source: string): Config {
+  const problems: string[] = [];
+  const period = schedulePeriod(config.deploy.schedule);
+  if (period.exact && period.seconds > MAX_PERIOD_SECONDS) {
+    problems.push(
+      `deploy.schedule: "${config.deploy.schedule}" polls less than once a day; the heartbeat alarm can watch at most one day (and expiring downloads need far more often): use e.g. "rate(5 minutes)"`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return config;
+}
+
+export interface SchedulePeriod {
+  /** Seconds between two runs (an upper bound when not `exact`). */
+  seconds: number;
+  /** False for cron expressions whose spacing this module does not work out. */
+  exact: boolean;
+}
+
+const UNIT_SECONDS: Readonly<Record<string, number>> = { minute: 60, hour: 3600, day: 86_400 };
+
+/**
+ * The time between two runs of an EventBridge Scheduler expression: exact for `rate(...)` and for the
+ * usual cron shapes (every N minutes, hourly, every N hours, daily); otherwise one day, which makes
+ * the heartbeat slow rather than noisy (the stack uses the 60-second minimum event age then).
+ */
+export function schedulePeriod(expression: string): SchedulePeriod {
+  const rate = /^rate\(\s*(\d+)\s+(minute|hour|day)s?\s*\)$/.exec(expression.trim());
+  if (rate) return { seconds: Number(rate[1]) * (UNIT_SECONDS[rate[2] as string] ?? 0), exact: true };
+  const cron = /^cron\((.*)\)$/.exec(expression.trim());
+  const fields = cron?.[1]?.trim().split(/\s+/) ?? [];
+  const [minute, hour, dayOfMonth, , dayOfWeek] = fields;
+  const unknown: SchedulePeriod = { seconds: 86_400, exact: false };
+  if (fields.length !== 6 || minute === undefined || hour === undefined) return unknown;
+  const everyDay = (dayOfMonth === '*' || dayOfMonth === '?') && (dayOfWeek === '*' || dayOfWeek === '?');
+  if (!everyDay || fields[3] !== '*') return unknown;
+  const single = /^\d{1,2}$/;
+  const step = /^(?:\*|0)\/(\d{1,2})$/;
+  if (hour === '*') {
+    if (minute === '*') return { seconds: 60, exact: true };
+    const minuteStep = step.exec(minute);
+    if (minuteStep && 60 % Number(minuteStep[1]) === 0)
+      return { seconds: Number(minuteStep[1]) * 60, exact: true };
+    if (single.test(minute)) return { seconds: 3600, exact: true };
+    return unknown;
+  }
+  if (!single.test(minute)) return unknown;
+  const hourStep = step.exec(hour);
+  if (hourStep && 24 % Number(hourStep[1]) === 0) return { seconds: Number(hourStep[1]) * 3600, exact: true };
+  if (single.test(hour)) return { seconds: 86_400, exact: true };
+  return unknown;
+}

@@ -1,0 +1,106 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Lambda and EventBridge Scheduler both refuse a maximum event age under one minute. */
+const MIN_EVENT_AGE_SECONDS = 60;
+/** Lambda's async invocation keeps an event at most six hours. */
+const MAX_LAMBDA_EVENT_AGE_SECONDS = 6 * 3600;
+
+export interface PollScheduleProps {
+  /** The function to invoke. */
+  readonly function: lambda.IFunction;
+  /** EventBridge Scheduler expression, e.g. `rate(5 minutes)`. */
+  readonly expression: string;
+  /**
+   * How long an undelivered tick stays worth delivering: at most the schedule period (the next tick
+   * is the retry), at least one minute.
+   */
+  readonly maxEventAge: Duration;
+  /**
+   * How long failed invocations are kept in the failure queue.
+   * @default Duration.days(14)
+   */
+  readonly failureRetention?: Duration;
+  /**
+   * Whether the schedule runs.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * EventBridge Scheduler invokes the function (asynchronously) every period, flexible window off.
+ * Retries are off on both legs, Scheduler → Lambda and Lambda's own async retries, because the next
+ * tick is the retry and a late duplicate run only contends for the lease. What fails anyway (an
+ * invocation Scheduler could not deliver, a run that threw or timed out, an event too old) lands in
+ * one encrypted failure queue, whose depth is alarmed.
+ */
+export class PollSchedule extends Construct {
+  readonly schedule: scheduler.Schedule;
+  readonly failureQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PollScheduleProps) {
+    super(scope, id);
+    const ageSeconds = props.maxEventAge.toSeconds();
+    if (ageSeconds < MIN_EVENT_AGE_SECONDS || ageSeconds > MAX_LAMBDA_EVENT_AGE_SECONDS) {
+      throw new Error(`PollSchedule: maxEventAge must be between 1 minute and 6 hours (got ${ageSeconds} s)`);
+    }
+    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: props.failureRetention ?? Duration.days(14),
+    });
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter destination of the poll (Lambda on-failure destination and Scheduler DLQ); nothing consumes it automatically, people inspect it after the queue-depth alarm, so a further DLQ would never receive anything.',
+    });
+
+    props.function.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: props.maxEventAge,
+      onFailure: new destinations.SqsDestination(this.failureQueue),
+    });
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: scheduler.ScheduleExpression.expression(props.expression),
+      timeWindow: scheduler.TimeWindow.off(),
+      enabled: props.enabled ?? true,
+      description: 'restore-watch: poll Cloud Manager restore jobs',
+      target: new UnqualifiedLambdaInvoke(props.function, {
+        retryAttempts: 0,
+        maxEventAge: props.maxEventAge,
+        deadLetterQueue: this.failureQueue,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          scheduleArn: scheduler.ContextAttribute.scheduleArn,
+        }),
+      }),
+    });
+  }
+}
+
+/**
+ * `LambdaInvoke` grants `lambda:InvokeFunction` on the function and on `<arn>:*` (every version and
+ * alias). The schedule invokes the unqualified function only, so this grants exactly that.
+ */
+class UnqualifiedLambdaInvoke extends targets.LambdaInvoke {
+  private readonly target: lambda.IFunction;
+
+  constructor(target: lambda.IFunction, props: targets.ScheduleTargetBaseProps) {
+    super(target, props);
+    this.target = target;
+  }
+
+  protected override addTargetActionToRole(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.target.functionArn] }),
+    );
+  }
+}

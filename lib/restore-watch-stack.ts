@@ -1,0 +1,168 @@
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { Config } from '../functions/core/config.ts';
+import { ENV } from '../functions/core/environment.ts';
+import { CredentialsSecret } from './credentials-secret.ts';
+import { schedulePeriod } from './deploy-config.ts';
+import { EncryptedTopic } from './encrypted-topic.ts';
+import { MonitorAlarms } from './monitor-alarms.ts';
+import { MonitorFunction } from './monitor-function.ts';
+import { NotificationKey } from './notification-key.ts';
+import { PollSchedule } from './poll-schedule.ts';
+import { SlackChannel } from './slack-channel.ts';
+import { StateTable } from './state-table.ts';
+
+/** Lambda and Scheduler refuse a maximum event age below one minute, Lambda above six hours. */
+const MIN_EVENT_AGE_SECONDS = 60;
+const MAX_EVENT_AGE_SECONDS = 6 * 3600;
+/** A run never outlives five minutes; the time budget carries what is left to the next run. */
+const MAX_TIMEOUT_SECONDS = 300;
+
+export interface RestoreWatchStackProps extends StackProps {
+  /** The validated configuration (`loadDeployConfig`): targets for the function, `deploy` for the stack. */
+  readonly config: Config;
+}
+
+/**
+ * restore-watch on AWS: schedule → function → (Cloud Manager, state table, alerts topic), with the
+ * operations side around it (failure queue, alarms to an operations topic). Everything is derived
+ * from the one configuration file the CLI uses.
+ */
+export class RestoreWatchStack extends Stack {
+  readonly table: StateTable;
+  readonly alerts: EncryptedTopic;
+  readonly operations: EncryptedTopic;
+  readonly credentials: CredentialsSecret;
+  readonly monitor: MonitorFunction;
+  readonly schedule: PollSchedule;
+  readonly alarms: MonitorAlarms;
+  readonly slack?: SlackChannel;
+
+  constructor(scope: Construct, id: string, props: RestoreWatchStackProps) {
+    super(scope, id, {
+      description: 'restore-watch: watches MongoDB Cloud Manager restore jobs and alerts through SNS',
+      ...props,
+    });
+    const { deploy } = props.config;
+    const period = schedulePeriod(deploy.schedule);
+
+    this.table = new StateTable(this, 'State');
+    const key = new NotificationKey(this, 'NotificationKey');
+    this.alerts = new EncryptedTopic(this, 'Alerts', {
+      key: key.key,
+      displayName: 'restore-watch alerts',
+      emails: deploy.subscriptions.emails,
+    });
+    this.operations = new EncryptedTopic(this, 'Operations', {
+      key: key.key,
+      displayName: 'restore-watch operations',
+      emails: deploy.subscriptions.emails,
+      allowCloudWatchAlarms: true,
+    });
+    if (deploy.subscriptions.slack) {
+      this.slack = new SlackChannel(this, 'Slack', {
+        workspaceId: deploy.subscriptions.slack.workspaceId,
+        channelId: deploy.subscriptions.slack.channelId,
+        topics: [this.alerts.topic, this.operations.topic],
+      });
+    }
+
+    this.credentials = new CredentialsSecret(this, 'Credentials', {
+      ...(deploy.credentialsSecret ? { existingSecret: deploy.credentialsSecret } : {}),
+    });
+
+    this.monitor = new MonitorFunction(this, 'Monitor', {
+      config: props.config,
+      logRetention: retentionDays(deploy.logRetentionDays),
+      timeout: Duration.seconds(
+        period.exact
+          ? clamp(period.seconds, MIN_EVENT_AGE_SECONDS, MAX_TIMEOUT_SECONDS)
+          : MAX_TIMEOUT_SECONDS,
+      ),
+    });
+    this.monitor.useTable(this.table.table);
+    this.monitor.useTopic(this.alerts.topic);
+    this.monitor.useCredentialsSecret(this.credentials.secret, this.credentials.secretId);
+
+    // An event older than one period is superseded by the next tick; for an irregular cron the
+    // period is unknown, so the minimum keeps the promise.
+    this.schedule = new PollSchedule(this, 'Schedule', {
+      function: this.monitor.function,
+      expression: deploy.schedule,
+      maxEventAge: Duration.seconds(
+        period.exact
+          ? clamp(period.seconds, MIN_EVENT_AGE_SECONDS, MAX_EVENT_AGE_SECONDS)
+          : MIN_EVENT_AGE_SECONDS,
+      ),
+    });
+
+    this.alarms = new MonitorAlarms(this, 'Alarms', {
+      function: this.monitor.function,
+      table: this.table.table,
+      alertsTopic: this.alerts.topic,
+      operationsTopic: this.operations.topic,
+      failureQueue: this.schedule.failureQueue,
+      schedulePeriod: Duration.seconds(period.seconds),
+    });
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const tableName = this.table.table.tableName;
+    new CfnOutput(this, 'TableName', { value: tableName, description: 'State table (RESTORE_WATCH_TABLE)' });
+    new CfnOutput(this, 'AlertsTopicArn', {
+      value: this.alerts.topic.topicArn,
+      description: 'Alerts topic: subscribe more endpoints here',
+    });
+    new CfnOutput(this, 'OperationsTopicArn', {
+      value: this.operations.topic.topicArn,
+      description: 'Alarm notifications about the monitor itself',
+    });
+    new CfnOutput(this, 'CredentialsSecretArn', {
+      value: this.credentials.secret.secretArn,
+      description: 'Secrets Manager secret with the Cloud Manager credentials',
+    });
+    new CfnOutput(this, 'FunctionName', { value: this.monitor.function.functionName });
+    new CfnOutput(this, 'FailureQueueUrl', {
+      value: this.schedule.failureQueue.queueUrl,
+      description: 'Failed or undeliverable poll invocations',
+    });
+    new CfnOutput(this, 'AuditCommand', {
+      value: Fn.join('', [
+        `${ENV.table}=`,
+        tableName,
+        ` AWS_REGION=`,
+        this.region,
+        ' npx restore-watch audit --since 24h',
+      ]),
+      description: 'Query the audit trail of the last 24 hours from a clone of the repository',
+    });
+    if (this.credentials.created) {
+      new CfnOutput(this, 'CredentialsSetupCommand', {
+        value: Fn.join('', [
+          'aws secretsmanager put-secret-value --region ',
+          this.region,
+          ' --secret-id ',
+          this.credentials.secret.secretArn,
+          ' --secret-string file://cloud-manager-credentials.json',
+        ]),
+        description:
+          'The secret was created empty: put {"publicKey":"...","privateKey":"..."} (or clientId/clientSecret) in cloud-manager-credentials.json, run this, then delete the file',
+      });
+    }
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** CloudWatch Logs accepts only certain retention values: the configured days, rounded up to one. */
+export function retentionDays(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays)
+    .filter((value): value is logs.RetentionDays => typeof value === 'number' && value > 0)
+    .sort((a, b) => a - b);
+  return allowed.find((value) => value >= days) ?? logs.RetentionDays.INFINITE;
+}

@@ -1,0 +1,407 @@
+/**
+ * The Lambda handler end to end, as Lambda would run it: a fresh module per test (cold start), a
+ * realistic context whose remaining time runs down, the Cloud Manager simulator over loopback HTTP,
+ * dynalite as DynamoDB (through AWS_ENDPOINT_URL_DYNAMODB, as the SDK honours it), and SDK mocks for
+ * SNS and Secrets Manager (no local peer exists for either).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts';
+import type { ConfigError, ConfigInput } from '../functions/core/config.ts';
+import { ENV } from '../functions/core/environment.ts';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability/metric-names.ts';
+import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
+import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
+
+const API_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-HANDLER-PRIVATE-9c1e' };
+const REVOKED_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-REVOKED-PRIVATE-4d2b' };
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts';
+
+let sim: CloudManagerSimulator;
+let dynamo: TestDynamo;
+const snsMock = mockClient(SNSClient);
+const secretsMock = mockClient(SecretsManagerClient);
+let output: string[];
+
+interface Fixture {
+  secretId: string;
+  tableName: string;
+  projectId: string;
+  clusterIds: string[];
+  configFile: string;
+}
+
+beforeAll(async () => {
+  sim = new CloudManagerSimulator({ apiKeys: [API_KEY] });
+  await sim.start();
+  dynamo = await startDynalite();
+});
+
+afterAll(async () => {
+  snsMock.restore();
+  secretsMock.restore();
+  await sim.stop();
+  await dynamo.stop();
+});
+
+beforeEach(() => {
+  snsMock.reset();
+  secretsMock.reset();
+  let messageId = 0;
+  snsMock.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => ({
+    Successful: (input.PublishBatchRequestEntries ?? []).map((entry) => ({
+      Id: entry.Id,
+      MessageId: `m-${++messageId}`,
+    })),
+    Failed: [],
+  }));
+  // Everything Powertools writes (logs, EMF metrics) goes through process.stdout.
+  output = [];
+  const capture = (chunk: unknown) => {
+    output.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  vi.useRealTimers();
+});
+
+/** A project with `clusters` clusters, one FINISHED restore job each, a table and a config file. */
+async function prepare(options: { clusters?: number; config?: Partial<ConfigInput> } = {}): Promise<Fixture> {
+  const projectId = sim.addProject();
+  const clusterIds: string[] = [];
+  for (let i = 0; i < (options.clusters ?? 1); i++) {
+    const cluster = sim.addCluster({ projectId, clusterName: `cluster-${i}` });
+    clusterIds.push(cluster.id);
+    const job = sim.addRestoreJob(projectId, cluster.id);
+    sim.finishJob(job.id);
+  }
+  const tableName = await createTestTable(dynamo.client);
+  const configFile = join(mkdtempSync(join(tmpdir(), 'restore-watch-handler-')), 'restore-watch.config.json');
+  const config: ConfigInput = {
+    cloudManager: { baseUrl: sim.baseUrl },
+    targets: clusterIds.map((clusterId, i) => ({ projectId, clusterId, name: `cluster-${i}` })),
+    ...options.config,
+  };
+  writeFileSync(configFile, JSON.stringify(config));
+  // One secret id per test: middy's credential cache lives as long as the process.
+  const secretId = `restore-watch/test/${randomUUID()}`;
+  const environment: Record<string, string> = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    [ENV.table]: tableName,
+    [ENV.topicArn]: TOPIC_ARN,
+    [ENV.credentialsSecret]: secretId,
+    [ENV.configFile]: configFile,
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+  };
+  for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+  return { secretId, tableName, projectId, clusterIds, configFile };
+}
+
+function storeSecret(secretId: string, ...values: string[]): void {
+  const stub = secretsMock.on(GetSecretValueCommand, { SecretId: secretId });
+  for (const value of values) stub.resolvesOnce({ SecretString: value, Name: secretId });
+}
+
+/** A cold start: the handler module imported afresh, with the environment as it is now. */
+async function coldStart() {
+  vi.resetModules();
+  return import('../functions/handler.ts');
+}
+
+/** What Lambda passes: remaining time counts down from the moment the invocation starts. */
+function lambdaContext(remainingMs: number): Context {
+  const deadline = Date.now() + remainingMs;
+  const functionName = 'RestoreWatch-MonitorFunction-3Xk9QpL2';
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `2026/11/28/[$LATEST]${randomUUID().replaceAll('-', '')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+const scheduleEvent = () => ({
+  scheduledTime: new Date().toISOString(),
+  scheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/RestoreWatch-Schedule',
+});
+
+function jsonLines(): Array<Record<string, unknown>> {
+  return output
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The EMF documents written so far, as metric name → value. */
+function emittedMetrics(): Array<Record<string, unknown>> {
+  return jsonLines().filter((line) => line._aws !== undefined);
+}
+
+describe('a scheduled run', () => {
+  it('polls every target and returns the summary', async () => {
+    const fixture = await prepare({ clusters: 2 });
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler } = await coldStart();
+
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    expect(summary).toMatchObject({
+      lease: 'acquired',
+      targets: { total: 2, ok: 2, failed: 0, skipped: 0 },
+      skippedTargets: [],
+      failedTargets: [],
+      jobsSeen: 2,
+    });
+    expect(summary.eventsDetected).toBeGreaterThan(0);
+    expect(summary.alertsPublished).toBe(
+      summary.eventsDetected - summary.events.filter((e) => e.suppressed).length,
+    );
+    expect(snsMock).toHaveReceivedCommandWith(PublishBatchCommand, { TopicArn: TOPIC_ARN });
+  });
+
+  it('reads the credentials with exactly one GetSecretValue for the configured secret', async () => {
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler } = await coldStart();
+
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    await handler(scheduleEvent(), lambdaContext(240_000));
+
+    expect(secretsMock).toHaveReceivedCommandExactlyOnceWith(GetSecretValueCommand, {
+      SecretId: fixture.secretId,
+    });
+    expect(secretsMock.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({
+      SecretId: fixture.secretId,
+    });
+  });
+
+  it('emits the run as EMF metrics in the RestoreWatch namespace', async () => {
+    const fixture = await prepare({ clusters: 2 });
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler } = await coldStart();
+
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    const emfs = emittedMetrics();
+    expect(emfs).toHaveLength(1);
+    const emf = emfs[0] ?? {};
+    const directive = (
+      emf._aws as {
+        CloudWatchMetrics: Array<{
+          Namespace: string;
+          Dimensions: string[][];
+          Metrics: Array<{ Name: string; Unit: string }>;
+        }>;
+      }
+    ).CloudWatchMetrics[0];
+    expect(directive?.Namespace).toBe(METRICS_NAMESPACE);
+    expect(directive?.Dimensions).toEqual([['service']]);
+    expect(directive?.Metrics.map((m) => m.Name).sort()).toEqual(Object.values(METRIC).sort());
+    expect(directive?.Metrics.find((m) => m.Name === METRIC.pollDuration)?.Unit).toBe('Milliseconds');
+    expect(emf).toMatchObject({
+      service: SERVICE_NAME,
+      [METRIC.pollsSucceeded]: 1,
+      [METRIC.targetsFailed]: 0,
+      [METRIC.targetsSkipped]: 0,
+      [METRIC.jobsSeen]: 2,
+      [METRIC.eventsDetected]: summary.eventsDetected,
+      [METRIC.alertsPublished]: summary.alertsPublished,
+      [METRIC.alertsFailed]: 0,
+      [METRIC.pollDuration]: summary.durationMs,
+    });
+    // Two clusters, one page each, plus the digest challenge of the first request.
+    expect(emf[METRIC.apiRequests]).toBeGreaterThanOrEqual(2);
+  });
+
+  it('logs one summary line carrying the run id and the Lambda context', async () => {
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler } = await coldStart();
+    const context = lambdaContext(240_000);
+
+    await handler(scheduleEvent(), context);
+
+    const finished = jsonLines().filter((line) => line.message === 'Poll finished');
+    expect(finished).toHaveLength(1);
+    expect(finished[0]).toMatchObject({
+      level: 'INFO',
+      service: SERVICE_NAME,
+      runId: context.awsRequestId,
+      function_name: context.functionName,
+      function_request_id: context.awsRequestId,
+      targets: { total: 1, ok: 1, failed: 0, skipped: 0 },
+    });
+  });
+
+  it('returns normally, as a run that did not succeed, when another run holds the lease', async () => {
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const lease = new DynamoRunLease({ client: dynamo.client, tableName: fixture.tableName });
+    await lease.acquire('cli-run-on-a-laptop', new Date(), 60_000);
+    const { handler } = await coldStart();
+
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    expect(summary).toMatchObject({ lease: 'held-by-other', targets: { total: 0 } });
+    expect(emittedMetrics()[0]).toMatchObject({ [METRIC.pollsSucceeded]: 0 });
+  });
+});
+
+describe('the time budget', () => {
+  it('starts no target when less than the margin is left, and reports every one as skipped', async () => {
+    const fixture = await prepare({ clusters: 3 });
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler, POLL_TIME_MARGIN_MS } = await coldStart();
+    const requestsBefore = sim.requests.length;
+
+    const summary = await handler(scheduleEvent(), lambdaContext(POLL_TIME_MARGIN_MS - 10_000));
+
+    expect(summary.targets).toEqual({ total: 3, ok: 0, failed: 0, skipped: 3 });
+    expect([...summary.skippedTargets].sort()).toEqual(['cluster-0', 'cluster-1', 'cluster-2']);
+    expect(sim.requests.length).toBe(requestsBefore);
+    expect(emittedMetrics()[0]).toMatchObject({ [METRIC.pollsSucceeded]: 0, [METRIC.targetsSkipped]: 3 });
+  });
+
+  it('polls the skipped targets on the next run that has time', async () => {
+    const fixture = await prepare({ clusters: 2 });
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler, POLL_TIME_MARGIN_MS } = await coldStart();
+    await handler(scheduleEvent(), lambdaContext(POLL_TIME_MARGIN_MS - 10_000));
+
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    expect(summary.targets).toEqual({ total: 2, ok: 2, failed: 0, skipped: 0 });
+  });
+});
+
+describe('cold start', () => {
+  it('fails with every configuration problem listed when the bundled configuration is invalid', async () => {
+    const fixture = await prepare();
+    writeFileSync(
+      fixture.configFile,
+      JSON.stringify({ targets: [{ projectId: 'nope' }], alerts: { minSeverity: 'loud' }, extra: true }),
+    );
+    vi.stubEnv(ENV.topicArn, '');
+
+    const failure = await coldStart().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    // A fresh module graph has its own ConfigError class: compare by name.
+    expect(failure).toMatchObject({ name: 'ConfigError' });
+    const problems = (failure as ConfigError).problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^RESTORE_WATCH_TOPIC_ARN is not set/),
+        expect.stringMatching(/^targets\[0\]\.projectId: /),
+        expect.stringMatching(/^alerts\.minSeverity: /),
+        expect.stringMatching(/^\(root\): unknown key "extra"/),
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+    expect((failure as ConfigError).message).toContain(`Invalid configuration in ${fixture.configFile}:`);
+  });
+
+  it('fails when the configuration file is missing from the bundle', async () => {
+    await prepare();
+    vi.stubEnv(ENV.configFile, '/var/task/not-there.json');
+
+    await expect(coldStart()).rejects.toThrow(
+      /RESTORE_WATCH_CONFIG_FILE: cannot read \/var\/task\/not-there\.json: ENOENT/,
+    );
+  });
+});
+
+describe('credentials', () => {
+  it('picks up a rotated key once the cache expires, and not before', async () => {
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(REVOKED_KEY), JSON.stringify(API_KEY));
+    const { handler, CREDENTIALS_CACHE_MS } = await coldStart();
+    vi.useFakeTimers({ toFake: ['Date'] });
+
+    const withOldKey = await handler(scheduleEvent(), lambdaContext(240_000));
+    vi.setSystemTime(Date.now() + CREDENTIALS_CACHE_MS / 2);
+    const stillCached = await handler(scheduleEvent(), lambdaContext(240_000));
+    vi.setSystemTime(Date.now() + CREDENTIALS_CACHE_MS);
+    const afterExpiry = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    expect(withOldKey.targets).toMatchObject({ ok: 0, failed: 1 });
+    expect(stillCached.targets).toMatchObject({ ok: 0, failed: 1 });
+    expect(afterExpiry.targets).toMatchObject({ ok: 1, failed: 0 });
+    expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    expect(emittedMetrics().map((emf) => emf[METRIC.pollsSucceeded])).toEqual([0, 0, 1]);
+  });
+
+  it('fails the invocation, without echoing the value, when the secret is not JSON', async () => {
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, API_KEY.privateKey);
+    const { handler } = await coldStart();
+
+    const failure = await handler(scheduleEvent(), lambdaContext(240_000)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toMatchObject({ name: 'ConfigError' });
+    expect((failure as Error).message).toContain(`Secrets Manager secret ${fixture.secretId}`);
+    expect((failure as Error).message).toContain('not a JSON object');
+    expect((failure as Error).message).not.toContain(API_KEY.privateKey);
+    expect(emittedMetrics()[0]).toMatchObject({ [METRIC.pollsSucceeded]: 0 });
+    expect(jsonLines().some((line) => line.level === 'ERROR' && line.message === 'Poll failed')).toBe(true);
+  });
+
+  it('fails the invocation when the created secret was never filled in', async () => {
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, '{}');
+    const { handler } = await coldStart();
+
+    await expect(handler(scheduleEvent(), lambdaContext(240_000))).rejects.toThrow(
+      /no Cloud Manager credentials/,
+    );
+  });
+
+  it('never writes a private key to the logs, whether it works or is refused', async () => {
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(REVOKED_KEY), JSON.stringify(API_KEY), API_KEY.privateKey);
+    const { handler, CREDENTIALS_CACHE_MS } = await coldStart();
+    vi.useFakeTimers({ toFake: ['Date'] });
+
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    vi.setSystemTime(Date.now() + CREDENTIALS_CACHE_MS + 1);
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    vi.setSystemTime(Date.now() + CREDENTIALS_CACHE_MS + 1);
+    await handler(scheduleEvent(), lambdaContext(240_000)).catch(() => undefined);
+
+    const everything = output.join('');
+    expect(everything).toContain('Poll finished');
+    expect(everything).toContain('Poll failed');
+    expect(everything).not.toContain(API_KEY.privateKey);
+    expect(everything).not.toContain(REVOKED_KEY.privateKey);
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * What changes with the configuration: Slack, an existing secret, other schedules. These stacks are
+ * synthesised without bundling (the template is all they assert on).
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../functions/core/config.ts';
+import { parseConfig } from '../../functions/core/config.ts';
+import { ENV } from '../../functions/core/environment.ts';
+import { MonitorFunction } from '../../lib/monitor-function.ts';
+import { PollSchedule } from '../../lib/poll-schedule.ts';
+import { retentionDays } from '../../lib/restore-watch-stack.ts';
+import { BASE_CONFIG, buildStack } from './stack-fixture.ts';
+
+const withDeploy = (deploy: NonNullable<ConfigInput['deploy']>): ConfigInput => ({ ...BASE_CONFIG, deploy });
+const emails = { emails: ['dba-oncall@example.com'] };
+
+describe('Slack channel', () => {
+  const { stack, template } = buildStack(
+    withDeploy({ subscriptions: { ...emails, slack: { workspaceId: 'T012ABCDE', channelId: 'C012ABCDE' } } }),
+  );
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const idOf = (type: string, prefix: string) =>
+    Object.keys(resources).find((id) => resources[id]?.Type === type && id.startsWith(prefix)) ?? '(none)';
+
+  it('posts both topics to the configured channel', () => {
+    template.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 1);
+    template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      SlackWorkspaceId: 'T012ABCDE',
+      SlackChannelId: 'C012ABCDE',
+      SnsTopicArns: [
+        { Ref: idOf('AWS::SNS::Topic', 'AlertsTopic') },
+        { Ref: idOf('AWS::SNS::Topic', 'OperationsTopic') },
+      ],
+      UserRoleRequired: false,
+    });
+  });
+
+  it('caps the channel with an explicit read-only guardrail instead of the AdministratorAccess default', () => {
+    template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      GuardrailPolicies: [
+        {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/CloudWatchReadOnlyAccess']],
+        },
+      ],
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('AdministratorAccess');
+  });
+
+  it('gives the channel role no permissions at all', () => {
+    const roleId = idOf('AWS::IAM::Role', 'SlackRole');
+    template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      IamRoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+    });
+    expect(resources[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
+    const policiesOfRole = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId),
+    );
+    expect(policiesOfRole).toEqual([]);
+  });
+
+  it('passes cdk-nag without further acknowledgements', () => {
+    expect(new AwsSolutionsChecks(undefined).validateScope(stack).violations).toEqual([]);
+  });
+});
+
+describe('existing credentials secret', () => {
+  it('is imported by name: nothing created, the name passed to the function, GetSecretValue on its ARN pattern', () => {
+    const { stack, template } = buildStack(
+      withDeploy({ subscriptions: emails, credentialsSecret: 'prod/restore-watch/cloud-manager' }),
+    );
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ [ENV.credentialsSecret]: 'prod/restore-watch/cloud-manager' }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':secretsmanager:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':secret:prod/restore-watch/cloud-manager-??????',
+                ],
+              ],
+            },
+          }),
+        ]),
+      },
+    });
+    expect(template.toJSON().Outputs.CredentialsSetupCommand).toBeUndefined();
+    expect(new AwsSolutionsChecks(undefined).validateScope(stack).violations).toEqual([]);
+  });
+
+  it('is imported by complete ARN: GetSecretValue on exactly that ARN', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:restore-watch-AbC123';
+    const { template } = buildStack(withDeploy({ subscriptions: emails, credentialsSecret: arn }));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.credentialsSecret]: arn }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'secretsmanager:GetSecretValue', Resource: arn }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('schedules other than every 5 minutes', () => {
+  const policyOf = (schedule: string) => {
+    const { template } = buildStack(withDeploy({ subscriptions: emails, schedule }));
+    const json = template.toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const of = (type: string) => Object.values(json.Resources).find((r) => r.Type === type)?.Properties ?? {};
+    const heartbeat = Object.entries(json.Resources).find(([id]) => id.startsWith('AlarmsHeartbeat'))?.[1]
+      .Properties;
+    return {
+      eventAge: (of('AWS::Lambda::EventInvokeConfig') as { MaximumEventAgeInSeconds: number })
+        .MaximumEventAgeInSeconds,
+      schedulerAge: (
+        of('AWS::Scheduler::Schedule') as { Target: { RetryPolicy: { MaximumEventAgeInSeconds: number } } }
+      ).Target.RetryPolicy.MaximumEventAgeInSeconds,
+      expression: (of('AWS::Scheduler::Schedule') as { ScheduleExpression: string }).ScheduleExpression,
+      timeout: (of('AWS::Lambda::Function') as { Timeout: number }).Timeout,
+      heartbeat: { period: heartbeat?.Period, evaluations: heartbeat?.EvaluationPeriods },
+    };
+  };
+
+  it('keeps events one period when it is hourly, and watches three hours for the heartbeat', () => {
+    expect(policyOf('rate(1 hour)')).toEqual({
+      eventAge: 3600,
+      schedulerAge: 3600,
+      expression: 'rate(1 hour)',
+      timeout: 300,
+      heartbeat: { period: 3600, evaluations: 3 },
+    });
+  });
+
+  it('shortens the timeout to the period when polling every minute', () => {
+    expect(policyOf('cron(* * * * ? *)')).toMatchObject({ eventAge: 60, schedulerAge: 60, timeout: 60 });
+  });
+
+  it('falls back to the one-minute event age and a one-day heartbeat for a cron it cannot measure', () => {
+    expect(policyOf('cron(0 8-18 ? * MON-FRI *)')).toMatchObject({
+      eventAge: 60,
+      schedulerAge: 60,
+      heartbeat: { period: 86_400, evaluations: 1 },
+    });
+  });
+
+  it('watches a daily schedule over one day (CloudWatch evaluates at most a day)', () => {
+    expect(policyOf('rate(1 day)')).toMatchObject({
+      eventAge: 21_600,
+      heartbeat: { period: 86_400, evaluations: 1 },
+    });
+  });
+});
+
+describe('construct guards', () => {
+  it('refuses environment variables that the grant helpers own', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Guard');
+    expect(
+      () =>
+        new MonitorFunction(stack, 'Monitor', {
+          config: parseConfig(BASE_CONFIG),
+          environment: { [ENV.table]: 'elsewhere', [ENV.topicArn]: 'arn', LOG_LEVEL: 'debug' },
+        }),
+    ).toThrow(/RESTORE_WATCH_TABLE, RESTORE_WATCH_TOPIC_ARN are set by the stack/);
+  });
+
+  it('merges extra environment variables with its own', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Merge');
+    const monitor = new MonitorFunction(stack, 'Monitor', {
+      config: parseConfig(BASE_CONFIG),
+      environment: { POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+    });
+    const resolved = stack.resolve(
+      (monitor.function.node.defaultChild as unknown as { environment: unknown }).environment,
+    );
+    expect(resolved).toMatchObject({
+      variables: { POWERTOOLS_LOG_LEVEL: 'DEBUG', [ENV.configFile]: '/var/task/restore-watch.config.json' },
+    });
+  });
+
+  it('refuses a maximum event age outside what Lambda accepts', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Age');
+    const monitor = new MonitorFunction(stack, 'Monitor', { config: parseConfig(BASE_CONFIG) });
+    expect(
+      () =>
+        new PollSchedule(stack, 'Schedule', {
+          function: monitor.function,
+          expression: 'rate(5 minutes)',
+          maxEventAge: Duration.seconds(30),
+        }),
+    ).toThrow(/between 1 minute and 6 hours/);
+  });
+
+  it('rounds a log retention up to the next value CloudWatch Logs accepts', () => {
+    expect(retentionDays(30)).toBe(logs.RetentionDays.ONE_MONTH);
+    expect(retentionDays(31)).toBe(logs.RetentionDays.TWO_MONTHS);
+    expect(retentionDays(100_000)).toBe(logs.RetentionDays.INFINITE);
+  });
+});
