@@ -2,7 +2,9 @@
  * The one configuration schema, shared by the CLI, the Lambda handler and the CDK stack. Validation
  * reports every problem at once, each naming the field, so a user fixes a file in one pass.
  */
-import { z } from 'zod';
+
+import type { core, input, output } from 'zod';
+import { array, boolean, email, number, strictObject, string, enum as zodEnum } from 'zod';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
 import type { AlertSettings } from './types.ts';
 
@@ -11,7 +13,7 @@ export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const objectId = (what: string) =>
-  z.string({ error: `${what} must be a string` }).regex(OBJECT_ID, {
+  string({ error: `${what} must be a string` }).regex(OBJECT_ID, {
     error: `${what} must be a 24-character hexadecimal ObjectId`,
   });
 
@@ -32,45 +34,42 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-const baseUrl = z.string().refine(isAllowedBaseUrl, {
+const baseUrl = string().refine(isAllowedBaseUrl, {
   error: 'must be an https:// URL (plain http is allowed only for localhost / 127.0.0.1 / [::1])',
 });
 
 const minutes = (what: string) =>
-  z
-    .number({ error: `${what} must be a number of minutes` })
+  number({ error: `${what} must be a number of minutes` })
     .int({ error: `${what} must be a whole number of minutes` })
     .positive({ error: `${what} must be greater than 0` });
 
-const targetSchema = z.strictObject({
+const targetSchema = strictObject({
   projectId: objectId('projectId'),
   clusterId: objectId('clusterId').optional(),
-  name: z.string().min(1).max(64).optional(),
+  name: string().min(1).max(64).optional(),
   batchId: objectId('batchId').optional(),
 });
 
-const alertsSchema = z
-  .strictObject({
-    expiryWarningMinutes: z.array(minutes('each expiry warning')).max(10).default([60, 15]),
-    stuckAfterMinutes: minutes('stuckAfterMinutes').default(360),
-    failingAfterPolls: z.number().int().min(1).max(100).default(3),
-    minSeverity: z.enum(['info', 'warning', 'critical']).default('info'),
-    includeDownloadUrl: z.boolean().default(false),
-  })
-  .superRefine((alerts, ctx) => {
-    const list = alerts.expiryWarningMinutes;
-    for (let i = 1; i < list.length; i++) {
-      const previous = list[i - 1] as number;
-      const current = list[i] as number;
-      if (current >= previous) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['expiryWarningMinutes', i],
-          message: `thresholds must be in strictly descending order (e.g. [60, 15]); ${current} follows ${previous}`,
-        });
-      }
+const alertsSchema = strictObject({
+  expiryWarningMinutes: array(minutes('each expiry warning')).max(10).default([60, 15]),
+  stuckAfterMinutes: minutes('stuckAfterMinutes').default(360),
+  failingAfterPolls: number().int().min(1).max(100).default(3),
+  minSeverity: zodEnum(['info', 'warning', 'critical']).default('info'),
+  includeDownloadUrl: boolean().default(false),
+}).superRefine((alerts, ctx) => {
+  const list = alerts.expiryWarningMinutes;
+  for (let i = 1; i < list.length; i++) {
+    const previous = list[i - 1] as number;
+    const current = list[i] as number;
+    if (current >= previous) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expiryWarningMinutes', i],
+        message: `thresholds must be in strictly descending order (e.g. [60, 15]); ${current} follows ${previous}`,
+      });
     }
-  });
+  }
+});
 
 /** SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts */
 export const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
@@ -80,89 +79,78 @@ export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 export const SCHEDULE_EXPRESSION =
   /^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*\S+(\s+\S+){5}\s*\))$/;
 
-const deploySchema = z.strictObject({
-  schedule: z
-    .string()
+const deploySchema = strictObject({
+  schedule: string()
     .regex(SCHEDULE_EXPRESSION, {
       error: 'must be an EventBridge Scheduler expression such as "rate(5 minutes)" or "cron(0/5 * * * ? *)"',
     })
     .default('rate(5 minutes)'),
-  subscriptions: z
-    .strictObject({
-      emails: z.array(z.email({ error: 'must be an email address' })).default([]),
-      slack: z
-        .strictObject({
-          workspaceId: z.string().regex(/^[A-Z0-9]{9,11}$/, {
-            error: 'must be a Slack workspace (team) id such as T012ABCDE',
-          }),
-          channelId: z
-            .string()
-            .regex(/^[A-Z0-9]{9,11}$/, { error: 'must be a Slack channel id such as C012ABCDE' }),
-        })
-        .optional(),
-    })
-    .default({ emails: [] }),
+  subscriptions: strictObject({
+    emails: array(email({ error: 'must be an email address' })).default([]),
+    slack: strictObject({
+      workspaceId: string().regex(/^[A-Z0-9]{9,11}$/, {
+        error: 'must be a Slack workspace (team) id such as T012ABCDE',
+      }),
+      channelId: string().regex(/^[A-Z0-9]{9,11}$/, {
+        error: 'must be a Slack channel id such as C012ABCDE',
+      }),
+    }).optional(),
+  }).default({ emails: [] }),
   /** Existing Secrets Manager secret (name or ARN) with the Cloud Manager credentials. */
-  credentialsSecret: z.string().min(1).max(2048).optional(),
+  credentialsSecret: string().min(1).max(2048).optional(),
   /** Log retention of the function in days. */
-  logRetentionDays: z.number().int().positive().default(30),
+  logRetentionDays: number().int().positive().default(30),
 });
 
-export const configSchema = z
-  .strictObject({
-    cloudManager: z
-      .strictObject({
-        baseUrl: baseUrl.default(DEFAULT_BASE_URL),
-        /** Client-side limit per project; Cloud Manager documents 100 requests per minute. */
-        requestsPerMinute: z.number().int().positive().max(10_000).default(100),
-        requestTimeoutMs: z.number().int().positive().max(120_000).default(15_000),
-      })
-      .default({ baseUrl: DEFAULT_BASE_URL, requestsPerMinute: 100, requestTimeoutMs: 15_000 }),
-    targets: z.array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
-    alerts: alertsSchema.default({
-      expiryWarningMinutes: [60, 15],
-      stuckAfterMinutes: 360,
-      failingAfterPolls: 3,
-      minSeverity: 'info',
-      includeDownloadUrl: false,
-    }),
-    state: z
-      .strictObject({
-        retentionDays: z.number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
-      })
-      .default({ retentionDays: DEFAULT_AUDIT_RETENTION_DAYS }),
-    deploy: deploySchema.default({
-      schedule: 'rate(5 minutes)',
-      subscriptions: { emails: [] },
-      logRetentionDays: 30,
-    }),
-  })
-  .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    config.targets.forEach((target, index) => {
-      const key = `${target.projectId.toLowerCase()}:${(target.clusterId ?? '*').toLowerCase()}:${target.batchId ?? ''}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['targets', index],
-          message: `duplicates targets[${first}] (same projectId${target.clusterId ? ', clusterId' : ''}${target.batchId ? ' and batchId' : ''})`,
-        });
-      } else {
-        seen.set(key, index);
-      }
-      if (target.batchId && !target.clusterId) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['targets', index, 'batchId'],
-          message: 'batchId needs a clusterId',
-        });
-      }
-    });
+export const configSchema = strictObject({
+  cloudManager: strictObject({
+    baseUrl: baseUrl.default(DEFAULT_BASE_URL),
+    /** Client-side limit per project; Cloud Manager documents 100 requests per minute. */
+    requestsPerMinute: number().int().positive().max(10_000).default(100),
+    requestTimeoutMs: number().int().positive().max(120_000).default(15_000),
+  }).default({ baseUrl: DEFAULT_BASE_URL, requestsPerMinute: 100, requestTimeoutMs: 15_000 }),
+  targets: array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
+  alerts: alertsSchema.default({
+    expiryWarningMinutes: [60, 15],
+    stuckAfterMinutes: 360,
+    failingAfterPolls: 3,
+    minSeverity: 'info',
+    includeDownloadUrl: false,
+  }),
+  state: strictObject({
+    retentionDays: number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
+  }).default({ retentionDays: DEFAULT_AUDIT_RETENTION_DAYS }),
+  deploy: deploySchema.default({
+    schedule: 'rate(5 minutes)',
+    subscriptions: { emails: [] },
+    logRetentionDays: 30,
+  }),
+}).superRefine((config, ctx) => {
+  const seen = new Map<string, number>();
+  config.targets.forEach((target, index) => {
+    const key = `${target.projectId.toLowerCase()}:${(target.clusterId ?? '*').toLowerCase()}:${target.batchId ?? ''}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets', index],
+        message: `duplicates targets[${first}] (same projectId${target.clusterId ? ', clusterId' : ''}${target.batchId ? ' and batchId' : ''})`,
+      });
+    } else {
+      seen.set(key, index);
+    }
+    if (target.batchId && !target.clusterId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets', index, 'batchId'],
+        message: 'batchId needs a clusterId',
+      });
+    }
   });
+});
 
-export type Config = z.output<typeof configSchema>;
-export type ConfigInput = z.input<typeof configSchema>;
+export type Config = output<typeof configSchema>;
+export type ConfigInput = input<typeof configSchema>;
 export type ConfiguredTarget = Config['targets'][number];
 
 /** An invalid configuration: `problems` lists every one, each naming its field. */
@@ -186,7 +174,7 @@ function describePath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** Formats zod issues as `field: problem` lines, the way every user-facing validation error reads. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+export function formatIssues(issues: readonly core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = describePath(issue.path);

@@ -6,7 +6,9 @@
  *
  * Documented fields sent as JSON `null` are treated as absent (Jackson-style serialisers do that).
  */
-import { z } from 'zod';
+
+import type { core, ZodType } from 'zod';
+import { array, boolean, looseObject, number, preprocess, string, union, unknown } from 'zod';
 import type { Cluster, RestoreJob } from '../../core/types.ts';
 
 function dropNulls(value: unknown): unknown {
@@ -16,15 +18,15 @@ function dropNulls(value: unknown): unknown {
   return out;
 }
 
-const str = z.string().optional();
-const num = z.number().optional();
-const bool = z.boolean().optional();
+const str = string().optional();
+const num = number().optional();
+const bool = boolean().optional();
 
-const linkSchema = z.preprocess(dropNulls, z.looseObject({ href: str, rel: str }));
+const linkSchema = preprocess(dropNulls, looseObject({ href: str, rel: str }));
 
-const deliverySchema = z.preprocess(
+const deliverySchema = preprocess(
   dropNulls,
-  z.looseObject({
+  looseObject({
     methodName: str,
     statusName: str,
     url: str,
@@ -38,18 +40,18 @@ const deliverySchema = z.preprocess(
   }),
 );
 
-const timestampSchema = z.preprocess(
+const timestampSchema = preprocess(
   dropNulls,
   // Documented as a string, shown as a number in every example: accept both.
-  z.looseObject({ date: str, increment: z.union([z.number(), z.string()]).optional() }),
+  looseObject({ date: str, increment: union([number(), string()]).optional() }),
 );
 
-const hashSchema = z.preprocess(dropNulls, z.looseObject({ fileName: str, hash: str, typeName: str }));
+const hashSchema = preprocess(dropNulls, looseObject({ fileName: str, hash: str, typeName: str }));
 
-export const restoreJobSchema = z.preprocess(
+export const restoreJobSchema = preprocess(
   dropNulls,
-  z.looseObject({
-    id: z.string({ error: 'every restore job needs a string id' }).min(1),
+  looseObject({
+    id: string({ error: 'every restore job needs a string id' }).min(1),
     groupId: str,
     clusterId: str,
     batchId: str,
@@ -62,15 +64,15 @@ export const restoreJobSchema = z.preprocess(
     masterKeyUUID: str,
     timestamp: timestampSchema.optional(),
     delivery: deliverySchema.optional(),
-    hashes: z.array(hashSchema).optional(),
-    links: z.array(linkSchema).optional(),
+    hashes: array(hashSchema).optional(),
+    links: array(linkSchema).optional(),
   }),
 );
 
-export const clusterSchema = z.preprocess(
+export const clusterSchema = preprocess(
   dropNulls,
-  z.looseObject({
-    id: z.string({ error: 'every cluster needs a string id' }).min(1),
+  looseObject({
+    id: string({ error: 'every cluster needs a string id' }).min(1),
     groupId: str,
     clusterName: str,
     typeName: str,
@@ -79,33 +81,32 @@ export const clusterSchema = z.preprocess(
   }),
 );
 
-export const listPageSchema = z.looseObject({
-  results: z.array(z.unknown(), { error: '`results` must be an array' }),
-  totalCount: z
-    .number({ error: '`totalCount` must be a number' })
+export const listPageSchema = looseObject({
+  results: array(unknown(), { error: '`results` must be an array' }),
+  totalCount: number({ error: '`totalCount` must be a number' })
     .int({ error: '`totalCount` must be a whole number' })
     .nonnegative(),
-  links: z.preprocess((v) => (v === null ? undefined : v), z.array(linkSchema).optional()),
+  links: preprocess((v) => (v === null ? undefined : v), array(linkSchema).optional()),
 });
 
 /** `{ detail, error, errorCode, reason }` of an API error response. */
-export const errorBodySchema = z.looseObject({
-  detail: z.string().optional().catch(undefined),
-  error: z.union([z.number(), z.string()]).optional().catch(undefined),
-  errorCode: z.string().optional().catch(undefined),
-  reason: z.string().optional().catch(undefined),
+export const errorBodySchema = looseObject({
+  detail: string().optional().catch(undefined),
+  error: union([number(), string()]).optional().catch(undefined),
+  errorCode: string().optional().catch(undefined),
+  reason: string().optional().catch(undefined),
 });
 
 /** RFC 6749 §5.1 token response, plus §5.2 errors (`error`, `error_description`). */
-export const tokenResponseSchema = z.looseObject({
-  access_token: z.string().min(1),
-  token_type: z.string().optional(),
-  expires_in: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
+export const tokenResponseSchema = looseObject({
+  access_token: string().min(1),
+  token_type: string().optional(),
+  expires_in: union([number(), string().regex(/^\d+$/).transform(Number)]).optional(),
 });
 
-export const tokenErrorSchema = z.looseObject({
-  error: z.string().optional().catch(undefined),
-  error_description: z.string().optional().catch(undefined),
+export const tokenErrorSchema = looseObject({
+  error: string().optional().catch(undefined),
+  error_description: string().optional().catch(undefined),
 });
 
 export type ListPage<T> = { results: T[]; totalCount: number; links: Array<{ href?: string; rel?: string }> };
@@ -124,7 +125,7 @@ export function unwrapEnvelope(body: unknown): unknown {
 }
 
 /** A zod issue as `path: problem`, never the offending value (it may be a secret). */
-export function describeIssue(issue: z.core.$ZodIssue | undefined, prefix = ''): string {
+export function describeIssue(issue: core.$ZodIssue | undefined, prefix = ''): string {
   if (!issue) return 'unexpected shape';
   let path = prefix;
   for (const part of issue.path) {
@@ -136,7 +137,7 @@ export function describeIssue(issue: z.core.$ZodIssue | undefined, prefix = ''):
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 /** Validates one list page; item problems name the item index (`results[3].id: ...`). */
-export function parseListPage<T>(body: unknown, itemSchema: z.ZodType<T>): ParseResult<ListPage<T>> {
+export function parseListPage<T>(body: unknown, itemSchema: ZodType<T>): ParseResult<ListPage<T>> {
   const page = listPageSchema.safeParse(unwrapEnvelope(body));
   if (!page.success) return { ok: false, problem: describeIssue(page.error.issues[0]) };
   const results: T[] = [];
@@ -155,5 +156,5 @@ export function parseRestoreJob(body: unknown): ParseResult<RestoreJob> {
     : { ok: false, problem: describeIssue(job.error.issues[0]) };
 }
 
-export const restoreJobItem = restoreJobSchema as unknown as z.ZodType<RestoreJob>;
-export const clusterItem = clusterSchema as unknown as z.ZodType<Cluster>;
+export const restoreJobItem = restoreJobSchema as unknown as ZodType<RestoreJob>;
+export const clusterItem = clusterSchema as unknown as ZodType<Cluster>;
