@@ -325,7 +325,7 @@ describe('cold start', () => {
       ]),
     );
     expect(problems).toHaveLength(4);
-    expect((failure as ConfigError).message).toContain(`Invalid configuration in ${fixture.configFile}:`);
+    expect((failure as ConfigError).message).toContain(`Invalid ${fixture.configFile}:`);
   });
 
   it('fails when the configuration file is missing from the bundle', async () => {

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../adapters/dynamo/create-table.ts';
 import { startEmbeddedDynamo } from '../adapters/dynamo/embedded-dynalite.ts';
-import { type Config, ConfigError, parseConfigText } from '../core/config.ts';
+import { type Config, ConfigError, parseConfigText, TABLE_NAME } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
 
 export interface CliIo {
@@ -79,6 +79,11 @@ export async function openStateTable(
   options: { inMemory?: boolean; createEmbeddedTable?: boolean } = {},
 ): Promise<StateTable> {
   const tableName = io.env[ENV.table];
+  if (tableName && !TABLE_NAME.test(tableName)) {
+    throw new ConfigError(ENV.table, [
+      `"${tableName}" is not a valid DynamoDB table name (3-255 characters: letters, digits, _ . -)`,
+    ]);
+  }
   if (tableName) {
     const client = new DynamoDBClient({ maxAttempts: 5 });
     return {

@@ -72,9 +72,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const { values, positionals } = parsed;
   const command = positionals[0];
-  if (values.help || command === undefined || command === 'help') {
+  if (values.help || command === 'help') {
     io.stdout(USAGE);
-    return command === undefined && !values.help ? 2 : 0;
+    return 0;
+  }
+  if (command === undefined) {
+    io.stderr(`restore-watch: which command?\n\n${USAGE}`);
+    return 2;
   }
   if (!COMMANDS.has(command)) throw new UsageError(`unknown command "${command}"`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
@@ -92,7 +96,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       throw new UsageError(`--${key} does not apply to "${command}"`);
     }
   }
-  const logLevel: LogLevel = values.verbose ? 'info' : values.quiet ? 'error' : 'warn';
+  // --verbose shows the Cloud Manager requests (debug): a successful poll logs nothing at info.
+  const logLevel: LogLevel = values.verbose ? 'debug' : values.quiet ? 'error' : 'warn';
   const config = values.config ?? io.env[ENV.configFile] ?? DEFAULT_CONFIG_FILE;
   switch (command) {
     case 'poll':

@@ -56,7 +56,8 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
       `${ENV.baseUrl}: must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
     );
   }
-  if (problems.length > 0 || !config || !credentials) throw new ConfigError('the configuration', problems);
+  if (problems.length > 0 || !config || !credentials)
+    throw new ConfigError('configuration or environment', problems);
   return {
     config,
     credentials,
@@ -83,6 +84,7 @@ export async function buildRuntime(
     ...(snsClient ? { snsClient } : {}),
     logger,
     write: io.stdout,
+    color: io.isTTY,
     now: io.now,
   });
   return {

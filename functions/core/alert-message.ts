@@ -30,8 +30,8 @@ export const MAX_MESSAGE_ATTRIBUTES = 10;
  * ```
  * { "schema": "restore-watch.event/v1",
  *   ...every field of the AuditRecord as recorded: eventId, eventType, severity, projectId, clusterId,
- *      targetName, jobId?, batchId?, detectedAt, summary, before?, after?, details?, runId,
- *      publishAttempts, publishedAt?, snsMessageId?, lastPublishError?, suppressed?,
+ *      targetName, jobId?, batchId?, detectedAt, summary, before?, after?, details?, runId
+ *      (delivery bookkeeping such as publishAttempts is not part of the message: a retry is identical),
  *   "downloadUrl"?: string }   // only with includeDownloadUrl on, and only the URL of this event's job
  * ```
  */
@@ -326,7 +326,15 @@ function safeWorstSeverity(list: Severity[]): Severity {
 function toView(record: AuditRecord, urls: ReadonlyMap<string, string> | undefined): EventView {
   // Audit records are written without secrets; redacting again costs little and guards against a
   // future detail field, or an upstream error text, that carries one.
-  const safe = scrubStrings(redactSecrets(record)) as AuditRecord;
+  // Delivery bookkeeping is left out, so a retried message is byte-for-byte the message first tried.
+  const {
+    publishAttempts: _attempts,
+    lastPublishError: _error,
+    publishedAt: _at,
+    snsMessageId: _id,
+    ...event
+  } = record;
+  const safe = scrubStrings(redactSecrets(event)) as AuditRecord;
   const info = EVENT_CATALOGUE[record.eventType as EventType] as
     | (typeof EVENT_CATALOGUE)[EventType]
     | undefined;

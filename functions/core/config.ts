@@ -158,7 +158,7 @@ export class ConfigError extends Error {
   readonly problems: readonly string[];
   readonly source: string;
   constructor(source: string, problems: readonly string[], options?: ErrorOptions) {
-    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
+    super(`Invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
     this.name = 'ConfigError';
     this.problems = problems;
     this.source = source;

@@ -30,6 +30,8 @@ export interface DependencyInput {
   write?: (text: string) => void;
   /** Console rendering when there is no topic. */
   consoleFormat?: 'email' | 'slack' | 'both' | 'json';
+  /** ANSI colours in console output; the CLI passes whether its stdout is a terminal. Default off. */
+  color?: boolean;
   now?: () => Date;
 }
 
@@ -73,7 +75,7 @@ export function createPollDependencies(input: DependencyInput): PollRuntime {
       consoleBaseUrl,
       includeDownloadUrl,
       format: input.consoleFormat ?? 'both',
-      color: process.stdout.isTTY === true,
+      color: input.color === true,
     });
   }
   return {

@@ -122,7 +122,7 @@ describe('cdk synth with a wrong configuration', () => {
 
     expect(result.status).toBe(1);
     const lines = result.stderr.split('\n');
-    expect(lines[0]).toBe(`Invalid configuration in ${file}:`);
+    expect(lines[0]).toBe(`Invalid ${file}:`);
     expect(lines.filter((line) => line.startsWith('  - '))).toHaveLength(5);
     expect(result.stderr).toContain('  - deploy.schedule: must be an EventBridge Scheduler expression');
     expect(result.stderr).not.toMatch(/\n\s+at /); // a list for people, not a stack trace

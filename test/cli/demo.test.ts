@@ -1,0 +1,61 @@
+/**
+ * `restore-watch demo --fast`: the zero-setup tour (`npm start` without a configuration file) runs to
+ * the end and shows every event type it promises, then the status and audit views.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, hasEmbeddedState, runCli, workDirs } from './cli-harness.ts';
+
+const dirs = workDirs();
+let cwd: string;
+let result: CliResult;
+
+beforeAll(async () => {
+  cwd = await dirs.make();
+  // No credentials, no configuration: the demo brings its own simulator and in-memory DynamoDB.
+  result = await runCli(['demo', '--fast'], { cwd, env: {}, now: () => new Date('2026-11-28T08:00:00Z') });
+});
+afterAll(() => dirs.removeAll());
+
+describe('restore-watch demo --fast', () => {
+  it('runs to completion with exit 0 and nothing on stderr', () => {
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/That was \d+ audit events from 9 polls\./);
+  });
+
+  it.each([
+    ['JOB_CREATED'],
+    ['JOB_STATUS_CHANGED'],
+    ['DELIVERY_STATUS_CHANGED'],
+    ['DELIVERY_EXPIRING'],
+    ['JOB_STUCK'],
+    ['BATCH_COMPLETED'],
+    ['TARGET_FAILING'],
+    ['TARGET_RECOVERED'],
+  ])('renders a %s alert', (eventType) => {
+    // Every rendered Slack card ends with its keywords: [severity] [eventType] [target].
+    expect(result.stdout).toMatch(new RegExp(`^│ \\[(info|warning|critical)\\] \\[${eventType}\\] \\[`, 'm'));
+  });
+
+  it('shows the first alert as email and Slack, and publishes nothing on the unchanged last poll', () => {
+    expect(result.stdout.match(/Email {2}Subject: /g)).toHaveLength(1);
+    expect(result.stdout).toMatch(
+      /=== Step 9 .* nothing is published\n--- polled 2 targets .* 0 events detected, 0 alerts published, 0 still owed\n/,
+    );
+  });
+
+  it('ends with the status and audit tables', () => {
+    const status = result.stdout.indexOf('=== What `restore-watch status` shows now\nTARGET  ');
+    const audit = result.stdout.indexOf(
+      '=== What `restore-watch audit` shows now (newest first)\nDETECTED  ',
+    );
+    expect(status).toBeGreaterThan(0);
+    expect(audit).toBeGreaterThan(status);
+    expect(result.stdout.slice(status, audit)).toMatch(/^payments +[0-9a-f]{24} +BROKEN +FAILED/m);
+    expect(result.stdout.slice(audit)).toMatch(/^\S+ \S+ +critical +BATCH_COMPLETED +payments /m);
+  });
+
+  it('keeps no state in the working folder', () => {
+    expect(hasEmbeddedState(cwd)).toBe(false);
+  });
+});
