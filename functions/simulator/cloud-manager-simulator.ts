@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../core/config.ts';
 import type { Cluster, RestoreJob } from '../core/types.ts';
 import { apiErrorBody, defaultErrorCode } from './api-error.ts';
-import { CloudManagerData, SimulatorUsageError } from './cloud-manager-data.ts';
+import { CloudManagerData, type ClusterInput, SimulatorUsageError } from './cloud-manager-data.ts';
 import { DIGEST_REALM, type DigestAlgorithm, DigestAuthority, type DigestQop } from './digest-auth.ts';
 import { type FaultOptions, FaultQueue, type SimulatorFault } from './fault-queue.ts';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
@@ -228,14 +228,7 @@ export class CloudManagerSimulator {
     return this.#data.addProject(projectId);
   }
 
-  addCluster(cluster: {
-    projectId?: string;
-    clusterId?: string;
-    clusterName?: string;
-    typeName?: string;
-    shardName?: string;
-    replicaSetName?: string;
-  }): Cluster {
+  addCluster(cluster: ClusterInput): Cluster {
     return this.#data.addCluster(cluster);
   }
 

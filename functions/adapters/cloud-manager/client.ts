@@ -42,6 +42,7 @@ import {
   backoffDelay,
   DEFAULT_BACKOFF,
   sleep as defaultSleep,
+  raceAbort,
 } from './retry.ts';
 import { type ClientStats, createClientStats, resetClientStats } from './stats.ts';
 import { type HttpExchange, sendHttp } from './transport.ts';
@@ -564,20 +565,7 @@ export class CloudManagerClient implements RestoreJobSource {
     if (!signal) return promise;
     if (signal.aborted) throw new CloudManagerAbortedError(spec.target, signal.reason);
     try {
-      return await new Promise<T>((resolve, reject) => {
-        const onAbort = () => reject(new CloudManagerAbortedError(spec.target, signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then(
-          (value) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(value);
-          },
-          (error: unknown) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        );
-      });
+      return await raceAbort(promise, signal);
     } catch (error) {
       if (signal.aborted && !(error instanceof CloudManagerAbortedError)) {
         throw new CloudManagerAbortedError(spec.target, signal.reason);
