@@ -247,6 +247,7 @@ export async function pollHandler(
     eventsDetected: summary.eventsDetected,
     alertsPublished: summary.alertsPublished,
     alertsFailed: summary.alertsFailed,
+    alertsAbandoned: summary.alertsAbandoned,
     alertsOwed: summary.alertsOwed,
     durationMs: summary.durationMs,
   });

@@ -46,6 +46,7 @@ export class MonitorAlarms extends Construct {
   readonly droppedEvents: cloudwatch.Alarm;
   readonly failureQueueDepth: cloudwatch.Alarm;
   readonly notificationsFailed: cloudwatch.Alarm;
+  readonly alertsRefused: cloudwatch.Alarm;
   readonly tableThrottles: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: MonitorAlarmsProps) {
@@ -120,6 +121,23 @@ export class MonitorAlarms extends Construct {
       props.alertsTopic.metricNumberOfNotificationsFailed(sum),
       'SNS could not deliver alerts to a subscriber (email, Slack). See docs/deploy.md#alert-delivery.',
     );
+    // SNS refusing alerts (permissions, KMS, an invalid message) leaves them owed and retried every
+    // run; the heartbeat stays green, so this is the alarm that says alerts are not going out. Two
+    // periods in a row, so one transient blip that the next run repairs does not page anyone.
+    this.alertsRefused = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: METRIC.alertsFailed,
+      dimensionsMap: { ...METRIC_DIMENSIONS },
+      ...sum,
+    }).createAlarm(this, 'AlertsRefused', {
+      alarmDescription:
+        'SNS refused alerts in two periods in a row: they stay owed and are not reaching anyone. See docs/deploy.md#alerts-refused.',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.tableThrottles = atLeastOnce(
       'TableThrottles',
       new cloudwatch.MathExpression({
@@ -150,6 +168,7 @@ export class MonitorAlarms extends Construct {
       this.droppedEvents,
       this.failureQueueDepth,
       this.notificationsFailed,
+      this.alertsRefused,
       this.tableThrottles,
     ];
   }

@@ -85,6 +85,8 @@ export interface PollSummary {
   alertsFailed: number;
   /** Still owed after this run (SNS failed or no time left); the next run publishes them. */
   alertsOwed: number;
+  /** Rejected by SNS as invalid `MAX_REJECTIONS` times: parked in the audit trail, not retried. */
+  alertsAbandoned: number;
 }
 
 /** Thrown when the run lost its lease mid-way; the other run owns the work now. */
@@ -96,10 +98,13 @@ export class LeaseLostError extends Error {
 }
 
 const DEFAULT_LEASE_TTL_MS = 60_000;
-const DEFAULT_CONCURRENCY = 8;
+/** Targets polled at once when `PollOptions.concurrency` is not given (the benchmark reports it). */
+export const DEFAULT_CONCURRENCY = 8;
 /** Owed events read per round when publishing; several rounds drain a change storm. */
 const OWED_PAGE = 500;
 const MAX_PUBLISH_ROUNDS = 10;
+/** SNS rejections (invalid message, not a fault) after which an alert is parked, not retried. */
+export const MAX_REJECTIONS = 3;
 /** Pseudo cluster id for a project-wide target whose cluster list could not be read. */
 const ALL_CLUSTERS = '*';
 
@@ -138,6 +143,7 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
     alertsPublished: 0,
     alertsFailed: 0,
     alertsOwed: 0,
+    alertsAbandoned: 0,
   };
   const finish = () => {
     const end = deps.now();
@@ -183,8 +189,8 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   }
 
   try {
-    const targets = await resolveTargets(config.targets, deps, signal, summary);
-    const previous = await deps.store.getTargetStates(targets);
+    const { targets, projectFailures, listedProjects } = await resolveTargets(config.targets, deps, signal);
+    const previous = await deps.store.getTargetStates([...targets, ...listedProjects]);
     // Oldest first: targets a previous run could not reach (time budget) go first now.
     const ordered = [...targets].sort((a, b) => {
       const pa = previous.get(targetKey(a))?.lastPolledAt ?? '';
@@ -200,7 +206,13 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
         if (signal.aborted || (options.deadline && deps.now() >= options.deadline)) {
           return Promise.resolve<TargetOutcome>(skippedOutcome(target));
         }
-        return pollTarget(target, previous.get(targetKey(target)), deps, { runId, settings, signal, dryRun });
+        return pollTarget(target, previous.get(targetKey(target)), deps, {
+          runId,
+          settings,
+          signal,
+          dryRun,
+          projectFailures,
+        });
       },
     );
     if (signal.aborted && signal.reason instanceof LeaseLostError) throw signal.reason;
@@ -230,21 +242,24 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
       for (const [jobId, url] of outcome.downloadUrls) downloadUrls.set(jobId, url);
       for (const record of outcome.records) {
         summary.eventsDetected++;
-        summary.events.push({
-          eventId: record.eventId,
-          eventType: record.eventType,
-          severity: record.severity,
-          target: record.targetName,
-          ...(record.jobId ? { jobId: record.jobId } : {}),
-          summary: record.summary,
-          suppressed: record.suppressed === true,
-        });
+        summary.events.push(eventSummary(record));
       }
     }
 
+    const recovered = recoverListedProjects(listedProjects, previous, deps.now(), runId, settings);
+    for (const { state, records } of recovered) {
+      nextStates.push(state);
+      for (const record of records) summary.events.push(eventSummary(record));
+      summary.eventsDetected += records.length;
+    }
+    const recoveryRecords = recovered.flatMap((r) => r.records);
+    if (!dryRun && recoveryRecords.length > 0) await deps.store.recordEvents(recoveryRecords);
+
     const urls = settings.includeDownloadUrl ? downloadUrls : undefined;
     if (dryRun) {
-      const preview = outcomes.flatMap((o) => o.records).filter((r) => !r.suppressed);
+      const preview = [...outcomes.flatMap((o) => o.records), ...recoveryRecords].filter(
+        (r) => !r.suppressed,
+      );
       if (preview.length > 0) {
         await deps.publisher.publish(groupForPublishing(preview), urls ? { downloadUrls: urls } : {});
       }
@@ -269,13 +284,22 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
 }
 
 /** Expands project-wide targets into clusters (shards and config servers are not separate targets). */
+interface ResolvedTargets {
+  targets: Target[];
+  /** Why the clusters of a project could not be listed, keyed by its pseudo target (`{project}:*`). */
+  projectFailures: Map<string, TargetFailure>;
+  /** Pseudo targets of project-wide entries whose clusters were listed: they may have recovered. */
+  listedProjects: Target[];
+}
+
 async function resolveTargets(
   configured: readonly ConfiguredTarget[],
   deps: PollDependencies,
   signal: AbortSignal,
-  summary: PollSummary,
-): Promise<Target[]> {
+): Promise<ResolvedTargets> {
   const targets: Target[] = [];
+  const projectFailures = new Map<string, TargetFailure>();
+  const listedProjects: Target[] = [];
   const seen = new Set<string>();
   const add = (target: Target) => {
     const key = targetKey(target);
@@ -294,8 +318,14 @@ async function resolveTargets(
       });
       continue;
     }
+    const projectTarget: Target = {
+      projectId: entry.projectId.toLowerCase(),
+      clusterId: ALL_CLUSTERS,
+      name: `${entry.name ?? entry.projectId} (all clusters)`,
+    };
     try {
       const clusters = await deps.source.listClusters(entry.projectId, { signal });
+      listedProjects.push(projectTarget);
       for (const cluster of clusters.filter(isWatchableCluster)) {
         const clusterName = cluster.clusterName ?? cluster.id;
         add({
@@ -310,19 +340,64 @@ async function resolveTargets(
         projectId: entry.projectId,
         error: describeError(error),
       });
-      add({
-        projectId: entry.projectId.toLowerCase(),
-        clusterId: ALL_CLUSTERS,
-        name: `${entry.name ?? entry.projectId} (all clusters)`,
-      });
-      summary.failedTargets.push({
-        target: `${entry.projectId}:${ALL_CLUSTERS}`,
-        name: entry.name ?? entry.projectId,
-        error: describeError(error),
-      });
+      add(projectTarget);
+      projectFailures.set(targetKey(projectTarget), toTargetFailure(error));
     }
   }
-  return targets;
+  return { targets, projectFailures, listedProjects };
+}
+
+/**
+ * A project-wide target whose clusters could not be listed fails as `{project}:*`. Once they list
+ * again that pseudo target is no longer polled, so its recovery is settled here: TARGET_RECOVERED if
+ * TARGET_FAILING was raised, and a healed state either way.
+ */
+function recoverListedProjects(
+  listed: readonly Target[],
+  previous: ReadonlyMap<string, TargetState>,
+  now: Date,
+  runId: string,
+  settings: AlertSettings,
+): Array<{ state: TargetState; records: AuditRecord[] }> {
+  const out: Array<{ state: TargetState; records: AuditRecord[] }> = [];
+  for (const target of listed) {
+    const prev = previous.get(targetKey(target));
+    if (!prev || (prev.failureStreak === 0 && !prev.failingAlerted)) continue;
+    const { events } = recordTargetSuccess({ target, previous: prev, now });
+    const { failingSince: _since, ...rest } = prev;
+    out.push({
+      state: {
+        ...rest,
+        failureStreak: 0,
+        failingAlerted: false,
+        lastPolledAt: now.toISOString(),
+        lastSuccessAt: now.toISOString(),
+      },
+      records: events.map((event) => toAuditRecord(event, runId, settings)),
+    });
+  }
+  return out;
+}
+
+function toAuditRecord(event: MonitorEvent, runId: string, settings: AlertSettings): AuditRecord {
+  return {
+    ...event,
+    runId,
+    publishAttempts: 0,
+    ...(meetsMinSeverity(event.severity, settings.minSeverity) ? {} : { suppressed: true }),
+  };
+}
+
+function eventSummary(record: AuditRecord): DetectedEventSummary {
+  return {
+    eventId: record.eventId,
+    eventType: record.eventType,
+    severity: record.severity,
+    target: record.targetName,
+    ...(record.jobId ? { jobId: record.jobId } : {}),
+    summary: record.summary,
+    suppressed: record.suppressed === true,
+  };
 }
 
 /** Shard members and config servers of a sharded cluster are reported through the cluster itself. */
@@ -337,6 +412,7 @@ interface TargetContext {
   settings: AlertSettings;
   signal: AbortSignal;
   dryRun: boolean;
+  projectFailures: ReadonlyMap<string, TargetFailure>;
 }
 
 async function pollTarget(
@@ -356,20 +432,16 @@ async function pollTarget(
     downloadUrls: new Map(),
   };
   const toRecords = (events: readonly MonitorEvent[]) =>
-    events.map(
-      (event): AuditRecord => ({
-        ...event,
-        runId: context.runId,
-        publishAttempts: 0,
-        ...(meetsMinSeverity(event.severity, context.settings.minSeverity) ? {} : { suppressed: true }),
-      }),
-    );
+    events.map((event) => toAuditRecord(event, context.runId, context.settings));
 
   if (target.clusterId === ALL_CLUSTERS) {
+    const failure = context.projectFailures.get(targetKey(target));
     return failTarget(target, previous, deps, context, outcome, {
-      name: 'ClusterListError',
-      message: 'the clusters of this project could not be listed',
-      auth: false,
+      name: failure?.name ?? 'ClusterListError',
+      message: `the clusters of this project could not be listed: ${failure?.message ?? 'unknown error'}`,
+      ...(failure?.status !== undefined ? { status: failure.status } : {}),
+      ...(failure?.errorCode !== undefined ? { errorCode: failure.errorCode } : {}),
+      auth: failure?.auth ?? false,
     });
   }
 
@@ -461,14 +533,7 @@ async function failTarget(
   outcome.ok = false;
   outcome.error = failure.message;
   outcome.next = result.target;
-  outcome.records = result.events.map(
-    (event): AuditRecord => ({
-      ...event,
-      runId: context.runId,
-      publishAttempts: 0,
-      ...(meetsMinSeverity(event.severity, context.settings.minSeverity) ? {} : { suppressed: true }),
-    }),
-  );
+  outcome.records = result.events.map((event) => toAuditRecord(event, context.runId, context.settings));
   deps.logger.warn('Target poll failed', {
     target: targetKey(target),
     name: target.name,
@@ -478,6 +543,9 @@ async function failTarget(
   if (!context.dryRun && outcome.records.length > 0) {
     try {
       await deps.store.recordEvents(outcome.records);
+      // Save the streak now, not at the end of the run: if the run died after TARGET_FAILING went
+      // out, the next run must still know it was alerted, or TARGET_RECOVERED would never follow.
+      await deps.store.saveTargetStates([result.target]);
     } catch (error) {
       deps.logger.error('Could not record the failure event of a target', { error: describeError(error) });
       outcome.stateUnsafe = true;
@@ -496,6 +564,8 @@ async function publishOwed(
   signal: AbortSignal,
 ): Promise<void> {
   const attempted = new Set<string>();
+  /** The first read, when nothing was published after it: it already answers what is still owed. */
+  let untouched: AuditRecord[] | undefined;
   for (let round = 0; round < MAX_PUBLISH_ROUNDS; round++) {
     if (signal.aborted) break;
     const owed = await deps.store.listOwedEvents(OWED_PAGE);
@@ -503,7 +573,11 @@ async function publishOwed(
       (record) =>
         !attempted.has(record.eventId) && !unsafeTargets.has(targetKey(record)) && !record.suppressed,
     );
-    if (ready.length === 0) break;
+    if (ready.length === 0) {
+      // A quiet poll (the common case) then costs one owed-index query, not two.
+      if (round === 0) untouched = owed;
+      break;
+    }
     for (const record of ready) attempted.add(record.eventId);
     const groups = groupForPublishing(ready);
     let outcomes: PublishOutcome[];
@@ -521,11 +595,25 @@ async function publishOwed(
     }
     const at = deps.now().toISOString();
     const published: Array<{ eventId: string; publishedAt: string; snsMessageId: string }> = [];
-    const failed: Array<{ eventId: string; error: string; at: string }> = [];
+    const failed: Array<{ eventId: string; error: string; at: string; abandon?: boolean }> = [];
+    const attempts = new Map(ready.map((record) => [record.eventId, record.publishAttempts]));
     for (const result of outcomes) {
       for (const eventId of result.eventIds) {
-        if (result.ok) published.push({ eventId, publishedAt: at, snsMessageId: result.messageId });
-        else failed.push({ eventId, error: result.error, at });
+        if (result.ok) {
+          published.push({ eventId, publishedAt: at, snsMessageId: result.messageId });
+        } else if (!result.retryable && (attempts.get(eventId) ?? 0) + 1 >= MAX_REJECTIONS) {
+          // Rejected as invalid every time: retrying cannot help, and keeping it owed would let a
+          // pile of such messages hold up newer alerts. Parked in the audit trail, logged loudly.
+          failed.push({ eventId, error: result.error, at, abandon: true });
+          summary.alertsAbandoned++;
+          deps.logger.error('Alert rejected by SNS on every attempt; no longer retried', {
+            eventId,
+            attempts: (attempts.get(eventId) ?? 0) + 1,
+            error: result.error,
+          });
+        } else {
+          failed.push({ eventId, error: result.error, at });
+        }
       }
       if (!result.ok) {
         deps.logger.error(
@@ -543,7 +631,7 @@ async function publishOwed(
     if (owed.length < OWED_PAGE) break;
     if (deadline && deps.now() >= deadline) break;
   }
-  const remaining = await deps.store.listOwedEvents(OWED_PAGE);
+  const remaining = untouched ?? (await deps.store.listOwedEvents(OWED_PAGE));
   summary.alertsOwed = remaining.filter((record) => !record.suppressed).length;
 }
 

@@ -49,7 +49,13 @@ export interface StateStore {
   markPublished(
     updates: ReadonlyArray<{ eventId: string; publishedAt: string; snsMessageId: string }>,
   ): Promise<void>;
-  markPublishFailed(updates: ReadonlyArray<{ eventId: string; error: string; at: string }>): Promise<void>;
+  /**
+   * Counts a failed attempt. `abandon`: SNS rejected the message for good several times; take it out
+   * of the owed alerts (so it cannot hold up newer ones) and keep it in the audit trail as rejected.
+   */
+  markPublishFailed(
+    updates: ReadonlyArray<{ eventId: string; error: string; at: string; abandon?: boolean }>,
+  ): Promise<void>;
   /** Newest first. */
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
 }

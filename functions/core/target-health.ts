@@ -89,7 +89,7 @@ export function recordTargetFailure(input: {
       eventType: 'TARGET_FAILING',
       projectId: target.projectId,
       clusterId: target.clusterId,
-      discriminator: failingSince,
+      discriminator: failingStreakId(previous, failingSince),
     }),
     eventType: 'TARGET_FAILING',
     severity: 'critical',
@@ -107,6 +107,18 @@ export function recordTargetFailure(input: {
     },
   };
   return { target: next, events: [event] };
+}
+
+/**
+ * Names a failure streak for TARGET_FAILING's event id. `failingSince` alone is not stable when the
+ * alert is raised by the streak's first failure (an auth error, or `failingAfterPolls: 1`): if the run
+ * dies after recording the alert but before saving the target state, the next run starts the streak
+ * again at a later `failingSince` and would record (and publish) a second TARGET_FAILING. The last
+ * successful poll before the streak is saved state, so it names the streak the same way in both runs.
+ * A target that never succeeded keeps `failingSince`.
+ */
+function failingStreakId(previous: TargetState, failingSince: string): string {
+  return previous.lastSuccessAt ? `after-success:${previous.lastSuccessAt}` : failingSince;
 }
 
 /**

@@ -210,6 +210,8 @@ export interface AuditRecord extends MonitorEvent {
   lastPublishError?: string;
   /** Below `minSeverity`: recorded for the audit, never published. */
   suppressed?: boolean;
+  /** SNS rejected the message as invalid on every attempt: no longer owed, kept as evidence. */
+  abandonedAt?: string;
 }
 
 /** Alert behaviour, from the `alerts` section of the configuration. */

@@ -59,6 +59,12 @@ describe('state table', () => {
     });
   });
 
+  it('is encrypted at rest with KMS (SSEEnabled without a key id means the aws/dynamodb key)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+    });
+  });
+
   it('is retained when the stack is deleted or the table replaced', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
@@ -278,6 +284,21 @@ describe('alarms', () => {
     });
   });
 
+  it('raises AlertsRefused when SNS refused alerts in two periods in a row (one blip is repaired by the next run)', () => {
+    expect(alarm('AlertsRefused')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.alertsFailed,
+      Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('watches the right resource in each alarm', () => {
     expect(alarm('Errors')?.Dimensions).toEqual([
       { Name: 'FunctionName', Value: ref('AWS::Lambda::Function', '/Monitor/') },
@@ -326,7 +347,7 @@ describe('alarms', () => {
   });
 
   it('notifies the operations topic when any alarm fires and when it clears', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     for (const [, resource] of Object.entries(resources).filter(
       ([, r]) => r.Type === 'AWS::CloudWatch::Alarm',
     )) {

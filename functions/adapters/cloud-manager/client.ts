@@ -288,6 +288,16 @@ export class CloudManagerClient implements RestoreJobSource {
       warn: (message, extra) =>
         this.#logger.warn(message, { target: `GET /${segments.join('/')}`, ...extra }),
     });
+    if (!result.stable && result.items.length < result.lastTotalCount) {
+      // Fewer jobs than the server says exist (e.g. pages that stay empty): a partial list would make
+      // the hidden jobs look new next time (and, on a first poll, become a wrong baseline). Fail the
+      // target for this poll instead; the next poll tries again.
+      const target = `GET /${segments.join('/')}`;
+      throw new CloudManagerResponseError(
+        `Cloud Manager listed ${result.items.length} of the ${result.lastTotalCount} items it reports for ${target} after ${result.passes} passes (empty or shifting pages); the listing is incomplete, so this poll does not use it`,
+        { target, status: 200, retryable: true },
+      );
+    }
     return result.items;
   }
 

@@ -29,6 +29,8 @@ export interface PagingResult<T> {
   passes: number;
   /** False when the list kept moving through every pass: items are the union of what was seen. */
   stable: boolean;
+  /** `totalCount` of the last page read: what the server says exists now. */
+  lastTotalCount: number;
 }
 
 /** `pageNum` of a `next` link, when it can be read. */
@@ -54,6 +56,7 @@ export async function collectPages<T extends { id: string }>(
   let pages = 0;
   let passes = 0;
   let stable = false;
+  let lastTotalCount = 0;
 
   while (passes < maxPasses && !stable) {
     passes += 1;
@@ -101,6 +104,7 @@ export async function collectPages<T extends { id: string }>(
     }
 
     stable = !totalMoved && !truncated && seen.size >= lastTotal;
+    lastTotalCount = lastTotal;
     if (!stable && passes < maxPasses) {
       options.warn?.('results shifted while paging; paging again', {
         pass: passes,
@@ -116,5 +120,5 @@ export async function collectPages<T extends { id: string }>(
       distinct: union.size,
     });
   }
-  return { items: [...union.values()], pages, passes, stable };
+  return { items: [...union.values()], pages, passes, stable, lastTotalCount };
 }

@@ -68,9 +68,11 @@ export async function auditCommand(options: AuditCommandOptions, io: CliIo): Pro
           r.summary,
           r.suppressed
             ? 'below minSeverity'
-            : r.publishedAt
-              ? `sent ${shortTime(r.publishedAt)}`
-              : `OWED (${r.publishAttempts} attempt${r.publishAttempts === 1 ? '' : 's'})`,
+            : r.abandonedAt
+              ? `REJECTED by SNS x${r.publishAttempts}`
+              : r.publishedAt
+                ? `sent ${shortTime(r.publishedAt)}`
+                : `OWED (${r.publishAttempts} attempt${r.publishAttempts === 1 ? '' : 's'})`,
         ]),
       )}\n`,
     );

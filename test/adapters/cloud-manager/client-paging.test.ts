@@ -88,17 +88,21 @@ describe('CloudManagerClient paging (over HTTP against the simulator)', () => {
     expect(lines.some((line) => line.includes('results shifted while paging'))).toBe(true);
   });
 
-  it('stops at an empty page instead of looping', async () => {
+  it('stops at an empty page instead of looping, and refuses the incomplete listing', async () => {
     // Prepare: page 2 comes back empty although totalCount promises more
     const target = addTarget(sim);
     for (let i = 0; i < 700; i++) sim.addRestoreJob(target.projectId, target.clusterId);
     sim.injectFault({ kind: 'empty-page' }, { path: 'pageNum=2', times: 10 });
 
     // Act
-    const jobs = await clientFor(sim).listRestoreJobs(target);
+    const listing = clientFor(sim).listRestoreJobs(target);
 
-    // Assess: bounded passes; every job of page 1 returned, nothing invented
-    expect(jobs).toHaveLength(500);
+    // Assess: bounded passes, then a retryable error rather than a partial list passed off as whole
+    await expect(listing).rejects.toMatchObject({
+      name: 'CloudManagerResponseError',
+      retryable: true,
+      message: expect.stringMatching(/listed 500 of the 700 items .* incomplete/),
+    });
     expect(listRequests().length).toBeLessThanOrEqual(6);
   });
 
