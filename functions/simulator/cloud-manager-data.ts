@@ -35,6 +35,12 @@ export class CloudManagerData {
   /** projectId -> clusterId -> cluster, in insertion order (the order the clusters list answers). */
   readonly #projects = new Map<string, Map<string, Cluster>>();
   readonly #jobs = new Map<string, StoredJob>();
+  /**
+   * Jobs of each cluster in list order, rebuilt lazily after a change to that cluster. A list call
+   * must cost the simulator a page, not a scan of every job it holds: the benchmark serves 100,000.
+   */
+  readonly #sortedByCluster = new Map<string, readonly RestoreJob[]>();
+  readonly #jobIdsByCluster = new Map<string, Set<string>>();
 
   constructor(now: () => Date) {
     this.#now = now;
@@ -88,9 +94,10 @@ export class CloudManagerData {
     if (!this.#clustersOf(projectId).delete(clusterId)) {
       throw new SimulatorUsageError(`No cluster ${clusterId} in project ${projectId} to remove.`);
     }
-    for (const [jobId, stored] of this.#jobs) {
-      if (stored.projectId === projectId && stored.clusterId === clusterId) this.#jobs.delete(jobId);
-    }
+    const key = clusterKey(projectId, clusterId);
+    for (const jobId of this.#jobIdsByCluster.get(key) ?? []) this.#jobs.delete(jobId);
+    this.#jobIdsByCluster.delete(key);
+    this.#sortedByCluster.delete(key);
   }
 
   addJob(projectId: string, clusterId: string, job: Partial<RestoreJob> = {}): RestoreJob {
@@ -114,6 +121,11 @@ export class CloudManagerData {
       ...structuredClone(job),
     };
     this.#jobs.set(id, { projectId, clusterId, job: full });
+    const key = clusterKey(projectId, clusterId);
+    const ids = this.#jobIdsByCluster.get(key) ?? new Set<string>();
+    ids.add(id);
+    this.#jobIdsByCluster.set(key, ids);
+    this.#sortedByCluster.delete(key);
     return structuredClone(full);
   }
 
@@ -140,21 +152,41 @@ export class CloudManagerData {
       throw new SimulatorUsageError(`A job update must keep the id ${jobId} (got ${String(next.id)}).`);
     }
     stored.job = structuredClone(next);
+    this.#sortedByCluster.delete(clusterKey(stored.projectId, stored.clusterId));
     return structuredClone(stored.job);
   }
 
   removeJob(jobId: string): void {
-    if (!this.#jobs.delete(jobId)) throw new SimulatorUsageError(`No restore job ${jobId} to remove.`);
+    const stored = this.#jobs.get(jobId);
+    if (!stored) throw new SimulatorUsageError(`No restore job ${jobId} to remove.`);
+    this.#jobs.delete(jobId);
+    const key = clusterKey(stored.projectId, stored.clusterId);
+    this.#jobIdsByCluster.get(key)?.delete(jobId);
+    this.#sortedByCluster.delete(key);
   }
 
   /** Newest `created` first, ties by id (newest ObjectId first); jobs without `created` last. */
   listJobs(projectId: string, clusterId: string): RestoreJob[] {
-    const jobs: RestoreJob[] = [];
-    for (const stored of this.#jobs.values()) {
-      if (stored.projectId === projectId && stored.clusterId === clusterId)
-        jobs.push(structuredClone(stored.job));
+    return this.listedJobs(projectId, clusterId).map((job) => structuredClone(job));
+  }
+
+  /**
+   * The stored jobs of a cluster in list order, NOT copies: for the HTTP layer, which serialises one
+   * page of them at once and must not modify them.
+   */
+  listedJobs(projectId: string, clusterId: string): readonly RestoreJob[] {
+    const key = clusterKey(projectId, clusterId);
+    let sorted = this.#sortedByCluster.get(key);
+    if (!sorted) {
+      const jobs: RestoreJob[] = [];
+      for (const id of this.#jobIdsByCluster.get(key) ?? []) {
+        const stored = this.#jobs.get(id);
+        if (stored) jobs.push(stored.job);
+      }
+      sorted = jobs.sort(newestFirst);
+      this.#sortedByCluster.set(key, sorted);
     }
-    return jobs.sort(newestFirst);
+    return sorted;
   }
 
   #clustersOf(projectId: string): Map<string, Cluster> {
@@ -179,4 +211,8 @@ function requireObjectId(what: string, value: string): void {
   if (!isObjectId(value)) {
     throw new SimulatorUsageError(`${what} ${value} is not a 24-character hexadecimal ObjectId.`);
   }
+}
+
+function clusterKey(projectId: string, clusterId: string): string {
+  return `${projectId}/${clusterId}`;
 }

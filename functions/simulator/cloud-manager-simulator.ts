@@ -514,11 +514,12 @@ export class CloudManagerSimulator {
       return;
     }
     const batchId = x.url.searchParams.get('batchId');
-    const jobs = this.#data
-      .listJobs(projectId, clusterId)
-      .filter((job) => batchId === null || job.batchId === batchId)
-      .map((job) => this.#withSelfLink(projectId, clusterId, job));
-    const page = pageOf(jobs, paging.page, this.#absolute(x));
+    const listed = this.#data.listedJobs(projectId, clusterId);
+    const jobs = batchId === null ? listed : listed.filter((job) => job.batchId === batchId);
+    // Decorate only the page served (the stored jobs are shared, never modified).
+    const page = pageOf(jobs, paging.page, this.#absolute(x), (job) =>
+      this.#withSelfLink(projectId, clusterId, job),
+    );
     this.#sendJson(x, 200, emptyPage ? asEmptyPage(page, paging.page) : page);
     // The answer is written before the hook runs, and the client cannot ask for the next page before
     // reading it, so whatever the hook changes is visible from the next page on.

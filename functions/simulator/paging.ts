@@ -47,9 +47,14 @@ export function parsePageRequest(query: URLSearchParams): PageRequestResult {
  * One page of `all` with its links. `listUrl` is the list's absolute URL with the caller's query:
  * links keep every parameter (batchId, pretty, envelope) and set the paging ones.
  */
-export function pageOf<T>(all: readonly T[], page: PageRequest, listUrl: URL): ListPage<T> {
+export function pageOf<T, R = T>(
+  all: readonly T[],
+  page: PageRequest,
+  listUrl: URL,
+  present: (item: T) => R = (item) => item as unknown as R,
+): ListPage<R> {
   const start = (page.pageNum - 1) * page.itemsPerPage;
-  const results = all.slice(start, start + page.itemsPerPage);
+  const results = all.slice(start, start + page.itemsPerPage).map(present);
   const links: Link[] = [{ href: pageHref(listUrl, page.pageNum, page.itemsPerPage), rel: 'self' }];
   if (start + page.itemsPerPage < all.length) {
     links.push({ href: pageHref(listUrl, page.pageNum + 1, page.itemsPerPage), rel: 'next' });
