@@ -594,21 +594,32 @@ async function publishOwed(
       }));
     }
     const at = deps.now().toISOString();
-    const published: Array<{ eventId: string; publishedAt: string; snsMessageId: string }> = [];
+    const published: Array<{
+      eventId: string;
+      publishedAt: string;
+      snsMessageId: string;
+      record?: AuditRecord;
+    }> = [];
+    const byId = new Map(ready.map((record) => [record.eventId, record]));
     const failed: Array<{ eventId: string; error: string; at: string; abandon?: boolean }> = [];
-    const attempts = new Map(ready.map((record) => [record.eventId, record.publishAttempts]));
     for (const result of outcomes) {
       for (const eventId of result.eventIds) {
         if (result.ok) {
-          published.push({ eventId, publishedAt: at, snsMessageId: result.messageId });
-        } else if (!result.retryable && (attempts.get(eventId) ?? 0) + 1 >= MAX_REJECTIONS) {
+          const record = byId.get(eventId);
+          published.push({
+            eventId,
+            publishedAt: at,
+            snsMessageId: result.messageId,
+            ...(record ? { record } : {}),
+          });
+        } else if (!result.retryable && (byId.get(eventId)?.publishAttempts ?? 0) + 1 >= MAX_REJECTIONS) {
           // Rejected as invalid every time: retrying cannot help, and keeping it owed would let a
           // pile of such messages hold up newer alerts. Parked in the audit trail, logged loudly.
           failed.push({ eventId, error: result.error, at, abandon: true });
           summary.alertsAbandoned++;
           deps.logger.error('Alert rejected by SNS on every attempt; no longer retried', {
             eventId,
-            attempts: (attempts.get(eventId) ?? 0) + 1,
+            attempts: (byId.get(eventId)?.publishAttempts ?? 0) + 1,
             error: result.error,
           });
         } else {

@@ -46,8 +46,17 @@ export interface StateStore {
   recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }>;
   /** Recorded, not suppressed, not yet published; oldest first. */
   listOwedEvents(limit?: number): Promise<AuditRecord[]>;
+  /**
+   * `record`: the record as read from `listOwedEvents`, when the caller has it; lets the store write
+   * it back whole in batches instead of one conditional update per event.
+   */
   markPublished(
-    updates: ReadonlyArray<{ eventId: string; publishedAt: string; snsMessageId: string }>,
+    updates: ReadonlyArray<{
+      eventId: string;
+      publishedAt: string;
+      snsMessageId: string;
+      record?: AuditRecord;
+    }>,
   ): Promise<void>;
   /**
    * Counts a failed attempt. `abandon`: SNS rejected the message for good several times; take it out

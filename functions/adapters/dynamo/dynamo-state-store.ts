@@ -218,11 +218,39 @@ export class DynamoStateStore implements StateStore {
     return items.map(itemToAuditRecord);
   }
 
+  /**
+   * Updates that carry the record as read from the owed index are written back whole with
+   * BatchWriteItem (25 per request): a change storm marks thousands of alerts, and conditional
+   * updates cannot be batched. That is safe because only the lease holder publishes and marks, and
+   * it just read those records. Updates without a record fall back to one conditional update each.
+   */
   async markPublished(
-    updates: ReadonlyArray<{ eventId: string; publishedAt: string; snsMessageId: string }>,
+    updates: ReadonlyArray<{
+      eventId: string;
+      publishedAt: string;
+      snsMessageId: string;
+      record?: AuditRecord;
+    }>,
   ): Promise<void> {
+    const whole = updates.filter((update) => update.record?.eventId === update.eventId);
+    const single = updates.filter((update) => update.record?.eventId !== update.eventId);
+    if (whole.length > 0) {
+      await this.batchWrite(
+        'markPublished',
+        whole.map((update) =>
+          auditRecordToItem(
+            {
+              ...(update.record as AuditRecord),
+              publishedAt: update.publishedAt,
+              snsMessageId: update.snsMessageId,
+            },
+            this.retentionDays,
+          ),
+        ),
+      );
+    }
     const owed = TABLE_SCHEMA.indexes.owed;
-    await runPool(updates, UPDATE_CONCURRENCY, async (update) => {
+    await runPool(single, UPDATE_CONCURRENCY, async (update) => {
       await this.conditionalUpdate('markPublished', {
         Key: eventKey(update.eventId),
         UpdateExpression: 'SET #publishedAt = :publishedAt, #messageId = :messageId REMOVE #owedPk, #owedSk',

@@ -504,6 +504,55 @@ describe('DynamoStateStore owed events', () => {
     expect(item?.owedSk).toBeUndefined();
   });
 
+  it('writes published records back whole in batches when given them, with no single updates', async () => {
+    // Prepare
+    const { store, tableName } = await freshStore();
+    const records = Array.from({ length: 30 }, (_, i) => auditRecord(`b${String(i).padStart(2, '0')}`));
+    await store.recordEvents(records);
+    const owed = await store.listOwedEvents();
+    const before = { ...store.stats.requests };
+
+    // Act
+    await store.markPublished(
+      owed.map((record, i) => ({
+        eventId: record.eventId,
+        publishedAt: '2026-05-01T10:00:05.000Z',
+        snsMessageId: `m-${i}`,
+        record,
+      })),
+    );
+
+    // Assess
+    expect((store.stats.requests.BatchWriteItem ?? 0) - (before.BatchWriteItem ?? 0)).toBe(2);
+    expect((store.stats.requests.UpdateItem ?? 0) - (before.UpdateItem ?? 0)).toBe(0);
+    expect(await store.listOwedEvents()).toEqual([]);
+    const item = await rawItem(tableName, 'EVENT#b07', 'EVENT');
+    expect(item?.publishedAt).toEqual({ S: '2026-05-01T10:00:05.000Z' });
+    expect(item?.snsMessageId).toEqual({ S: 'm-7' });
+    expect(item?.owedPk).toBeUndefined();
+    expect(item?.ttl).toBeDefined();
+    expect(item?.gsi1pk).toBeDefined();
+  });
+
+  it('takes a record that SNS rejected for good off the owed index when told to abandon it', async () => {
+    // Prepare
+    const { store } = await freshStore();
+    await store.recordEvents([auditRecord('bad'), auditRecord('good')]);
+
+    // Act
+    await store.markPublishFailed([
+      { eventId: 'bad', error: 'InvalidParameter', at: '2026-05-01T10:00:05.000Z', abandon: true },
+    ]);
+
+    // Assess
+    expect((await store.listOwedEvents()).map((record) => record.eventId)).toEqual(['good']);
+    const [bad] = (await store.queryAudit({ projectId: PROJECT, clusterId: CLUSTER, limit: 10 })).filter(
+      (record) => record.eventId === 'bad',
+    );
+    expect(bad).toMatchObject({ abandonedAt: '2026-05-01T10:00:05.000Z', publishAttempts: 1 });
+    expect(bad?.publishedAt).toBeUndefined();
+  });
+
   it('keeps a failed event owed and counts the attempts', async () => {
     // Prepare
     const { store } = await freshStore();

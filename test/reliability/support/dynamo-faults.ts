@@ -223,6 +223,9 @@ export const writes = {
     batchItems(input).some((item) => attr(item.sk).startsWith('JOB#')),
   targetStates: (input: Record<string, unknown>) =>
     batchItems(input).some((item) => attr(item.sk) === '#TARGET'),
+  /** Event records written back as published (markPublished batches them). */
+  publishMarks: (input: Record<string, unknown>) =>
+    batchItems(input).some((item) => attr(item.pk).startsWith('EVENT#') && attr(item.publishedAt) !== ''),
 };
 
 /** A string attribute, plain (before marshalling) or as `{ S: ... }` (after). */
