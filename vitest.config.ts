@@ -9,5 +9,6 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     setupFiles: ['test/setup.ts'],
+    reporters: ['default', './test/support/plain-summary-reporter.ts'],
   },
 });
