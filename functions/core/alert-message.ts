@@ -332,6 +332,8 @@ function toView(record: AuditRecord, urls: ReadonlyMap<string, string> | undefin
     lastPublishError: _error,
     publishedAt: _at,
     snsMessageId: _id,
+    rejections: _rejections,
+    abandonedAt: _abandoned,
     ...event
   } = record;
   const safe = scrubStrings(redactSecrets(event)) as AuditRecord;

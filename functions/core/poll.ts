@@ -103,7 +103,7 @@ export const DEFAULT_CONCURRENCY = 8;
 /** Owed events read per round when publishing; several rounds drain a change storm. */
 const OWED_PAGE = 500;
 const MAX_PUBLISH_ROUNDS = 10;
-/** SNS rejections (invalid message, not a fault) after which an alert is parked, not retried. */
+/** SNS rejections of the message itself (not outages) after which an alert is parked, not retried. */
 export const MAX_REJECTIONS = 3;
 /** Pseudo cluster id for a project-wide target whose cluster list could not be read. */
 const ALL_CLUSTERS = '*';
@@ -191,6 +191,15 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   try {
     const { targets, projectFailures, listedProjects } = await resolveTargets(config.targets, deps, signal);
     const previous = await deps.store.getTargetStates([...targets, ...listedProjects]);
+    if (!dryRun) {
+      // Best effort: without it only a TARGET_RECOVERED after a crashed run could go unannounced,
+      // and a store that cannot answer here fails the run at the publishing step anyway.
+      await deps.store.listOwedEvents(OWED_PAGE).then(
+        (owed) => adoptOwedFailures(previous, owed),
+        (error: unknown) =>
+          deps.logger.warn('Could not read owed alerts before polling', { error: describeError(error) }),
+      );
+    }
     // Oldest first: targets a previous run could not reach (time budget) go first now.
     const ordered = [...targets].sort((a, b) => {
       const pa = previous.get(targetKey(a))?.lastPolledAt ?? '';
@@ -400,7 +409,33 @@ function eventSummary(record: AuditRecord): DetectedEventSummary {
   };
 }
 
-/** Shard members and config servers of a sharded cluster are reported through the cluster itself. */
+/**
+ * A TARGET_FAILING that is recorded but still owed may belong to a run that never saved the target's
+ * state (it died, or the save failed, between the two writes). The target state then does not say
+ * the failure was alerted, and a recovery would go unannounced. The owed record is the proof: the
+ * target is treated as alerted from the event's detection time, so TARGET_RECOVERED follows it.
+ */
+function adoptOwedFailures(previous: Map<string, TargetState>, owed: readonly AuditRecord[]): void {
+  for (const record of owed) {
+    if (record.eventType !== 'TARGET_FAILING') continue;
+    const key = targetKey(record);
+    const prev = previous.get(key);
+    if (prev?.failingAlerted) continue;
+    previous.set(key, {
+      ...(prev ?? {
+        projectId: record.projectId,
+        clusterId: record.clusterId,
+        name: record.targetName,
+        baselined: false,
+      }),
+      failureStreak: Math.max(prev?.failureStreak ?? 0, 1),
+      failingSince: prev?.failingSince ?? record.detectedAt,
+      failingAlerted: true,
+    });
+  }
+}
+
+/** Shard members and config servers/** Shard members and config servers of a sharded cluster are reported through the cluster itself. */
 export function isWatchableCluster(cluster: Cluster): boolean {
   if (cluster.typeName === 'CONFIG_SERVER_REPLICA_SET') return false;
   if (typeof cluster.shardName === 'string' && cluster.shardName !== '') return false;
@@ -601,7 +636,13 @@ async function publishOwed(
       record?: AuditRecord;
     }> = [];
     const byId = new Map(ready.map((record) => [record.eventId, record]));
-    const failed: Array<{ eventId: string; error: string; at: string; abandon?: boolean }> = [];
+    const failed: Array<{
+      eventId: string;
+      error: string;
+      at: string;
+      rejected?: boolean;
+      abandon?: boolean;
+    }> = [];
     for (const result of outcomes) {
       for (const eventId of result.eventIds) {
         if (result.ok) {
@@ -612,18 +653,18 @@ async function publishOwed(
             snsMessageId: result.messageId,
             ...(record ? { record } : {}),
           });
-        } else if (!result.retryable && (byId.get(eventId)?.publishAttempts ?? 0) + 1 >= MAX_REJECTIONS) {
+        } else if (!result.retryable && (byId.get(eventId)?.rejections ?? 0) + 1 >= MAX_REJECTIONS) {
           // Rejected as invalid every time: retrying cannot help, and keeping it owed would let a
           // pile of such messages hold up newer alerts. Parked in the audit trail, logged loudly.
-          failed.push({ eventId, error: result.error, at, abandon: true });
+          failed.push({ eventId, error: result.error, at, rejected: true, abandon: true });
           summary.alertsAbandoned++;
           deps.logger.error('Alert rejected by SNS on every attempt; no longer retried', {
             eventId,
-            attempts: (byId.get(eventId)?.publishAttempts ?? 0) + 1,
+            rejections: (byId.get(eventId)?.rejections ?? 0) + 1,
             error: result.error,
           });
         } else {
-          failed.push({ eventId, error: result.error, at });
+          failed.push({ eventId, error: result.error, at, ...(result.retryable ? {} : { rejected: true }) });
         }
       }
       if (!result.ok) {

@@ -59,11 +59,18 @@ export interface StateStore {
     }>,
   ): Promise<void>;
   /**
-   * Counts a failed attempt. `abandon`: SNS rejected the message for good several times; take it out
+   * Counts a failed attempt; `rejected`: SNS refused the message itself (counted in `rejections`).
+   * `abandon`: SNS rejected the message for good several times; take it out
    * of the owed alerts (so it cannot hold up newer ones) and keep it in the audit trail as rejected.
    */
   markPublishFailed(
-    updates: ReadonlyArray<{ eventId: string; error: string; at: string; abandon?: boolean }>,
+    updates: ReadonlyArray<{
+      eventId: string;
+      error: string;
+      at: string;
+      rejected?: boolean;
+      abandon?: boolean;
+    }>,
   ): Promise<void>;
   /** Newest first. */
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;

@@ -210,7 +210,9 @@ export interface AuditRecord extends MonitorEvent {
   lastPublishError?: string;
   /** Below `minSeverity`: recorded for the audit, never published. */
   suppressed?: boolean;
-  /** SNS rejected the message as invalid on every attempt: no longer owed, kept as evidence. */
+  /** Times SNS rejected the message as invalid (a sender fault, not an outage). */
+  rejections?: number;
+  /** SNS rejected the message as invalid `MAX_REJECTIONS` times: no longer owed, kept as evidence. */
   abandonedAt?: string;
 }
 

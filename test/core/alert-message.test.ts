@@ -438,7 +438,15 @@ describe('renderAlert: every event type', () => {
 
 /** What a message carries of a record: everything but the delivery bookkeeping. */
 function messageFields(r: AuditRecord) {
-  const { publishAttempts: _a, lastPublishError: _e, publishedAt: _p, snsMessageId: _m, ...rest } = r;
+  const {
+    publishAttempts: _a,
+    lastPublishError: _e,
+    publishedAt: _p,
+    snsMessageId: _m,
+    rejections: _r,
+    abandonedAt: _d,
+    ...rest
+  } = r;
   return rest;
 }
 

@@ -208,4 +208,33 @@ describe('process death between a TARGET_FAILING alert and the bookkeeping that 
     expect(recovered.events.map((e) => e.eventType)).toEqual(['TARGET_RECOVERED']);
     expect(sns.accepted.flatMap((m) => m.eventTypes)).toEqual(['TARGET_FAILING', 'TARGET_RECOVERED']);
   });
+
+  it('still announces TARGET_RECOVERED when the run died between recording TARGET_FAILING and saving the target', async () => {
+    const project = newObjectId();
+    const cluster = h.sim.addCluster({ projectId: project, clusterName: 'orders' }).id;
+    const config = h.config({ targets: [{ projectId: project, clusterId: cluster, name: 'orders' }] });
+    await h.poll(config);
+    sns.reset();
+    h.sim.revokeAccess(project, 401);
+    h.clock.advanceMinutes(5);
+    // TARGET_FAILING is recorded (owed); the run dies at the very next write, the target's state.
+    const crash = new StepCrash(
+      (name, earlier) => name === 'store.saveTargetStates' && earlier.includes('store.recordEvents'),
+    );
+    await h.poll(config, crash.ports(h.deps()), { concurrency: 1 }).catch(() => undefined);
+    expect(crash.diedAt).toBe('store.saveTargetStates');
+    expect(sns.accepted).toEqual([]);
+
+    // The dead run's lease expires; the key works again. The owed TARGET_FAILING proves the alert.
+    h.sim.restoreAccess(project);
+    h.clock.advanceMinutes(5);
+    const recovered = await h.poll(config);
+
+    expect(recovered.events.map((e) => e.eventType)).toEqual(['TARGET_RECOVERED']);
+    expect(sns.accepted.flatMap((m) => m.eventTypes)).toEqual(['TARGET_FAILING', 'TARGET_RECOVERED']);
+    const [state] = await h.store
+      .listTargetStates()
+      .then((all) => all.filter((t) => t.clusterId === cluster));
+    expect(state).toMatchObject({ failureStreak: 0, failingAlerted: false });
+  });
 });

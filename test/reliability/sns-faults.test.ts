@@ -185,13 +185,31 @@ describe('SNS faults in a whole poll run', () => {
     ]);
     expect(await h.store.listOwedEvents()).toEqual([]);
     const [record] = (await auditRecords(h)).filter((r) => r.eventId === poison);
-    expect(record).toMatchObject({ publishAttempts: MAX_REJECTIONS, abandonedAt: expect.any(String) });
+    expect(record).toMatchObject({ rejections: MAX_REJECTIONS, abandonedAt: expect.any(String) });
     expect(record?.publishedAt).toBeUndefined();
     expect(
       h.logs
         .filter((l) => l.level === 'error' && /no longer retried/.test(l.message))
         .map((l) => l.extra?.eventId),
     ).toEqual([poison]);
+  });
+
+  it('counts only rejections of the message itself towards parking, not outages', async () => {
+    h.sim.addRestoreJob(project, cluster);
+    sns.outage = snsOutage();
+    await pollEvery5Minutes(MAX_REJECTIONS); // failed attempts, none of them a rejection
+    sns.outage = undefined;
+    sns.verdict = () => 'sender-fail';
+
+    const [rejectedOnce] = await pollEvery5Minutes(1);
+    sns.verdict = () => 'accept';
+    const [delivered] = await pollEvery5Minutes(1);
+
+    expect(rejectedOnce).toMatchObject({ alertsFailed: 1, alertsAbandoned: 0, alertsOwed: 1 });
+    expect(delivered).toMatchObject({ alertsPublished: 1, alertsOwed: 0 });
+    const [record] = await auditRecords(h);
+    expect(record).toMatchObject({ publishAttempts: MAX_REJECTIONS + 1, rejections: 1 });
+    expect(record?.abandonedAt).toBeUndefined();
   });
 
   it('isolates a message that makes SNS refuse the whole PublishBatch call, and delivers the others', async () => {

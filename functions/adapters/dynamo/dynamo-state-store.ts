@@ -269,24 +269,36 @@ export class DynamoStateStore implements StateStore {
 
   /** Counts the failure and keeps the event owed; ignored for events already published meanwhile. */
   async markPublishFailed(
-    updates: ReadonlyArray<{ eventId: string; error: string; at: string; abandon?: boolean }>,
+    updates: ReadonlyArray<{
+      eventId: string;
+      error: string;
+      at: string;
+      rejected?: boolean;
+      abandon?: boolean;
+    }>,
   ): Promise<void> {
     const owed = TABLE_SCHEMA.indexes.owed;
     await runPool(updates, UPDATE_CONCURRENCY, async (update) => {
       // An abandoned record leaves the owed index (so it cannot block newer alerts) but keeps its
-      // error and attempts: the audit trail shows it as rejected, never as sent.
+      // error and counts: the audit trail shows it as rejected, never as sent.
       const abandon = update.abandon === true;
+      const rejected = update.rejected === true || abandon;
       await this.conditionalUpdate('markPublishFailed', {
         Key: eventKey(update.eventId),
-        UpdateExpression: abandon
-          ? 'SET #error = :error, #abandonedAt = :at ADD #attempts :one REMOVE #owedPk, #owedSk'
-          : 'SET #error = :error ADD #attempts :one',
+        UpdateExpression: [
+          abandon ? 'SET #error = :error, #abandonedAt = :at' : 'SET #error = :error',
+          rejected ? 'ADD #attempts :one, #rejections :one' : 'ADD #attempts :one',
+          abandon ? 'REMOVE #owedPk, #owedSk' : '',
+        ]
+          .join(' ')
+          .trim(),
         ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#publishedAt)',
         ExpressionAttributeNames: {
           '#pk': TABLE_SCHEMA.partitionKey,
           '#publishedAt': 'publishedAt',
           '#error': 'lastPublishError',
           '#attempts': 'publishAttempts',
+          ...(rejected ? { '#rejections': 'rejections' } : {}),
           ...(abandon
             ? { '#abandonedAt': 'abandonedAt', '#owedPk': owed.partitionKey, '#owedSk': owed.sortKey }
             : {}),

@@ -549,7 +549,7 @@ describe('DynamoStateStore owed events', () => {
     const [bad] = (await store.queryAudit({ projectId: PROJECT, clusterId: CLUSTER, limit: 10 })).filter(
       (record) => record.eventId === 'bad',
     );
-    expect(bad).toMatchObject({ abandonedAt: '2026-05-01T10:00:05.000Z', publishAttempts: 1 });
+    expect(bad).toMatchObject({ abandonedAt: '2026-05-01T10:00:05.000Z', publishAttempts: 1, rejections: 1 });
     expect(bad?.publishedAt).toBeUndefined();
   });
 

@@ -52,6 +52,8 @@ export class SnsGate {
   callFault: (entries: string[][]) => Error | undefined = () => undefined;
   /** Tests bump this per poll to know which run an acceptance happened in. */
   round = 0;
+  /** Per event id: how many times SNS rejected a message carrying it as invalid (SenderFault). */
+  readonly rejections = new Map<string, number>();
   #messages = 0;
 
   install(h: Harness): this {
@@ -79,6 +81,7 @@ export class SnsGate {
             SenderFault: false,
           });
         } else {
+          for (const id of parsed.eventIds) this.rejections.set(id, (this.rejections.get(id) ?? 0) + 1);
           Failed.push({
             Id: entry.Id,
             Code: 'InvalidParameter',
@@ -99,6 +102,7 @@ export class SnsGate {
 
   reset(): void {
     this.accepted.length = 0;
+    this.rejections.clear();
     this.attempts = 0;
     this.outage = undefined;
     this.verdict = () => 'accept';
