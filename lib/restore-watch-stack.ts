@@ -135,9 +135,10 @@ export class RestoreWatchStack extends Stack {
         tableName,
         ` AWS_REGION=`,
         this.region,
-        ' npx restore-watch audit --since 24h',
+        ' node bin/restore-watch.ts audit --since 24h',
       ]),
-      description: 'Query the audit trail of the last 24 hours from a clone of the repository',
+      description:
+        'Query the audit trail of the last 24 hours from a clone of the repository (npm ci first; Node 22.18+, or prefix npx -y -p node@24)',
     });
     if (this.credentials.created) {
       new CfnOutput(this, 'CredentialsSetupCommand', {

@@ -1,5 +1,5 @@
 /**
- * The entry points as real processes, the way `npx restore-watch` and `npm start` run them: Node runs
+ * The entry points as real processes, the way `node bin/restore-watch.ts` and `npm start` run them: Node runs
  * the TypeScript directly (type stripping), so these need the Node 24 that runs the suite.
  */
 import { spawn } from 'node:child_process';

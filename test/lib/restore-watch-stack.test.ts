@@ -470,7 +470,7 @@ describe('outputs', () => {
           ref('AWS::DynamoDB::Table', '/State/'),
           ' AWS_REGION=',
           { Ref: 'AWS::Region' },
-          ' npx restore-watch audit --since 24h',
+          ' node bin/restore-watch.ts audit --since 24h',
         ],
       ],
     });
