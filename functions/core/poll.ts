@@ -421,6 +421,9 @@ function adoptOwedFailures(previous: Map<string, TargetState>, owed: readonly Au
     const key = targetKey(record);
     const prev = previous.get(key);
     if (prev?.failingAlerted) continue;
+    // A success saved after the failure was detected means its recovery was already recorded (the
+    // event is merely still owed to SNS): nothing to adopt.
+    if (prev?.lastSuccessAt !== undefined && prev.lastSuccessAt >= record.detectedAt) continue;
     previous.set(key, {
       ...(prev ?? {
         projectId: record.projectId,

@@ -212,6 +212,33 @@ describe('SNS faults in a whole poll run', () => {
     expect(record?.abandonedAt).toBeUndefined();
   });
 
+  it('announces a recovery once while TARGET_FAILING and TARGET_RECOVERED both wait out an SNS outage', async () => {
+    // Failing from the second failed poll on, so the streak began before TARGET_FAILING was detected.
+    const two = h.config({
+      targets: [{ projectId: project, clusterId: cluster, name: 'orders' }],
+      alerts: { failingAfterPolls: 2 },
+    });
+    const pollTwo = async (times: number) => {
+      for (let i = 0; i < times; i++) {
+        await h.poll(two);
+        h.clock.advanceMinutes(5);
+      }
+    };
+    sns.outage = snsOutage();
+    h.sim.removeCluster(project, cluster);
+    await pollTwo(2); // failure, then TARGET_FAILING recorded and owed
+    h.sim.addCluster({ projectId: project, clusterId: cluster, clusterName: 'orders' });
+    await pollTwo(2); // TARGET_RECOVERED recorded; both still owed while SNS is down
+    sns.outage = undefined;
+
+    await pollTwo(2);
+
+    const health = (await auditRecords(h)).filter((r) => r.eventType.startsWith('TARGET_'));
+    expect(health.map((r) => r.eventType).sort()).toEqual(['TARGET_FAILING', 'TARGET_RECOVERED']);
+    expect(sns.accepted.flatMap((m) => m.eventTypes).sort()).toEqual(['TARGET_FAILING', 'TARGET_RECOVERED']);
+    expect(await h.store.listOwedEvents()).toEqual([]);
+  });
+
   it('isolates a message that makes SNS refuse the whole PublishBatch call, and delivers the others', async () => {
     const jobs = Array.from({ length: 3 }, () => h.sim.addRestoreJob(project, cluster));
     let poison: string | undefined;
