@@ -292,7 +292,6 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   }
 }
 
-/** Expands project-wide targets into clusters (shards and config servers are not separate targets). */
 interface ResolvedTargets {
   targets: Target[];
   /** Why the clusters of a project could not be listed, keyed by its pseudo target (`{project}:*`). */
@@ -301,6 +300,7 @@ interface ResolvedTargets {
   listedProjects: Target[];
 }
 
+/** Expands project-wide targets into clusters (shards and config servers are not separate targets). */
 async function resolveTargets(
   configured: readonly ConfiguredTarget[],
   deps: PollDependencies,
