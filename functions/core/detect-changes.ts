@@ -38,14 +38,20 @@ import {
   TERMINAL_JOB_STATUSES,
 } from './types.ts';
 
-export interface DetectInput {
+interface DetectContext {
   target: Target;
   previousTarget: TargetState | undefined;
   previousJobs: ReadonlyMap<string, JobState>;
-  fetched: readonly RestoreJob[];
   now: Date;
   settings: AlertSettings;
 }
+
+/**
+ * The listing as fetched, or already reduced to `toSnapshot(job, target)` of each job in the same
+ * order (the poll snapshots jobs as their pages arrive, so it need not keep the raw jobs).
+ */
+export type DetectInput = DetectContext &
+  ({ fetched: readonly RestoreJob[] } | { snapshots: readonly JobSnapshot[]; fetched?: never });
 
 export interface DetectOutput {
   /** In a stable order: by job `created`, then job, then catalogue order of the event type. */
@@ -92,7 +98,8 @@ export function detectChanges(input: DetectInput): DetectOutput {
     baselined: previousTarget?.baselined === true,
   };
 
-  const snapshots = input.fetched.map((job) => toSnapshot(job, target));
+  const snapshots =
+    input.fetched !== undefined ? input.fetched.map((job) => toSnapshot(job, target)) : input.snapshots;
   const pending: Pending[] = [];
   const next = new Map<string, JobState>();
 

@@ -22,7 +22,16 @@ import type { AlertPublisher, PublishOutcome, RestoreJobSource, RunLease, StateS
 import { scrubText } from './redact.ts';
 import { fingerprintJobs, toSnapshot } from './snapshot.ts';
 import { recordTargetFailure, recordTargetSuccess, type TargetFailure } from './target-health.ts';
-import type { AlertSettings, AuditRecord, Cluster, MonitorEvent, Target, TargetState } from './types.ts';
+import type {
+  AlertSettings,
+  AuditRecord,
+  Cluster,
+  JobSnapshot,
+  MonitorEvent,
+  RestoreJob,
+  Target,
+  TargetState,
+} from './types.ts';
 import { targetKey } from './types.ts';
 
 /** Structured logger; Powertools Logger and the CLI's console logger both satisfy it. */
@@ -483,28 +492,45 @@ async function pollTarget(
     });
   }
 
-  let jobs: Awaited<ReturnType<RestoreJobSource['listRestoreJobs']>>;
+  // Each job is reduced to its snapshot (and download URL) as its page arrives: a source that hands
+  // jobs over (`onJob`) then never has a long history's raw jobs in memory at once. Handed-over jobs
+  // are keyed by id like the source's own union (the last sighting wins); jobs the source returns
+  // are taken as they come, as before.
+  const includeUrls = context.settings.includeDownloadUrl;
+  const handed = new Map<string, JobSnapshot>();
+  const handedUrls = new Map<string, string>();
+  const onJob = (job: RestoreJob) => {
+    handed.set(job.id, toSnapshot(job, target));
+    if (!includeUrls) return;
+    const url = downloadUrlOf(job);
+    if (url === undefined) handedUrls.delete(job.id);
+    else handedUrls.set(job.id, url);
+  };
+  let returned: RestoreJob[];
   try {
-    jobs = await deps.source.listRestoreJobs({
+    returned = await deps.source.listRestoreJobs({
       projectId: target.projectId,
       clusterId: target.clusterId,
       ...(target.batchId ? { batchId: target.batchId } : {}),
       signal: context.signal,
+      onJob,
     });
   } catch (error) {
     return failTarget(target, previous, deps, context, outcome, toTargetFailure(error));
   }
 
-  outcome.jobsSeen = jobs.length;
-  if (context.settings.includeDownloadUrl) {
-    for (const job of jobs) {
-      const url = job.delivery?.url;
-      if (typeof url === 'string' && url !== '') outcome.downloadUrls.set(job.id, url);
+  const snapshots = [...handed.values()];
+  for (const job of returned) snapshots.push(toSnapshot(job, target));
+  outcome.jobsSeen = snapshots.length;
+  if (includeUrls) {
+    outcome.downloadUrls = handedUrls;
+    for (const job of returned) {
+      const url = downloadUrlOf(job);
+      if (url !== undefined) outcome.downloadUrls.set(job.id, url);
     }
   }
 
   try {
-    const snapshots = jobs.map((job) => toSnapshot(job, target));
     const fingerprint = fingerprintJobs(snapshots);
     const health = recordTargetSuccess({ target, previous, now });
     const settingsFingerprint = fingerprintSettings(context.settings);
@@ -521,7 +547,7 @@ async function pollTarget(
         lastPolledAt: now.toISOString(),
         lastSuccessAt: now.toISOString(),
         failureStreak: 0,
-        jobCount: jobs.length,
+        jobCount: snapshots.length,
       };
       return outcome;
     }
@@ -531,7 +557,7 @@ async function pollTarget(
       target,
       previousTarget: previous,
       previousJobs,
-      fetched: jobs,
+      snapshots,
       now,
       settings: context.settings,
     });
@@ -556,6 +582,12 @@ async function pollTarget(
     outcome.error = describeError(error);
     return outcome;
   }
+}
+
+/** The download link of a job, if it has one (a secret: it goes only into alert messages). */
+function downloadUrlOf(job: RestoreJob): string | undefined {
+  const url = job.delivery?.url;
+  return typeof url === 'string' && url !== '' ? url : undefined;
 }
 
 async function failTarget(

@@ -4,14 +4,25 @@
  */
 import type { AuditRecord, Cluster, JobState, RestoreJob, Target, TargetState } from './types.ts';
 
+/** Which restore jobs to list: one cluster's, optionally one batch's. */
+export interface RestoreJobQuery {
+  projectId: string;
+  clusterId: string;
+  batchId?: string;
+  signal?: AbortSignal;
+  /**
+   * Optional: a source may hand every job to `onJob` as soon as its page is read (a job read again
+   * on a later pass is handed again: the last one wins) and then resolve with only the jobs it did
+   * not hand over, normally none. A caller that keeps a digest of each job then never holds a long
+   * history's raw jobs all at once. A source that ignores it resolves with every job, as without it;
+   * the caller must take both into account.
+   */
+  onJob?: (job: RestoreJob) => void;
+}
+
 /** Where restore jobs come from: `CloudManagerClient` in production, the simulator behind it locally. */
 export interface RestoreJobSource {
-  listRestoreJobs(query: {
-    projectId: string;
-    clusterId: string;
-    batchId?: string;
-    signal?: AbortSignal;
-  }): Promise<RestoreJob[]>;
+  listRestoreJobs(query: RestoreJobQuery): Promise<RestoreJob[]>;
   listClusters(projectId: string, options?: { signal?: AbortSignal }): Promise<Cluster[]>;
 }
 

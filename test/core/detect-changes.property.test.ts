@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canSkipDiff } from '../../functions/core/detect-changes.ts';
-import { fingerprintListing } from '../../functions/core/snapshot.ts';
+import { canSkipDiff, detectChanges } from '../../functions/core/detect-changes.ts';
+import { fingerprintListing, toSnapshot } from '../../functions/core/snapshot.ts';
 import {
   type AlertSettings,
   KNOWN_DELIVERY_STATUSES,
@@ -290,6 +290,38 @@ describe('detectChanges properties', () => {
           for (const event of first.events.filter((e) => e.eventType === 'JOB_STUCK')) {
             expect(again.events.map((e) => e.eventId)).toContain(event.eventId);
           }
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('detects the same from the snapshots of a listing as from the listing itself', () => {
+    fc.assert(
+      fc.property(
+        steps(anyShapedJob, 4),
+        listing(anyShapedJob),
+        settings,
+        (history, fetched, alertSettings) => {
+          // Prepare: the poll snapshots jobs as their pages arrive and hands detection the snapshots
+          const { state, minutes } = run(history, alertSettings);
+          const input = {
+            target: TARGET,
+            previousTarget: state.target,
+            previousJobs: state.jobs,
+            now: at(minutes + 1),
+            settings: alertSettings,
+          };
+
+          // Act
+          const fromJobs = detectChanges({ ...input, fetched });
+          const fromSnapshots = detectChanges({
+            ...input,
+            snapshots: fetched.map((j) => toSnapshot(j, TARGET)),
+          });
+
+          // Assess
+          expect(fromSnapshots).toEqual(fromJobs);
         },
       ),
       RUNS,

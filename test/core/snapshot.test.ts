@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   fingerprintJobs,
   fingerprintListing,
+  SNAPSHOT_FIELDS,
   snapshotsEqual,
   toSnapshot,
 } from '../../functions/core/snapshot.ts';
@@ -43,6 +45,23 @@ describe('toSnapshot', () => {
       downloaded: false,
       timestampDate: '2026-11-27T23:59:00Z',
     });
+  });
+
+  it('lists the fields in SNAPSHOT_FIELDS order (the order of stored items and event details)', () => {
+    // Prepare
+    const fetched: RestoreJob = {
+      ...readyJob('2026-11-28T14:00:00Z'),
+      batchId: 'batch-1',
+      hostId: 'host-1',
+      pointInTime: false,
+      timestamp: { date: '2026-11-27T23:59:00Z', increment: 1 },
+    };
+
+    // Act
+    const snapshot = toSnapshot(fetched, TARGET);
+
+    // Assess
+    expect(Object.keys(snapshot)).toEqual(SNAPSHOT_FIELDS);
   });
 
   it('never copies the download URL or an auth value, only whether a URL exists', () => {
@@ -205,6 +224,47 @@ describe('fingerprintJobs', () => {
 
   it('is 32 hexadecimal characters', () => {
     expect(fingerprintJobs([])).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('changes with every single snapshot field, absent or present', () => {
+    // Prepare: a job with every field, and for each field a value that differs from it.
+    const full = toSnapshot(
+      {
+        ...readyJob('2026-11-28T14:00:00Z'),
+        batchId: 'batch-1',
+        hostId: 'host-1',
+        pointInTime: true,
+        timestamp: { date: '2026-11-27T23:59:00Z', increment: 1 },
+      },
+      TARGET,
+    );
+    const other: Record<string, unknown> = { pointInTime: false, hasDownloadUrl: false, downloaded: true };
+
+    for (const field of SNAPSHOT_FIELDS) {
+      const value = full[field];
+      const changed = {
+        ...full,
+        [field]: field in other ? other[field] : typeof value === 'number' ? value + 1 : `${String(value)}x`,
+      };
+      const { [field]: _dropped, ...absent } = full;
+
+      // Act / Assess
+      expect(value, field).toBeDefined();
+      expect(fingerprintJobs([changed]), field).not.toBe(fingerprintJobs([full]));
+      expect(fingerprintJobs([absent as typeof full]), field).not.toBe(fingerprintJobs([full]));
+    }
+  });
+
+  it('keeps its stored form: SHA-256 of the sorted JSON field lists, so stored fingerprints stay valid', () => {
+    // Prepare
+    const snapshots = [job({ id: JOB_B }), readyJob('2026-11-28T14:00:00Z')].map((j) =>
+      toSnapshot(j, TARGET),
+    );
+    const lines = snapshots.map((s) => JSON.stringify(SNAPSHOT_FIELDS.map((field) => s[field] ?? null)));
+    const expected = createHash('sha256').update(lines.sort().join('\n')).digest('hex').slice(0, 32);
+
+    // Act / Assess
+    expect(fingerprintJobs(snapshots)).toBe(expected);
   });
 
   it('is what fingerprintListing computes from the raw listing', () => {

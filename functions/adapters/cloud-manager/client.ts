@@ -8,7 +8,7 @@
  */
 import type { CloudManagerCredentials } from '../../core/config.ts';
 import { isAllowedBaseUrl } from '../../core/config.ts';
-import type { RestoreJobSource } from '../../core/ports.ts';
+import type { RestoreJobQuery, RestoreJobSource } from '../../core/ports.ts';
 import type { Cluster, RestoreJob } from '../../core/types.ts';
 import { chooseQop, DigestAuthenticator, isSupportedDigestAlgorithm } from './digest-auth.ts';
 import {
@@ -93,6 +93,8 @@ export interface CloudManagerClientOptions {
 }
 
 const SILENT: CloudManagerLogger = { debug() {}, warn() {} };
+/** The page item itself: what a listing returns when nothing asked to map it. */
+const keep = <T>(item: T): T => item;
 
 interface CallSpec {
   projectId: string;
@@ -211,24 +213,25 @@ export class CloudManagerClient implements RestoreJobSource {
     resetClientStats(this.stats);
   }
 
-  /** Every restore job of one cluster (optionally one batch), all pages, de-duplicated by id. */
-  async listRestoreJobs(q: {
-    projectId: string;
-    clusterId: string;
-    batchId?: string;
-    signal?: AbortSignal;
-  }): Promise<RestoreJob[]> {
+  /**
+   * Every restore job of one cluster (optionally one batch), all pages, de-duplicated by id. With
+   * `onJob`, each job is handed over as its page arrives and only its id is kept: the result is then
+   * empty (see `RestoreJobQuery.onJob`).
+   */
+  async listRestoreJobs(q: RestoreJobQuery): Promise<RestoreJob[]> {
     assertObjectId('projectId', q.projectId);
     assertObjectId('clusterId', q.clusterId);
     if (q.batchId !== undefined) assertObjectId('batchId', q.batchId);
     const segments = ['groups', q.projectId, 'clusters', q.clusterId, 'restoreJobs'];
-    return this.#listAll(
-      q.projectId,
-      segments,
-      restoreJobItem,
-      q.signal,
-      q.batchId ? { batchId: q.batchId } : {},
-    );
+    const extraQuery: Record<string, string> = q.batchId ? { batchId: q.batchId } : {};
+    const onJob = q.onJob;
+    if (!onJob) return this.#listAll(q.projectId, segments, restoreJobItem, keep, q.signal, extraQuery);
+    const handOver = (job: RestoreJob) => {
+      onJob(job);
+      return true;
+    };
+    await this.#listAll(q.projectId, segments, restoreJobItem, handOver, q.signal, extraQuery);
+    return [];
   }
 
   /** One restore job. */
@@ -258,16 +261,24 @@ export class CloudManagerClient implements RestoreJobSource {
   /** Every cluster of a project (replica sets, sharded clusters and their shards / config servers). */
   async listClusters(projectId: string, options?: { signal?: AbortSignal }): Promise<Cluster[]> {
     assertObjectId('projectId', projectId);
-    return this.#listAll(projectId, ['groups', projectId, 'clusters'], clusterItem, options?.signal, {});
+    return this.#listAll(
+      projectId,
+      ['groups', projectId, 'clusters'],
+      clusterItem,
+      keep,
+      options?.signal,
+      {},
+    );
   }
 
-  async #listAll<T extends { id: string }>(
+  async #listAll<T extends { id: string }, U>(
     projectId: string,
     segments: string[],
     itemSchema: Parameters<typeof parseListPage<T>>[1],
+    map: (item: T) => U,
     signal: AbortSignal | undefined,
     extraQuery: Record<string, string>,
-  ): Promise<T[]> {
+  ): Promise<U[]> {
     if (signal?.aborted) throw new CloudManagerAbortedError(`GET /${segments.join('/')}`, signal.reason);
     const fetchPage = async (pageNum: number): Promise<ListPage<T>> => {
       const target = `GET /${segments.join('/')} page ${pageNum}`;
@@ -285,6 +296,7 @@ export class CloudManagerClient implements RestoreJobSource {
     };
     const result = await collectPages(fetchPage, {
       itemsPerPage: ITEMS_PER_PAGE,
+      map,
       warn: (message, extra) =>
         this.#logger.warn(message, { target: `GET /${segments.join('/')}`, ...extra }),
     });

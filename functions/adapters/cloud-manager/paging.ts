@@ -45,14 +45,28 @@ function nextPageNumber(href: string | undefined): number | undefined {
   }
 }
 
-export async function collectPages<T extends { id: string }>(
+export function collectPages<T extends { id: string }>(
   fetchPage: (pageNum: number) => Promise<ListPage<T>>,
   options: PagingOptions,
-): Promise<PagingResult<T>> {
+): Promise<PagingResult<T>>;
+/**
+ * With `map`, every item is mapped as soon as its page is read and only the mapped value is kept:
+ * a long list is never held raw all at once. Same de-duplication (by the raw item's id, the last
+ * sighting wins) and the same order (first sighting) as without.
+ */
+export function collectPages<T extends { id: string }, U>(
+  fetchPage: (pageNum: number) => Promise<ListPage<T>>,
+  options: PagingOptions & { map: (item: T) => U },
+): Promise<PagingResult<U>>;
+export async function collectPages<T extends { id: string }, U>(
+  fetchPage: (pageNum: number) => Promise<ListPage<T>>,
+  options: PagingOptions & { map?: (item: T) => U },
+): Promise<PagingResult<T | U>> {
   const perPage = options.itemsPerPage;
   const maxPasses = Math.max(1, options.maxPasses ?? 3);
   const absoluteMaxPages = Math.max(1, options.maxPages ?? 1000);
-  const union = new Map<string, T>();
+  const map = options.map;
+  const union = new Map<string, T | U>();
   let pages = 0;
   let passes = 0;
   let stable = false;
@@ -60,7 +74,8 @@ export async function collectPages<T extends { id: string }>(
 
   while (passes < maxPasses && !stable) {
     passes += 1;
-    const seen = new Set<string>();
+    // The first pass starts with an empty union, so the union is what it saw: no second set.
+    const seen = passes === 1 ? undefined : new Set<string>();
     let firstTotal: number | undefined;
     let lastTotal = 0;
     let maxTotal = 0;
@@ -76,8 +91,8 @@ export async function collectPages<T extends { id: string }>(
       maxTotal = Math.max(maxTotal, page.totalCount);
       if (page.results.length === 0) break;
       for (const item of page.results) {
-        seen.add(item.id);
-        union.set(item.id, item);
+        seen?.add(item.id);
+        union.set(item.id, map ? map(item) : item);
       }
 
       const next = page.links.find((link) => link.rel === 'next');
@@ -103,12 +118,13 @@ export async function collectPages<T extends { id: string }>(
       }
     }
 
-    stable = !totalMoved && !truncated && seen.size >= lastTotal;
+    const distinct = seen ? seen.size : union.size;
+    stable = !totalMoved && !truncated && distinct >= lastTotal;
     lastTotalCount = lastTotal;
     if (!stable && passes < maxPasses) {
       options.warn?.('results shifted while paging; paging again', {
         pass: passes,
-        distinct: seen.size,
+        distinct,
         totalCount: lastTotal,
       });
     }

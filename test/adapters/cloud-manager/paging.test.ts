@@ -30,6 +30,29 @@ describe('collectPages', () => {
     expect(result).toMatchObject({ passes: 1, stable: true });
   });
 
+  it('keeps only the mapped items, in the order first seen, the last sighting winning', async () => {
+    // Prepare: a job inserted at the top after page 1 makes a second pass that sees every job again
+    let data = items(10);
+    const { fetchPage, requested } = pager(() => data, 5);
+    const shifting = async (pageNum: number) => {
+      const page = await fetchPage(pageNum);
+      if (requested.length === 1) data = [{ id: 'new' }, ...data];
+      return page;
+    };
+    let sighting = 0;
+
+    // Act
+    const result = await collectPages(shifting, {
+      itemsPerPage: 5,
+      map: (item: Item) => ({ id: item.id, sighting: ++sighting }),
+    });
+
+    // Assess: pass 1 saw 11 items (j4 twice), pass 2 every one again from sighting 12 on
+    expect(result).toMatchObject({ passes: 2, stable: true });
+    expect(result.items.map((i) => i.id)).toEqual([...items(10).map((i) => i.id), 'new']);
+    expect(result.items.every((i) => i.sighting >= 12)).toBe(true);
+  });
+
   it('needs one request for an empty list', async () => {
     const { fetchPage, requested } = pager(() => [], 5);
     expect((await collectPages(fetchPage, { itemsPerPage: 5 })).items).toEqual([]);
