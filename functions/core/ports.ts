@@ -37,6 +37,32 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** SNS accepted the message carrying this event. */
+export interface PublishedMark {
+  eventId: string;
+  publishedAt: string;
+  snsMessageId: string;
+  /**
+   * The record as read from `listOwedEvents`, when the caller has it: lets the store write it back
+   * whole in batches instead of one conditional update per event.
+   */
+  record?: AuditRecord;
+}
+
+/** A failed attempt to publish this event. */
+export interface PublishFailure {
+  eventId: string;
+  error: string;
+  at: string;
+  /** SNS refused the message itself (a sender fault), as opposed to an outage. */
+  rejected?: boolean;
+  /**
+   * Rejected for good: take it out of the owed alerts (so it cannot hold up newer ones) and keep it
+   * in the audit trail as rejected.
+   */
+  abandon?: boolean;
+}
+
 /**
  * Monitor state and audit trail. Implementations must not need transactions: every write is either
  * idempotent or conditional (see docs in the DynamoDB adapter).
@@ -57,32 +83,10 @@ export interface StateStore {
   recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }>;
   /** Recorded, not suppressed, not yet published; oldest first. */
   listOwedEvents(limit?: number): Promise<AuditRecord[]>;
-  /**
-   * `record`: the record as read from `listOwedEvents`, when the caller has it; lets the store write
-   * it back whole in batches instead of one conditional update per event.
-   */
-  markPublished(
-    updates: ReadonlyArray<{
-      eventId: string;
-      publishedAt: string;
-      snsMessageId: string;
-      record?: AuditRecord;
-    }>,
-  ): Promise<void>;
-  /**
-   * Counts a failed attempt; `rejected`: SNS refused the message itself (counted in `rejections`).
-   * `abandon`: SNS rejected the message for good several times; take it out
-   * of the owed alerts (so it cannot hold up newer ones) and keep it in the audit trail as rejected.
-   */
-  markPublishFailed(
-    updates: ReadonlyArray<{
-      eventId: string;
-      error: string;
-      at: string;
-      rejected?: boolean;
-      abandon?: boolean;
-    }>,
-  ): Promise<void>;
+  /** No longer owed: sent, with SNS's message id. */
+  markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void>;
+  /** Counts a failed attempt (and a rejection when `rejected`); still owed unless `abandon`. */
+  markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void>;
   /** Newest first. */
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
 }

@@ -22,7 +22,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditQuery, StateStore, TargetRef } from '../../core/ports.ts';
+import type { AuditQuery, PublishedMark, PublishFailure, StateStore, TargetRef } from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
 import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
@@ -224,14 +224,7 @@ export class DynamoStateStore implements StateStore {
    * updates cannot be batched. That is safe because only the lease holder publishes and marks, and
    * it just read those records. Updates without a record fall back to one conditional update each.
    */
-  async markPublished(
-    updates: ReadonlyArray<{
-      eventId: string;
-      publishedAt: string;
-      snsMessageId: string;
-      record?: AuditRecord;
-    }>,
-  ): Promise<void> {
+  async markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void> {
     const whole = updates.filter((update) => update.record?.eventId === update.eventId);
     const single = updates.filter((update) => update.record?.eventId !== update.eventId);
     if (whole.length > 0) {
@@ -268,15 +261,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   /** Counts the failure and keeps the event owed; ignored for events already published meanwhile. */
-  async markPublishFailed(
-    updates: ReadonlyArray<{
-      eventId: string;
-      error: string;
-      at: string;
-      rejected?: boolean;
-      abandon?: boolean;
-    }>,
-  ): Promise<void> {
+  async markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void> {
     const owed = TABLE_SCHEMA.indexes.owed;
     await runPool(updates, UPDATE_CONCURRENCY, async (update) => {
       // An abandoned record leaves the owed index (so it cannot block newer alerts) but keeps its
