@@ -18,7 +18,15 @@ import type { Config, ConfiguredTarget } from './config.ts';
 import { alertSettings } from './config.ts';
 import { canSkipDiff, detectChanges } from './detect-changes.ts';
 import { meetsMinSeverity } from './event-catalogue.ts';
-import type { AlertPublisher, PublishOutcome, RestoreJobSource, RunLease, StateStore } from './ports.ts';
+import type {
+  AlertPublisher,
+  PublishedMark,
+  PublishFailure,
+  PublishOutcome,
+  RestoreJobSource,
+  RunLease,
+  StateStore,
+} from './ports.ts';
 import { scrubText } from './redact.ts';
 import { fingerprintJobs, toSnapshot } from './snapshot.ts';
 import { recordTargetFailure, recordTargetSuccess, type TargetFailure } from './target-health.ts';
@@ -200,11 +208,15 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   try {
     const { targets, projectFailures, listedProjects } = await resolveTargets(config.targets, deps, signal);
     const previous = await deps.store.getTargetStates([...targets, ...listedProjects]);
+    let owedAtStart: AuditRecord[] | undefined;
     if (!dryRun) {
       // Best effort: without it only a TARGET_RECOVERED after a crashed run could go unannounced,
       // and a store that cannot answer here fails the run at the publishing step anyway.
       await deps.store.listOwedEvents(OWED_PAGE).then(
-        (owed) => adoptOwedFailures(previous, owed),
+        (owed) => {
+          owedAtStart = owed;
+          adoptOwedFailures(previous, owed);
+        },
         (error: unknown) =>
           deps.logger.warn('Could not read owed alerts before polling', { error: describeError(error) }),
       );
@@ -286,7 +298,11 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
 
     // Target bookkeeping goes last: if the run dies before it, the next run diffs again and finds
     // the job states already saved, so nothing is detected twice.
-    await publishOwed(deps, summary, unsafeTargets, urls, options.deadline, signal);
+    // A run that recorded nothing finds the owed alerts as they were when it started: no second read.
+    const recordedNothing = recoveryRecords.length === 0 && outcomes.every((o) => o.records.length === 0);
+    await publishOwed(deps, summary, unsafeTargets, urls, options.deadline, signal, {
+      ...(recordedNothing && owedAtStart ? { firstRead: owedAtStart } : {}),
+    });
     if (nextStates.length > 0) await deps.store.saveTargetStates(nextStates);
     return finish();
   } finally {
@@ -632,13 +648,14 @@ async function publishOwed(
   downloadUrls: ReadonlyMap<string, string> | undefined,
   deadline: Date | undefined,
   signal: AbortSignal,
+  known: { firstRead?: AuditRecord[] } = {},
 ): Promise<void> {
   const attempted = new Set<string>();
   /** The first read, when nothing was published after it: it already answers what is still owed. */
   let untouched: AuditRecord[] | undefined;
   for (let round = 0; round < MAX_PUBLISH_ROUNDS; round++) {
     if (signal.aborted) break;
-    const owed = await deps.store.listOwedEvents(OWED_PAGE);
+    const owed = (round === 0 ? known.firstRead : undefined) ?? (await deps.store.listOwedEvents(OWED_PAGE));
     const ready = owed.filter(
       (record) =>
         !attempted.has(record.eventId) && !unsafeTargets.has(targetKey(record)) && !record.suppressed,
@@ -664,20 +681,9 @@ async function publishOwed(
       }));
     }
     const at = deps.now().toISOString();
-    const published: Array<{
-      eventId: string;
-      publishedAt: string;
-      snsMessageId: string;
-      record?: AuditRecord;
-    }> = [];
+    const published: PublishedMark[] = [];
     const byId = new Map(ready.map((record) => [record.eventId, record]));
-    const failed: Array<{
-      eventId: string;
-      error: string;
-      at: string;
-      rejected?: boolean;
-      abandon?: boolean;
-    }> = [];
+    const failed: PublishFailure[] = [];
     for (const result of outcomes) {
       for (const eventId of result.eventIds) {
         if (result.ok) {
