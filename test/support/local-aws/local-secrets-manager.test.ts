@@ -18,6 +18,7 @@ import {
   SECRETS_MANAGER_FAULTS,
   startLocalSecretsManager,
 } from './local-secrets-manager.ts';
+import { rejection } from './rejection.ts';
 
 const CREDENTIALS = JSON.stringify({ publicKey: 'TESTPUBLIC', privateKey: 'test-private-0c2f6a' });
 const ROTATED = JSON.stringify({ publicKey: 'TESTPUBLIC', privateKey: 'test-private-rotated-77e1' });
@@ -37,17 +38,6 @@ afterAll(async () => {
 beforeEach(() => {
   sm.reset();
 });
-
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<Error & { $fault?: string; $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to be rejected');
-}
 
 function get(secretId: string, extra: { VersionId?: string; VersionStage?: string } = {}) {
   return client.send(new GetSecretValueCommand({ SecretId: secretId, ...extra }));

@@ -33,16 +33,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
-  type FailNextOptions,
   type InjectedFault,
-  LOCAL_AWS_ACCOUNT_ID,
-  LOCAL_AWS_CREDENTIALS,
-  LOCAL_AWS_REGION,
-  LoopbackEndpoint,
-  localAwsCredentials,
+  LocalAwsPeer,
+  type LocalAwsPeerOptions,
   type PeerReply,
   type PeerRequest,
-} from './loopback-endpoint.ts';
+} from './local-aws-peer.ts';
 
 export type SecretsManagerAction = 'GetSecretValue' | 'PutSecretValue' | 'CreateSecret';
 
@@ -75,11 +71,7 @@ export const SECRETS_MANAGER_FAULTS = {
   },
 } as const satisfies Record<string, Required<InjectedFault>>;
 
-export interface LocalSecretsManagerOptions {
-  /** Region in secret ARNs. @default 'us-east-1' */
-  region?: string;
-  /** Account in secret ARNs. @default '123456789012' */
-  accountId?: string;
+export interface LocalSecretsManagerOptions extends LocalAwsPeerOptions {
   /** Secrets that exist from the start: name → SecretString. @default none */
   secrets?: Readonly<Record<string, string>>;
 }
@@ -121,61 +113,20 @@ const notFound = (message = "Secrets Manager can't find the specified secret.") 
   new SecretsManagerApiError('ResourceNotFoundException', message);
 
 /** A loopback Secrets Manager endpoint; see the module header for what it implements. */
-export class LocalSecretsManager {
-  readonly region: string;
-  readonly accountId: string;
-  readonly #endpoint: LoopbackEndpoint<SecretsManagerAction>;
+export class LocalSecretsManager extends LocalAwsPeer<SecretsManagerAction> {
+  protected readonly endpointEnvName = 'AWS_ENDPOINT_URL_SECRETS_MANAGER';
+  protected readonly missingAuthentication = {
+    code: 'MissingAuthenticationTokenException',
+    status: 403,
+    message: 'Missing Authentication Token',
+  };
   readonly #secrets = new Map<string, Secret>();
   /** GetSecretValue calls by secret name (or by the SecretId asked for, when no secret matched). */
   readonly #reads = new Map<string, number>();
 
   constructor(options: LocalSecretsManagerOptions = {}) {
-    this.region = options.region ?? LOCAL_AWS_REGION;
-    this.accountId = options.accountId ?? LOCAL_AWS_ACCOUNT_ID;
+    super(options);
     for (const [name, value] of Object.entries(options.secrets ?? {})) this.putSecret(name, value);
-    this.#endpoint = new LoopbackEndpoint<SecretsManagerAction>({
-      actionOf: (request) => this.#actionOf(request),
-      handle: (action, request) => this.#handle(action, request),
-      errorReply: (fault) => errorJson(fault.code, fault.status, fault.message),
-      missingAuthentication: {
-        code: 'MissingAuthenticationTokenException',
-        status: 403,
-        message: 'Missing Authentication Token',
-      },
-    });
-  }
-
-  /** Starts listening on 127.0.0.1 (ephemeral port); resolves to `url`. */
-  start(): Promise<string> {
-    return this.#endpoint.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#endpoint.stop();
-  }
-
-  /** `http://127.0.0.1:{port}`, for the client's `endpoint` or `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
-  get url(): string {
-    return this.#endpoint.url;
-  }
-
-  /** Options for `new SecretsManagerClient(...)`: this endpoint, the region, dummy credentials. */
-  clientConfig(): {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-  } {
-    return { endpoint: this.url, region: this.region, credentials: localAwsCredentials() };
-  }
-
-  /** Environment for a child process whose SDK should talk to this endpoint. */
-  env(): Record<string, string> {
-    return {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.url,
-      AWS_REGION: this.region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-    };
   }
 
   /**
@@ -205,28 +156,10 @@ export class LocalSecretsManager {
     return this.#reads.get(name) ?? 0;
   }
 
-  /** HTTP calls received for `action`, whatever their outcome. */
-  callCount(action: SecretsManagerAction): number {
-    return this.#endpoint.callCount(action);
-  }
-
-  callCounts(): ReadonlyMap<string, number> {
-    return this.#endpoint.callCounts();
-  }
-
-  /** The next `times` calls (of `action`, when given) answer `fault`; SDK retries are calls too. */
-  failNext(fault: InjectedFault, options: FailNextOptions<SecretsManagerAction> = {}): void {
-    this.#endpoint.failNext(fault, options);
-  }
-
-  pendingFaults(): number {
-    return this.#endpoint.pendingFaults();
-  }
-
   /** Forgets counts and pending faults; secrets stay. */
-  reset(): void {
+  override reset(): void {
+    super.reset();
     this.#reads.clear();
-    this.#endpoint.reset();
   }
 
   #create(name: string): Secret {
@@ -252,7 +185,7 @@ export class LocalSecretsManager {
     return undefined;
   }
 
-  #actionOf(request: PeerRequest): string {
+  protected actionOf(request: PeerRequest): string {
     const target = headerValue(request.headers['x-amz-target']);
     const action = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
     // Counted per secret here, before fault injection, so a faulted read still counts as a read.
@@ -266,7 +199,11 @@ export class LocalSecretsManager {
     return action;
   }
 
-  #handle(action: string, request: PeerRequest): PeerReply {
+  protected errorReply(fault: Required<InjectedFault>): PeerReply {
+    return errorJson(fault.code, fault.status, fault.message);
+  }
+
+  protected handle(action: string, request: PeerRequest): PeerReply {
     try {
       const input = parseBody(request.body);
       if (!input)

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type LocalSns, SNS_FAULTS, SNS_MAX_MESSAGE_BYTES, startLocalSns } from './local-sns.ts';
+import { rejection } from './rejection.ts';
 
 let sns: LocalSns;
 let client: SNSClient;
@@ -33,18 +34,6 @@ afterAll(async () => {
 beforeEach(() => {
   sns.reset();
 });
-
-/** The error a send rejects with (fails the test when it resolves). */
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<Error & { $fault?: string; $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to be rejected');
-}
 
 function publish(input: Partial<PublishCommandInput>): Promise<unknown> {
   return client.send(new PublishCommand({ TopicArn: topic, Message: 'hello', ...input }));

@@ -45,17 +45,13 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import {
-  type FailNextOptions,
   type InjectedFault,
-  LOCAL_AWS_ACCOUNT_ID,
-  LOCAL_AWS_CREDENTIALS,
-  LOCAL_AWS_REGION,
-  LoopbackEndpoint,
-  localAwsCredentials,
+  LocalAwsPeer,
+  type LocalAwsPeerOptions,
   type PeerReply,
   type PeerRequest,
   utf8Bytes,
-} from './loopback-endpoint.ts';
+} from './local-aws-peer.ts';
 
 /** 256 KiB: the limit for one message and for a whole PublishBatch (API reference, Publish). */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
@@ -141,11 +137,7 @@ export interface FailEntriesOptions {
   where?: (entry: SnsBatchEntryView) => boolean;
 }
 
-export interface LocalSnsOptions {
-  /** Region in topic ARNs. @default 'us-east-1' */
-  region?: string;
-  /** Account in topic ARNs. @default '123456789012' */
-  accountId?: string;
+export interface LocalSnsOptions extends LocalAwsPeerOptions {
   /** Topic names that exist from the start. @default none */
   topics?: readonly string[];
 }
@@ -172,62 +164,21 @@ interface ScheduledEntryFailure {
 }
 
 /** A loopback SNS endpoint; see the module header for what it implements. */
-export class LocalSns {
-  readonly region: string;
-  readonly accountId: string;
-  readonly #endpoint: LoopbackEndpoint<SnsAction>;
+export class LocalSns extends LocalAwsPeer<SnsAction> {
+  protected readonly endpointEnvName = 'AWS_ENDPOINT_URL_SNS';
+  protected readonly missingAuthentication = {
+    code: 'MissingAuthenticationToken',
+    status: 403,
+    message: 'Request is missing Authentication Token',
+  };
   /** Topic ARNs in creation order. */
   readonly #topics: string[] = [];
   #messages: RecordedSnsMessage[] = [];
   #entryFailures: ScheduledEntryFailure[] = [];
 
   constructor(options: LocalSnsOptions = {}) {
-    this.region = options.region ?? LOCAL_AWS_REGION;
-    this.accountId = options.accountId ?? LOCAL_AWS_ACCOUNT_ID;
+    super(options);
     for (const name of options.topics ?? []) this.createTopic(name);
-    this.#endpoint = new LoopbackEndpoint<SnsAction>({
-      actionOf: (request) => parseQuery(request).Action ?? '',
-      handle: (action, request) => this.#handle(action, request),
-      errorReply: (fault, requestId) => errorXml(fault.code, fault.status, fault.message, requestId),
-      missingAuthentication: {
-        code: 'MissingAuthenticationToken',
-        status: 403,
-        message: 'Request is missing Authentication Token',
-      },
-    });
-  }
-
-  /** Starts listening on 127.0.0.1 (ephemeral port); resolves to `url`. */
-  start(): Promise<string> {
-    return this.#endpoint.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#endpoint.stop();
-  }
-
-  /** `http://127.0.0.1:{port}`, for the client's `endpoint` or `AWS_ENDPOINT_URL_SNS`. */
-  get url(): string {
-    return this.#endpoint.url;
-  }
-
-  /** Options for `new SNSClient(...)`: this endpoint, the region, dummy credentials. */
-  clientConfig(): {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-  } {
-    return { endpoint: this.url, region: this.region, credentials: localAwsCredentials() };
-  }
-
-  /** Environment for a child process whose SDK should talk to this endpoint. */
-  env(): Record<string, string> {
-    return {
-      AWS_ENDPOINT_URL_SNS: this.url,
-      AWS_REGION: this.region,
-      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
-    };
   }
 
   /** Creates a standard topic (idempotent) and returns its ARN. */
@@ -252,24 +203,6 @@ export class LocalSns {
     return this.#messages.filter((m) => m.topicArn === topicArn);
   }
 
-  /** HTTP calls received for `action`, whatever their outcome. */
-  callCount(action: SnsAction): number {
-    return this.#endpoint.callCount(action);
-  }
-
-  /** HTTP calls received per action, unknown action names included. */
-  callCounts(): ReadonlyMap<string, number> {
-    return this.#endpoint.callCounts();
-  }
-
-  /**
-   * The next `times` calls (of `action`, when given) answer `fault` instead of running. The SDK's
-   * own retries are calls too: a client with the default 3 attempts uses up 3 of a retryable fault.
-   */
-  failNext(fault: InjectedFault, options: FailNextOptions<SnsAction> = {}): void {
-    this.#endpoint.failNext(fault, options);
-  }
-
   /**
    * The next `times` PublishBatch entries (matching `where`) land in `Failed[]` with `failure`
    * inside an HTTP 200 instead of being accepted; the other entries of the call are accepted.
@@ -281,18 +214,26 @@ export class LocalSns {
   }
 
   /** Injected call faults and entry failures not used up yet. */
-  pendingFaults(): number {
-    return this.#endpoint.pendingFaults() + this.#entryFailures.reduce((sum, f) => sum + f.remaining, 0);
+  override pendingFaults(): number {
+    return super.pendingFaults() + this.#entryFailures.reduce((sum, f) => sum + f.remaining, 0);
   }
 
   /** Forgets recorded messages, counts and pending faults; topics stay. */
-  reset(): void {
+  override reset(): void {
+    super.reset();
     this.#messages = [];
     this.#entryFailures = [];
-    this.#endpoint.reset();
   }
 
-  #handle(action: string, request: PeerRequest): PeerReply {
+  protected actionOf(request: PeerRequest): string {
+    return parseQuery(request).Action ?? '';
+  }
+
+  protected errorReply(fault: Required<InjectedFault>, requestId: string): PeerReply {
+    return errorXml(fault.code, fault.status, fault.message, requestId);
+  }
+
+  protected handle(action: string, request: PeerRequest): PeerReply {
     const params = parseQuery(request);
     try {
       switch (action) {

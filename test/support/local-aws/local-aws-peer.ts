@@ -1,8 +1,9 @@
 /**
  * What every local AWS peer shares: a plain HTTP server on 127.0.0.1 with an ephemeral port, the
- * loose SigV4 presence check, per-action call counts and "fail the next N calls" fault injection.
- * Each service module (local-sns.ts, local-secrets-manager.ts) supplies the wire protocol: how an
- * action is named in a request, and how an answer or an error is written.
+ * loose SigV4 presence check, per-action call counts, "fail the next N calls" fault injection, and
+ * the client options / environment that point the SDK at it. Each service (local-sns.ts,
+ * local-secrets-manager.ts) extends `LocalAwsPeer` with its wire protocol: how a request names its
+ * action, how the action runs, and how an error is written.
  *
  * Guarantees:
  * 1. One server per instance, nothing global: two peers in one test file never see each other's
@@ -18,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Region and dummy credentials the peers' `clientConfig()` and `env()` hand out. */
+/** Region, account and dummy credentials the peers default to. */
 export const LOCAL_AWS_REGION = 'us-east-1';
 export const LOCAL_AWS_ACCOUNT_ID = '123456789012';
 export const LOCAL_AWS_CREDENTIALS: { readonly accessKeyId: string; readonly secretAccessKey: string } = {
@@ -26,12 +27,7 @@ export const LOCAL_AWS_CREDENTIALS: { readonly accessKeyId: string; readonly sec
   secretAccessKey: 'local-peer-secret-access-key-not-checked',
 };
 
-/** A fresh credentials object per client: the SDK writes bookkeeping fields into the one it gets. */
-export function localAwsCredentials(): { accessKeyId: string; secretAccessKey: string } {
-  return { ...LOCAL_AWS_CREDENTIALS };
-}
-
-/** One request as a peer's protocol module sees it. */
+/** One request as a peer's protocol code sees it. */
 export interface PeerRequest {
   headers: IncomingHttpHeaders;
   /** The raw body, UTF-8 decoded. */
@@ -64,16 +60,19 @@ export interface FailNextOptions<Action extends string> {
   action?: Action;
 }
 
-/**
- * The protocol half of a peer. `actionOf` names the action (for counting and fault matching) without
- * validating anything; `handle` runs it; `errorReply` writes an error the way the service does.
- */
-export interface PeerProtocol<Action extends string> {
-  actionOf(request: PeerRequest): Action | string;
-  handle(action: string, request: PeerRequest): PeerReply;
-  errorReply(fault: Required<InjectedFault>, requestId: string): PeerReply;
-  /** What the service answers to a request with no `Authorization` header. */
-  readonly missingAuthentication: Required<InjectedFault>;
+/** Where a peer's ARNs live. */
+export interface LocalAwsPeerOptions {
+  /** Region in ARNs and in `clientConfig()` / `env()`. @default 'us-east-1' */
+  region?: string;
+  /** Account in ARNs. @default '123456789012' */
+  accountId?: string;
+}
+
+/** Options for an SDK v3 client: the peer's endpoint, its region, dummy credentials. */
+export interface LocalAwsClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
 interface ScheduledFault<Action extends string> {
@@ -83,15 +82,28 @@ interface ScheduledFault<Action extends string> {
 }
 
 /** The HTTP server, counters and fault schedule behind one local peer. */
-export class LoopbackEndpoint<Action extends string> {
-  readonly #protocol: PeerProtocol<Action>;
+export abstract class LocalAwsPeer<Action extends string> {
+  readonly region: string;
+  readonly accountId: string;
   readonly #calls = new Map<string, number>();
   #faults: Array<ScheduledFault<Action>> = [];
   #server: Server | undefined;
   #url: string | undefined;
 
-  constructor(protocol: PeerProtocol<Action>) {
-    this.#protocol = protocol;
+  /** The SDK's service-specific endpoint variable, e.g. `AWS_ENDPOINT_URL_SNS`. */
+  protected abstract readonly endpointEnvName: string;
+  /** What the service answers to a request with no `Authorization` header. */
+  protected abstract readonly missingAuthentication: Required<InjectedFault>;
+  /** Names the action (for counting and fault matching) without validating anything. */
+  protected abstract actionOf(request: PeerRequest): string;
+  /** Runs the action. */
+  protected abstract handle(action: string, request: PeerRequest): PeerReply;
+  /** Writes an error the way the service does. */
+  protected abstract errorReply(fault: Required<InjectedFault>, requestId: string): PeerReply;
+
+  constructor(options: LocalAwsPeerOptions = {}) {
+    this.region = options.region ?? LOCAL_AWS_REGION;
+    this.accountId = options.accountId ?? LOCAL_AWS_ACCOUNT_ID;
   }
 
   /** `http://127.0.0.1:{port}`; throws before `start()`. */
@@ -100,6 +112,7 @@ export class LoopbackEndpoint<Action extends string> {
     return this.#url;
   }
 
+  /** Starts listening on 127.0.0.1 (ephemeral port); resolves to `url`. */
   async start(): Promise<string> {
     if (this.#url) return this.#url;
     const server = createServer((req, res) => {
@@ -135,16 +148,35 @@ export class LoopbackEndpoint<Action extends string> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Calls received for `action` (every call counts: accepted, rejected or faulted). */
+  /** Options for the SDK client's constructor; a fresh object each time (the SDK writes into it). */
+  clientConfig(): LocalAwsClientConfig {
+    return { endpoint: this.url, region: this.region, credentials: { ...LOCAL_AWS_CREDENTIALS } };
+  }
+
+  /** Environment for a child process whose SDK should talk to this peer (the server stays here). */
+  env(): Record<string, string> {
+    return {
+      [this.endpointEnvName]: this.url,
+      AWS_REGION: this.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    };
+  }
+
+  /** HTTP calls received for `action`, whatever their outcome (accepted, rejected or faulted). */
   callCount(action: Action): number {
     return this.#calls.get(action) ?? 0;
   }
 
-  /** Calls received per action name, unknown action names included. */
+  /** HTTP calls received per action name, unknown action names included. */
   callCounts(): ReadonlyMap<string, number> {
     return new Map(this.#calls);
   }
 
+  /**
+   * The next `times` calls (of `action`, when given) answer `fault` instead of running. The SDK's
+   * own retries are calls too: a client with the default 3 attempts uses up 3 of a retryable fault.
+   */
   failNext(fault: InjectedFault, options: FailNextOptions<Action> = {}): void {
     const times = Math.floor(options.times ?? 1);
     if (times < 1) throw new Error(`failNext needs times >= 1, got ${options.times}`);
@@ -155,12 +187,12 @@ export class LoopbackEndpoint<Action extends string> {
     });
   }
 
-  /** Faults not yet used up, as `times` left per fault (tests check that a plan was consumed). */
+  /** Injected faults not used up yet (a test checks that its plan was consumed). */
   pendingFaults(): number {
     return this.#faults.reduce((sum, f) => sum + f.remaining, 0);
   }
 
-  /** Forgets counts and pending faults. */
+  /** Forgets counts and pending faults; subclasses also forget what they recorded. */
   reset(): void {
     this.#calls.clear();
     this.#faults = [];
@@ -173,20 +205,19 @@ export class LoopbackEndpoint<Action extends string> {
       search: new URL(req.url ?? '/', 'http://local').search,
       requestId: randomUUID(),
     };
-    const action = this.#protocol.actionOf(request);
+    const action = this.actionOf(request);
     this.#calls.set(action, (this.#calls.get(action) ?? 0) + 1);
     const withId = (reply: PeerReply) => ({ ...reply, requestId: request.requestId });
 
-    if (!req.headers.authorization) {
-      return withId(this.#protocol.errorReply(this.#protocol.missingAuthentication, request.requestId));
-    }
+    if (!req.headers.authorization)
+      return withId(this.errorReply(this.missingAuthentication, request.requestId));
     const scheduled = this.#faults.find((f) => f.action === undefined || f.action === action);
     if (scheduled) {
       scheduled.remaining--;
       if (scheduled.remaining === 0) this.#faults = this.#faults.filter((f) => f !== scheduled);
-      return withId(this.#protocol.errorReply(scheduled.fault, request.requestId));
+      return withId(this.errorReply(scheduled.fault, request.requestId));
     }
-    return withId(this.#protocol.handle(action, request));
+    return withId(this.handle(action, request));
   }
 }
 
