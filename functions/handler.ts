@@ -205,9 +205,13 @@ function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
   return runtime.deps;
 }
 
+/** Whether this invocation already emitted its heartbeat data point (one per invocation). */
+let heartbeatRecorded = false;
+
 function recordMetrics(summary: PollSummary, apiRequests: number): void {
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count(METRIC.pollsSucceeded, pollSucceeded(summary) ? 1 : 0);
+  heartbeatRecorded = true;
   count(METRIC.targetsFailed, summary.targets.failed);
   count(METRIC.targetsSkipped, summary.targets.skipped);
   count(METRIC.jobsSeen, summary.jobsSeen);
@@ -288,6 +292,10 @@ const credentialsMiddlewareOptions: Parameters<typeof secretsManager>[0] = {
  * handlers run before the middlewares' own, so the failure data point is flushed by `logMetrics`.
  */
 export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_MS })
+  // First of all: a warm container's previous invocation must not count as this one's heartbeat.
+  .before(() => {
+    heartbeatRecorded = false;
+  })
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
@@ -295,6 +303,7 @@ export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_
   // Any failure (secret, configuration of the secret, DynamoDB, lease lost, early timeout): a zero
   // heartbeat data point and one structured error line; the error still fails the invocation.
   .onError((request) => {
-    metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, 0);
+    // A run that ended (lease lost) has its data point already; one that never got that far has not.
+    if (!heartbeatRecorded) metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, 0);
     logger.error('Poll failed', request.error instanceof Error ? request.error : String(request.error));
   });
