@@ -12,7 +12,7 @@
  *   is fixed here and checked in the tests.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sns';
-import { EVENT_CATALOGUE, worstSeverity } from './event-catalogue.ts';
+import { EVENT_CATALOGUE, type EventStatuses, nextStepsFor, worstSeverity } from './event-catalogue.ts';
 import type { AlertGroup } from './ports.ts';
 import { redactSecrets, scrubText } from './redact.ts';
 import type { AuditRecord, BatchMember, EventType, Severity } from './types.ts';
@@ -345,7 +345,7 @@ function toView(record: AuditRecord, urls: ReadonlyMap<string, string> | undefin
     record: safe,
     title: info?.title ?? String(record.eventType),
     description: info?.description ?? '',
-    nextSteps: info ? relevantSteps(info.nextSteps, statusesOf(safe)) : [],
+    nextSteps: nextStepsFor(String(record.eventType), statusesOf(safe)),
     ...(downloadUrl ? { downloadUrl } : {}),
   };
 }
@@ -360,29 +360,15 @@ function scrubStrings(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/**
- * Catalogue steps of the "varies" types are labelled by status (`BROKEN: ...`, `All FINISHED: ...`).
- * Show the ones that name a status of this event; all of them when none does (an unknown status).
- */
-function relevantSteps(steps: readonly string[], statuses: ReadonlySet<string>): string[] {
-  const matching = steps.filter((step) => {
-    const label = /^([^:]{1,60}):\s/.exec(step)?.[1];
-    const tokens: string[] = label?.match(/\b[A-Z][A-Z_]{2,}\b/g) ?? [];
-    // `All FINISHED: ...` holds only when every status is one of those named.
-    if (label && /^all\b/i.test(label))
-      return statuses.size > 0 && [...statuses].every((s) => tokens.includes(s));
-    return tokens.some((token) => statuses.has(token));
-  });
-  return matching.length > 0 ? matching : [...steps];
-}
-
-function statusesOf(record: AuditRecord): Set<string> {
-  const out = new Set<string>();
-  for (const value of [record.after?.statusName, record.after?.deliveryStatus]) if (value) out.add(value);
+/** The statuses next steps are chosen by: the job's (or every batch member's) and the delivery's. */
+function statusesOf(record: AuditRecord): EventStatuses {
+  const jobStatuses: string[] = [];
+  if (record.after?.statusName) jobStatuses.push(record.after.statusName);
   for (const member of members(record)) {
-    if (member.statusName) out.add(member.statusName);
+    if (member.statusName) jobStatuses.push(member.statusName);
   }
-  return out;
+  const deliveryStatus = record.after?.deliveryStatus;
+  return { jobStatuses, ...(deliveryStatus ? { deliveryStatus } : {}) };
 }
 
 // --- subject ---------------------------------------------------------------------------------------
