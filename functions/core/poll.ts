@@ -13,7 +13,7 @@
  * 5. One failing target never stops the others: each target's failure is caught, recorded, counted.
  */
 import { createHash } from 'node:crypto';
-import { groupForPublishing } from './alert-message.ts';
+import { groupForPublishing } from './alerts/grouping.ts';
 import type { Config, ConfiguredTarget } from './config.ts';
 import { alertSettings } from './config.ts';
 import { canSkipDiff, detectChanges } from './detect-changes.ts';

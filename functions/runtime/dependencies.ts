@@ -10,7 +10,7 @@ import { ConsolePublisher } from '../adapters/console/console-publisher.ts';
 import { DynamoRunLease } from '../adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../adapters/dynamo/dynamo-state-store.ts';
 import { SnsNotifier } from '../adapters/sns/sns-notifier.ts';
-import { consoleBaseUrlFor } from '../core/alert-message.ts';
+import { consoleBaseUrlFor } from '../core/alerts/console-links.ts';
 import type { CloudManagerCredentials, Config } from '../core/config.ts';
 import type { PollDependencies, PollLogger } from '../core/poll.ts';
 import type { AlertPublisher } from '../core/ports.ts';

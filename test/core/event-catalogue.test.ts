@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   deliveryStatusSeverity,
@@ -71,6 +72,25 @@ describe('EVENT_CATALOGUE', () => {
           expect(KNOWN_DELIVERY_STATUSES).toContain(status);
       }
     }
+  });
+});
+
+describe('README event table', () => {
+  it('names every event type of the catalogue, in catalogue order', () => {
+    // Prepare
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Event catalogue'));
+    const table = section.slice(0, section.indexOf('\n## ', 1));
+
+    // Act
+    const named = table
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => line.split('|')[1]?.match(/`[A-Z_]+`/g) ?? [])
+      .map((name) => name.slice(1, -1));
+
+    // Assess
+    expect(named).toEqual([...EVENT_TYPES]);
   });
 });
 

@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConsolePublisher } from '../../../functions/adapters/console/console-publisher.ts';
 import { SnsNotifier } from '../../../functions/adapters/sns/sns-notifier.ts';
-import { groupForPublishing } from '../../../functions/core/alert-message.ts';
+import { groupForPublishing } from '../../../functions/core/alerts/grouping.ts';
 import { EVENT_TYPES } from '../../../functions/core/event-catalogue.ts';
 import type { AuditRecord, BatchMember } from '../../../functions/core/types.ts';
 import {

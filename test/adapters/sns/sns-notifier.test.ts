@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { toSnsMessage } from '../../../functions/adapters/sns/sns-message.ts';
 import { SnsNotifier, type SnsNotifierOptions } from '../../../functions/adapters/sns/sns-notifier.ts';
-import { renderAlert } from '../../../functions/core/alert-message.ts';
 import type { AlertGroup } from '../../../functions/core/ports.ts';
 import type { AuditRecord } from '../../../functions/core/types.ts';
 
@@ -102,7 +102,7 @@ describe('SnsNotifier', () => {
     acceptAll();
     const { notifier } = harness();
     const group: AlertGroup = { events: [record(1)] };
-    const expected = renderAlert(group, { consoleBaseUrl: CONSOLE, includeDownloadUrl: false });
+    const expected = toSnsMessage(group, { consoleBaseUrl: CONSOLE, includeDownloadUrl: false });
 
     // Act
     const outcomes = await notifier.publish([group], {});
