@@ -19,6 +19,11 @@ export const URL_SECRET =
 export const OTHER_URL_SECRET =
   'https://api-backup.mongodb.com/backup/restore/v2/pull/JOB/SENTINEL-URL-B/electron.tar.gz';
 export const AUTH_SECRET = 'SENTINEL-AUTH-VALUE-42';
+/** Job id → download URL, as the poller hands them to a publisher. */
+export const DOWNLOAD_URLS: ReadonlyMap<string, string> = new Map([
+  [JOB, URL_SECRET],
+  [OTHER_JOB, OTHER_URL_SECRET],
+]);
 
 /** A critical JOB_STATUS_CHANGED (IN_PROGRESS -> BROKEN) of `JOB`, with any field overridden. */
 export function record(overrides: Partial<AuditRecord> = {}): AuditRecord {

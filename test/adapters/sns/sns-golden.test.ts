@@ -22,6 +22,7 @@ import {
   BATCH,
   batchCompleted,
   CONSOLE,
+  DOWNLOAD_URLS,
   JOB,
   OTHER_JOB,
   OTHER_URL_SECRET,
@@ -31,10 +32,6 @@ import {
 } from '../../support/alert-records.ts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts';
-const URLS = new Map([
-  [JOB, URL_SECRET],
-  [OTHER_JOB, OTHER_URL_SECRET],
-]);
 /** Messages and previews up to this size are kept whole in the golden file; larger ones by hash. */
 const INLINE_MAX_BYTES = 16 * 1024;
 
@@ -288,7 +285,7 @@ async function snsGolden(c: GoldenCase) {
     includeDownloadUrl: c.includeDownloadUrl ?? false,
     sleep: async () => {},
   });
-  const outcomes = await notifier.publish(groupForPublishing(c.records), { downloadUrls: URLS });
+  const outcomes = await notifier.publish(groupForPublishing(c.records), { downloadUrls: DOWNLOAD_URLS });
   const calls = snsMock
     .commandCalls(PublishBatchCommand)
     .map((call) => (call.args[0].input.PublishBatchRequestEntries ?? []).map(goldenEntry));
@@ -305,7 +302,7 @@ async function consoleGolden(c: GoldenCase) {
       includeDownloadUrl: c.includeDownloadUrl ?? false,
       format,
     });
-    const outcomes = await publisher.publish(groupForPublishing(c.records), { downloadUrls: URLS });
+    const outcomes = await publisher.publish(groupForPublishing(c.records), { downloadUrls: DOWNLOAD_URLS });
     out[format] = { blocks: chunks.map(goldenText), outcomes };
   }
   return out;

@@ -12,9 +12,8 @@ import {
   batchCompleted,
   batchMembers,
   CONSOLE,
-  JOB,
+  DOWNLOAD_URLS,
   messageFields,
-  OTHER_JOB,
   OTHER_URL_SECRET,
   record,
   sampleOf,
@@ -23,10 +22,6 @@ import {
 import { expectValidChatbotPayload } from '../../support/chatbot-payload.ts';
 
 const OPTIONS = { consoleBaseUrl: CONSOLE, includeDownloadUrl: false };
-const URLS = new Map([
-  [JOB, URL_SECRET],
-  [OTHER_JOB, OTHER_URL_SECRET],
-]);
 
 function pack(events: AuditRecord[], options: Partial<Parameters<typeof toSnsMessage>[1]> = {}): SnsMessage {
   return toSnsMessage({ events }, { ...OPTIONS, ...options });
@@ -172,7 +167,7 @@ describe('toSnsMessage: size', () => {
 describe('toSnsMessage: secrets', () => {
   it('never includes download URLs unless includeDownloadUrl is on', () => {
     // Act
-    const message = pack([sampleOf('DELIVERY_STATUS_CHANGED')], { downloadUrls: URLS });
+    const message = pack([sampleOf('DELIVERY_STATUS_CHANGED')], { downloadUrls: DOWNLOAD_URLS });
 
     // Assess
     expect(everything(message)).not.toContain('SENTINEL-URL');
@@ -183,7 +178,7 @@ describe('toSnsMessage: secrets', () => {
     // Act
     const message = pack([sampleOf('DELIVERY_STATUS_CHANGED')], {
       includeDownloadUrl: true,
-      downloadUrls: URLS,
+      downloadUrls: DOWNLOAD_URLS,
     });
 
     // Assess

@@ -6,19 +6,14 @@ import {
   BATCH,
   batchCompleted,
   CLUSTER,
+  DOWNLOAD_URLS,
   JOB,
   messageFields,
   OTHER_JOB,
-  OTHER_URL_SECRET,
   PROJECT,
   record,
   URL_SECRET,
 } from '../../support/alert-records.ts';
-
-const URLS = new Map([
-  [JOB, URL_SECRET],
-  [OTHER_JOB, OTHER_URL_SECRET],
-]);
 
 describe('viewAlert', () => {
   it('gives a single event its own routing facts', () => {
@@ -102,8 +97,8 @@ describe('viewAlert', () => {
     const group = { events: [record({ eventId: 'a', jobId: JOB })] };
 
     // Act
-    const off = viewAlert(group, { includeDownloadUrl: false, downloadUrls: URLS });
-    const on = viewAlert(group, { includeDownloadUrl: true, downloadUrls: URLS });
+    const off = viewAlert(group, { includeDownloadUrl: false, downloadUrls: DOWNLOAD_URLS });
+    const on = viewAlert(group, { includeDownloadUrl: true, downloadUrls: DOWNLOAD_URLS });
 
     // Assess
     expect(off.primary.downloadUrl).toBeUndefined();

@@ -6,6 +6,7 @@ import {
   BATCH,
   batchCompleted,
   CLUSTER,
+  DOWNLOAD_URLS,
   JOB,
   messageFields,
   OTHER_JOB,
@@ -16,13 +17,10 @@ import {
   URL_SECRET,
 } from '../../support/alert-records.ts';
 
-const URLS = new Map([
-  [JOB, URL_SECRET],
-  [OTHER_JOB, OTHER_URL_SECRET],
-]);
-
 function jsonOf(events: AuditRecord[], includeDownloadUrl = false) {
-  return JSON.parse(renderEventJson(viewAlert({ events }, { includeDownloadUrl, downloadUrls: URLS })));
+  return JSON.parse(
+    renderEventJson(viewAlert({ events }, { includeDownloadUrl, downloadUrls: DOWNLOAD_URLS })),
+  );
 }
 
 describe('renderEventJson', () => {
