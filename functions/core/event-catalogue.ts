@@ -1,7 +1,7 @@
 /**
  * THE catalogue of events restore-watch raises: what each means, how severe it is and what the on-call
- * should do. The notifier renders from it, the audit trail names it, and the docs are generated from
- * it, so wording and severity are decided here and nowhere else.
+ * should do. The notifier renders from it, the audit trail names it, and a test holds the README's
+ * event table to it, so wording and severity are decided here and nowhere else.
  *
  * Next steps are data: each says in `when` which statuses it is for, and `nextStepsFor` picks them by
  * those fields. The text starts with a label for people (`BROKEN: ...`); nothing reads that label.
@@ -22,8 +22,8 @@ export interface StepCondition {
 
 export interface NextStep {
   /**
-   * Omitted: the step always applies. `'otherwise'`: it is for a status no other step names, so it
-   * shows only when no conditional step of the type applies (and then, as below, with every step).
+   * Omitted: the step always applies. `'otherwise'`: it is for the statuses no other step names; as
+   * such a status shows every step of the type (see `nextStepsFor`), it appears only then.
    */
   readonly when?: StepCondition | 'otherwise';
   /** What the on-call should do, as shown to them. */
@@ -210,6 +210,14 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
 /** Catalogue order: the order events of one job are reported in and the order of the docs. */
 export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_CATALOGUE) as EventType[];
 
+// A Map, so that an event type such as "constructor" read from the audit trail cannot hit Object.prototype.
+const EVENT_CATALOGUE_BY_TYPE: ReadonlyMap<string, EventTypeInfo> = new Map(Object.entries(EVENT_CATALOGUE));
+
+/** The catalogue entry of `type`, a string as recorded; undefined for a type the catalogue does not know. */
+export function eventTypeInfo(type: string): EventTypeInfo | undefined {
+  return EVENT_CATALOGUE_BY_TYPE.get(type);
+}
+
 /**
  * The next steps of `type` that apply to an event reporting `statuses`, as text, in catalogue order.
  * Steps without a condition always apply. When the type has conditional steps and none of them holds
@@ -217,7 +225,7 @@ export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_CATALOGUE) as
  * options rather than none. An event type the catalogue does not know has no steps.
  */
 export function nextStepsFor(type: string, statuses: EventStatuses): string[] {
-  const steps = EVENT_CATALOGUE_BY_TYPE.get(type)?.nextSteps ?? [];
+  const steps = eventTypeInfo(type)?.nextSteps ?? [];
   const conditional = steps.filter((step) => step.when !== undefined);
   const holding = conditional.filter((step) => step.when !== 'otherwise' && holds(step.when, statuses));
   const chosen =
@@ -226,9 +234,6 @@ export function nextStepsFor(type: string, statuses: EventStatuses): string[] {
       : steps.filter((step) => step.when === undefined || holding.includes(step));
   return chosen.map((step) => step.text);
 }
-
-// A Map, so that an event type such as "constructor" read from the audit trail cannot hit Object.prototype.
-const EVENT_CATALOGUE_BY_TYPE: ReadonlyMap<string, EventTypeInfo> = new Map(Object.entries(EVENT_CATALOGUE));
 
 function holds(condition: StepCondition | undefined, statuses: EventStatuses): boolean {
   if (condition === undefined) return true;

@@ -4,10 +4,10 @@
  * the facts a subscriber routes on. The renderers (subject, email, chat card, event JSON) take this
  * view; a channel (SNS, the console, a pager) combines renderers and applies its own limits.
  */
-import { EVENT_CATALOGUE, type EventStatuses, nextStepsFor, worstSeverity } from '../event-catalogue.ts';
+import { type EventStatuses, eventTypeInfo, nextStepsFor, worstSeverity } from '../event-catalogue.ts';
 import type { AlertGroup } from '../ports.ts';
 import { redactSecrets, scrubText } from '../redact.ts';
-import type { AuditRecord, EventType, Severity } from '../types.ts';
+import type { AuditRecord, Severity } from '../types.ts';
 import { batchMembers } from './event-facts.ts';
 import { summaryFirst } from './grouping.ts';
 
@@ -128,9 +128,7 @@ function viewEvent(original: AuditRecord, urls: ReadonlyMap<string, string> | un
     ...event
   } = original;
   const record = scrubStrings(redactSecrets(event)) as AuditRecord;
-  const info = EVENT_CATALOGUE[original.eventType as EventType] as
-    | (typeof EVENT_CATALOGUE)[EventType]
-    | undefined;
+  const info = eventTypeInfo(String(original.eventType));
   const downloadUrl = original.jobId ? urls?.get(original.jobId) : undefined;
   return {
     original,

@@ -3,7 +3,7 @@
  * renderer shows about an event, worded once so email and chat cannot drift apart.
  */
 import type { AuditRecord, BatchMember } from '../types.ts';
-import { cleanText, compactJson, plural } from './plain-text.ts';
+import { cleanText, truncate } from './plain-text.ts';
 
 export interface Fact {
   label: string;
@@ -75,6 +75,17 @@ export function eventFacts(record: AuditRecord): Fact[] {
   }
   add('Detected', record.detectedAt);
   return out;
+}
+
+/** Any value as one line of JSON, at most 300 characters. */
+function compactJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return truncate(text, 300);
+}
+
+/** "1 minute", "5 minutes". */
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 function transition(from: string | undefined, to: string | undefined): string | undefined {

@@ -21,14 +21,3 @@ export function truncate(text: string, max: number): string {
   if (max <= 3) return '.'.repeat(Math.max(0, max));
   return `${text.slice(0, max - 3).trimEnd()}...`;
 }
-
-/** Any value as one line of JSON, at most 300 characters. */
-export function compactJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return truncate(text, 300);
-}
-
-/** `n` with its unit, plural unless one: "1 minute", "5 minutes". */
-export function plural(n: number, unit: string): string {
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
-}
