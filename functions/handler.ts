@@ -37,7 +37,8 @@ import {
   TOPIC_ARN,
 } from './core/config.ts';
 import { ENV } from './core/environment.ts';
-import { type PollSummary, runPoll } from './core/poll.ts';
+import { LeaseLostError } from './core/errors.ts';
+import { type LeaseState, type PollSummary, runPoll } from './core/poll.ts';
 import { logger, pollLogger } from './observability/logger.ts';
 import { METRIC } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
@@ -195,9 +196,8 @@ function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
       credentials,
       ...(settings.baseUrlOverride ? { baseUrlOverride: settings.baseUrlOverride } : {}),
       tableName: settings.tableName,
-      topicArn: settings.topicArn,
+      alerts: { kind: 'sns', topicArn: settings.topicArn, snsClient },
       dynamoClient,
-      snsClient,
       logger: pollLogger,
     });
     runtime = { fingerprint, deps };
@@ -237,7 +237,7 @@ export async function pollHandler(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   recordMetrics(summary, deps.client.stats.requests - requestsBefore);
-  logger.info(summary.lease === 'acquired' ? 'Poll finished' : 'Poll skipped: another run holds the lease', {
+  logger.info(SUMMARY_MESSAGE[summary.lease], {
     scheduledTime: event?.scheduledTime,
     lease: summary.lease,
     targets: summary.targets,
@@ -251,8 +251,19 @@ export async function pollHandler(
     alertsOwed: summary.alertsOwed,
     durationMs: summary.durationMs,
   });
+  // Another run took over mid-way: this one stopped writing and publishing. A failed invocation
+  // (alarmed, in the failure queue) says so; the other run owns the work, so nothing is lost.
+  if (summary.lease === 'lost')
+    throw new LeaseLostError(runId, summary.leaseHolder ? { holder: summary.leaseHolder } : {});
   return summary;
 }
+
+const SUMMARY_MESSAGE: Readonly<Record<LeaseState, string>> = {
+  acquired: 'Poll finished',
+  'held-by-other': 'Poll skipped: another run holds the lease',
+  lost: 'Poll stopped: another run took the lease over',
+  'not-used': 'Poll finished (dry run)',
+};
 
 /**
  * Credentials from Secrets Manager. Typed as the middleware's options (not inferred from the literal)

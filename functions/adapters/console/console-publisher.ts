@@ -4,7 +4,7 @@
  * (shortening included), so what you see here is what an email subscriber and the Slack channel get.
  */
 import type { ChatbotNotification } from '../../core/alerts/chat-card.ts';
-import type { AlertGroup, AlertPublisher, PublishOutcome } from '../../core/ports.ts';
+import type { AlertGroup, AlertPublisher, PublishContext, PublishOutcome } from '../../core/ports.ts';
 import type { Severity } from '../../core/types.ts';
 import { type SnsMessage, toSnsMessage } from '../sns/sns-message.ts';
 
@@ -59,13 +59,18 @@ export class ConsolePublisher implements AlertPublisher {
     this.#color = options.color ?? false;
   }
 
-  async publish(
-    groups: readonly AlertGroup[],
-    context: { downloadUrls?: ReadonlyMap<string, string> },
-  ): Promise<PublishOutcome[]> {
+  async publish(groups: readonly AlertGroup[], context: PublishContext): Promise<PublishOutcome[]> {
     const outcomes: PublishOutcome[] = [];
     for (const group of groups) {
       const eventIds = group.events.map((e) => e.eventId);
+      try {
+        // The run may no longer publish (it lost its lease): print nothing more, keep it all owed.
+        await context.checkpoint?.();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        outcomes.push({ eventIds, ok: false, error: `Not printed: ${message}`, retryable: true });
+        continue;
+      }
       try {
         const rendered = toSnsMessage(group, {
           consoleBaseUrl: this.#consoleBaseUrl,

@@ -69,9 +69,7 @@ export async function demoCommand(options: { fast: boolean }, io: CliIo): Promis
       tableName: 'restore-watch-demo',
       dynamoClient: dynamo.client,
       logger: createConsoleLogger('error', io.stderr),
-      write: io.stdout,
-      consoleFormat: 'both',
-      color: io.isTTY,
+      alerts: { kind: 'console', write: io.stdout, format: 'both', color: io.isTTY },
       now,
     });
     // The first alert is shown as both email and Slack render it; later ones in the compact Slack form.

@@ -48,6 +48,8 @@ function harness(overrides: Partial<SnsNotifierOptions> = {}): Harness {
       sleeps.push(ms);
     },
     logger: {
+      debug: () => {},
+      info: () => {},
       warn: (msg, extra) => logs.push({ level: 'warn', msg, ...(extra ? { extra } : {}) }),
       error: (msg, extra) => logs.push({ level: 'error', msg, ...(extra ? { extra } : {}) }),
     },
