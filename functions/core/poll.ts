@@ -21,7 +21,7 @@
  * 6. A dry run (`previewPoll`) has no publisher and only a read-only view of the state: it cannot
  *    publish or write, by construction; it returns the alerts a live run would send.
  */
-import { groupForPublishing } from './alert-message.ts';
+import { groupForPublishing } from './alerts/grouping.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import type { Config } from './config.ts';
 import { alertSettings } from './config.ts';

@@ -12,7 +12,7 @@
  * P5. Bounded: at most `MAX_PUBLISH_ROUNDS` reads of `OWED_PAGE` events, and no new round after the
  *     deadline.
  */
-import { groupForPublishing } from './alert-message.ts';
+import { groupForPublishing } from './alerts/grouping.ts';
 import { describeError, LeaseLostError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { AlertPublisher, PublishedMark, PublishFailure, PublishOutcome, StateStore } from './ports.ts';

@@ -13,7 +13,7 @@ import { type ConsoleFormat, ConsolePublisher } from '../adapters/console/consol
 import { DynamoRunLease } from '../adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../adapters/dynamo/dynamo-state-store.ts';
 import { SnsNotifier } from '../adapters/sns/sns-notifier.ts';
-import { consoleBaseUrlFor } from '../core/alert-message.ts';
+import { consoleBaseUrlFor } from '../core/alerts/console-links.ts';
 import type { CloudManagerCredentials, Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PollDependencies, PreviewDependencies } from '../core/poll.ts';

@@ -10,14 +10,13 @@ import {
   type PublishBatchRequestEntry,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import { MAX_SNS_MESSAGE_BYTES, type RenderedAlert, renderAlert } from '../../core/alert-message.ts';
 import { type Logger, SILENT_LOGGER } from '../../core/logger.ts';
 import type { AlertGroup, AlertPublisher, PublishContext, PublishOutcome } from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
 import { sleep } from '../../core/sleep.ts';
+import { MAX_BATCH_ENTRIES, MAX_SNS_MESSAGE_BYTES } from './sns-limits.ts';
+import { type SnsMessage, toSnsMessage } from './sns-message.ts';
 
-/** PublishBatch accepts at most 10 entries per call. */
-export const MAX_BATCH_ENTRIES = 10;
 const DEFAULT_MAX_ATTEMPTS = 3;
 const BASE_DELAY_MS = 200;
 const MAX_DELAY_MS = 5_000;
@@ -59,7 +58,7 @@ const REQUEST_REJECTED = new Set([
 interface Pending {
   /** Position of the group in the `publish` call: unique, so it doubles as the batch entry Id. */
   index: number;
-  rendered: RenderedAlert;
+  rendered: SnsMessage;
 }
 
 export class SnsNotifier implements AlertPublisher {
@@ -88,9 +87,9 @@ export class SnsNotifier implements AlertPublisher {
     const sendable: Pending[] = [];
     groups.forEach((group, index) => {
       const eventIds = group.events.map((e) => e.eventId);
-      let rendered: RenderedAlert;
+      let rendered: SnsMessage;
       try {
-        rendered = renderAlert(group, {
+        rendered = toSnsMessage(group, {
           consoleBaseUrl: this.#consoleBaseUrl,
           includeDownloadUrl: this.#includeDownloadUrl,
           ...(downloadUrls ? { downloadUrls } : {}),

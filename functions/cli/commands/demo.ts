@@ -9,7 +9,7 @@ import { ConsolePublisher } from '../../adapters/console/console-publisher.ts';
 import { ensureTable } from '../../adapters/dynamo/create-table.ts';
 import { DynamoStateStore } from '../../adapters/dynamo/dynamo-state-store.ts';
 import { startEmbeddedDynamo } from '../../adapters/dynamo/embedded-dynalite.ts';
-import { consoleBaseUrlFor } from '../../core/alert-message.ts';
+import { consoleBaseUrlFor } from '../../core/alerts/console-links.ts';
 import { parseConfig } from '../../core/config.ts';
 import { runPoll } from '../../core/poll.ts';
 import { createPollDependencies } from '../../runtime/dependencies.ts';

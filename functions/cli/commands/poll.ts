@@ -1,5 +1,5 @@
 import { ConsolePublisher } from '../../adapters/console/console-publisher.ts';
-import { consoleBaseUrlFor } from '../../core/alert-message.ts';
+import { consoleBaseUrlFor } from '../../core/alerts/console-links.ts';
 import { ENV } from '../../core/environment.ts';
 import { worstSeverity } from '../../core/event-catalogue.ts';
 import { type PollPreview, previewPoll, runPoll } from '../../core/poll.ts';

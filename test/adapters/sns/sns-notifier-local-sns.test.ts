@@ -4,8 +4,8 @@
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toSnsMessage } from '../../../functions/adapters/sns/sns-message.ts';
 import { SnsNotifier } from '../../../functions/adapters/sns/sns-notifier.ts';
-import { renderAlert } from '../../../functions/core/alert-message.ts';
 import type { AlertGroup } from '../../../functions/core/ports.ts';
 import { type LocalSns, startLocalSns } from '../../support/local-aws/local-sns.ts';
 import { auditRecord } from '../dynamo/fixtures.ts';
@@ -56,7 +56,7 @@ describe('SnsNotifier through LocalSns', () => {
     const byEventId = new Map(delivered.map((m) => [m.messageAttributes.eventId?.StringValue, m]));
     expect(byEventId.size).toBe(12);
     for (const group of groups) {
-      const rendered = renderAlert(group, { consoleBaseUrl: CONSOLE, includeDownloadUrl: false });
+      const rendered = toSnsMessage(group, { consoleBaseUrl: CONSOLE, includeDownloadUrl: false });
       const message = byEventId.get(group.events[0]?.eventId);
       expect({
         subject: message?.subject,
