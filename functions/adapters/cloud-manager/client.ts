@@ -7,7 +7,7 @@
  * (429, 5xx, network) wrap the attempt with full-jitter backoff; auth failures never retry.
  */
 import type { CloudManagerCredentials } from '../../core/config.ts';
-import { isAllowedBaseUrl } from '../../core/config.ts';
+import { CLOUD_MANAGER_DEFAULTS, isAllowedBaseUrl } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { SILENT_LOGGER } from '../../core/logger.ts';
 import type { RestoreJobQuery, RestoreJobSource } from '../../core/ports.ts';
@@ -180,7 +180,7 @@ export class CloudManagerClient implements RestoreJobSource {
     this.#base = base;
     this.#tokenUrl = tokenUrl;
     this.#credentials = { ...options.credentials };
-    this.#timeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.#timeoutMs = options.requestTimeoutMs ?? CLOUD_MANAGER_DEFAULTS.requestTimeoutMs;
     this.#maxRetries = Math.floor(options.maxRetries ?? 4);
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#sleep = options.sleep ?? defaultSleep;
@@ -188,7 +188,7 @@ export class CloudManagerClient implements RestoreJobSource {
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#limiter = new SlidingWindowRateLimiter({
-      limit: options.requestsPerMinute ?? 100,
+      limit: options.requestsPerMinute ?? CLOUD_MANAGER_DEFAULTS.requestsPerMinute,
       now: this.#now,
       sleep: this.#sleep,
     });
