@@ -28,6 +28,7 @@ import { alertSettings } from './config.ts';
 import { describeError, LeaseLostError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import {
+  type Observation,
   type ObserveContext,
   observeTarget,
   recordObservation,
@@ -47,7 +48,7 @@ import { type ResolvedTargets, resolveTargets } from './resolve-targets.ts';
 import { acquireRunLease, DEFAULT_LEASE_TTL_MS } from './run-lease.ts';
 import { type PollSummary, summarizeRun } from './run-summary.ts';
 import { adoptOwedFailures, recoverListedProjects } from './target-health.ts';
-import type { AuditRecord, Target, TargetState } from './types.ts';
+import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
 
 export type { DetectedEventSummary, LeaseState, PollSummary } from './run-summary.ts';
@@ -126,34 +127,21 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   let extraRecords: AuditRecord[] = [];
   let publish: PublishResult | undefined;
   try {
-    const plan = await planRun(config, { source: deps.source, state: store, logger }, signal);
-    outcomes = await pollTargets(
-      plan,
-      options,
-      signal,
-      now,
-      async (target, context) => {
-        const observation = await observeTarget(target, plan.previous.get(targetKey(target)), context);
-        // Noticed while listing: this target's result is no longer this run's to keep.
-        if (lease.lost) return { kind: 'skipped', target };
-        try {
-          return await recordObservation(observation, store, logger);
-        } catch (error) {
-          if (error instanceof LeaseLostError) return { kind: 'skipped', target };
-          throw error;
-        }
-      },
-      { source: deps.source, state: store, runId, settings, logger },
-    );
-    if (lease.lost) throw lease.lost;
-
-    const recovered = recoverListedProjects({
-      listed: plan.listedProjects,
-      previous: plan.previous,
-      now: now(),
-      runId,
-      settings,
+    const reading: FleetReading = { source: deps.source, state: store, now, logger, runId, settings, signal };
+    const plan = await planRun(config, reading);
+    const fleet = await pollFleet(plan, reading, options, async (observation) => {
+      // Noticed while listing: this target's result is no longer this run's to keep.
+      if (lease.lost) return { kind: 'skipped', target: observation.target };
+      try {
+        return await recordObservation(observation, store, logger);
+      } catch (error) {
+        if (error instanceof LeaseLostError) return { kind: 'skipped', target: observation.target };
+        throw error;
+      }
     });
+    outcomes = fleet.outcomes;
+    if (lease.lost) throw lease.lost;
+    const { recovered } = fleet;
     extraRecords = recovered.flatMap((r) => r.records);
     if (extraRecords.length > 0) await store.recordEvents(extraRecords);
 
@@ -204,27 +192,13 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
  */
 export async function previewPoll(deps: PreviewDependencies, options: PreviewOptions): Promise<PollPreview> {
   const { config, runId } = options;
-  const { logger, now } = deps;
+  const { now } = deps;
   const startedAt = now();
   const settings = alertSettings(config);
   const signal = options.signal ?? new AbortController().signal;
-  const plan = await planRun(config, deps, signal);
-  const outcomes = await pollTargets(
-    plan,
-    options,
-    signal,
-    now,
-    async (target, context) =>
-      toOutcome(await observeTarget(target, plan.previous.get(targetKey(target)), context)),
-    { source: deps.source, state: deps.state, runId, settings, logger },
-  );
-  const recovered = recoverListedProjects({
-    listed: plan.listedProjects,
-    previous: plan.previous,
-    now: now(),
-    runId,
-    settings,
-  });
+  const reading: FleetReading = { ...deps, runId, settings, signal };
+  const plan = await planRun(config, reading);
+  const { outcomes, recovered } = await pollFleet(plan, reading, options, async (o) => toOutcome(o));
   const extraRecords = recovered.flatMap((r) => r.records);
   const detected = [...outcomes.flatMap((o) => (o.kind === 'skipped' ? [] : o.records)), ...extraRecords];
   const byId = new Map<string, AuditRecord>();
@@ -253,13 +227,23 @@ interface RunPlan extends ResolvedTargets {
   owedAtStart?: AuditRecord[];
 }
 
+/** What the reading stages of a run share: where jobs and state come from, and the run's settings. */
+interface FleetReading {
+  source: RestoreJobSource;
+  state: StateReader;
+  now: () => Date;
+  logger: Logger;
+  runId: string;
+  settings: AlertSettings;
+  signal: AbortSignal;
+}
+
 /** Which targets, and what is known of them: the reads every run starts with. */
-async function planRun(
-  config: Config,
-  deps: { source: RestoreJobSource; state: StateReader; logger: Logger },
-  signal: AbortSignal,
-): Promise<RunPlan> {
-  const resolved = await resolveTargets(config.targets, deps.source, { signal, logger: deps.logger });
+async function planRun(config: Config, deps: FleetReading): Promise<RunPlan> {
+  const resolved = await resolveTargets(config.targets, deps.source, {
+    signal: deps.signal,
+    logger: deps.logger,
+  });
   const saved = await deps.state.getTargetStates([...resolved.targets, ...resolved.listedProjects]);
   // Best effort: without it only a TARGET_RECOVERED after a crashed run could go unannounced, and a
   // store that cannot answer here fails the run at the publishing step anyway.
@@ -275,28 +259,41 @@ async function planRun(
 }
 
 /**
- * Every target through `work`, oldest `lastPolledAt` first (targets a previous run could not reach go
- * first now), at most `concurrency` at once; none starts once the signal fired or the deadline passed.
+ * Every target observed and then settled by `settle` (recorded in a live run, taken as it is in a dry
+ * run), oldest `lastPolledAt` first (targets a previous run could not reach go first now), at most
+ * `concurrency` at once, none started once the signal fired or the deadline passed; then the
+ * project-wide targets that recovered.
  */
-function pollTargets(
+async function pollFleet(
   plan: RunPlan,
-  options: Pick<PollOptions, 'concurrency' | 'deadline'>,
-  signal: AbortSignal,
-  now: () => Date,
-  work: (target: Target, context: ObserveContext) => Promise<TargetOutcome>,
-  context: Omit<ObserveContext, 'now' | 'signal' | 'projectFailures'>,
-): Promise<TargetOutcome[]> {
+  reading: FleetReading,
+  limits: Pick<PollOptions, 'concurrency' | 'deadline'>,
+  settle: (observation: Observation) => Promise<TargetOutcome>,
+): Promise<{ outcomes: TargetOutcome[]; recovered: ReturnType<typeof recoverListedProjects> }> {
+  const { now, signal } = reading;
   const lastPolled = (target: Target) => plan.previous.get(targetKey(target))?.lastPolledAt ?? '';
   const ordered = [...plan.targets].sort((a, b) =>
     lastPolled(a) < lastPolled(b) ? -1 : lastPolled(a) > lastPolled(b) ? 1 : 0,
   );
-  const observe: ObserveContext = { ...context, now, signal, projectFailures: plan.projectFailures };
-  return mapWithConcurrency(ordered, options.concurrency ?? DEFAULT_CONCURRENCY, (target) => {
-    if (signal.aborted || (options.deadline && now() >= options.deadline)) {
-      return Promise.resolve<TargetOutcome>({ kind: 'skipped', target });
-    }
-    return work(target, observe);
+  const context: ObserveContext = { ...reading, projectFailures: plan.projectFailures };
+  const outcomes = await mapWithConcurrency(
+    ordered,
+    limits.concurrency ?? DEFAULT_CONCURRENCY,
+    async (target) => {
+      if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
+        return { kind: 'skipped', target } satisfies TargetOutcome;
+      }
+      return settle(await observeTarget(target, plan.previous.get(targetKey(target)), context));
+    },
+  );
+  const recovered = recoverListedProjects({
+    listed: plan.listedProjects,
+    previous: plan.previous,
+    now: now(),
+    runId: reading.runId,
+    settings: reading.settings,
   });
+  return { outcomes, recovered };
 }
 
 function downloadUrlsOf(outcomes: readonly TargetOutcome[]): Map<string, string> {

@@ -38,7 +38,7 @@ function owedRecords(count: number, overrides: Partial<AuditRecord> = {}): Audit
 async function prepare(records: AuditRecord[]) {
   const store = new InMemoryStateStore();
   await store.recordEvents(records);
-  store.calls.counts.clear();
+  store.calls.clear();
   const publisher = new RecordingPublisher();
   const clock = manualClock();
   const { logger, lines } = recordingLogger();
