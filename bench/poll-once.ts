@@ -17,7 +17,7 @@ import { DynamoStateStore } from '../functions/adapters/dynamo/dynamo-state-stor
 import { SnsNotifier } from '../functions/adapters/sns/sns-notifier.ts';
 import { parseConfig } from '../functions/core/config.ts';
 import { SILENT_LOGGER } from '../functions/core/logger.ts';
-import { DEFAULT_CONCURRENCY, runPoll } from '../functions/core/poll.ts';
+import { runPoll } from '../functions/core/poll.ts';
 
 export const BENCH_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-bench';
 
@@ -169,7 +169,7 @@ export function openPollSession(input: PollInput): PollSession {
     consoleBaseUrl: new URL(input.baseUrl).origin,
     includeDownloadUrl: config.alerts.includeDownloadUrl,
   });
-  const concurrency = input.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = input.concurrency ?? config.cloudManager.concurrency;
   let polls = 0;
 
   return {

@@ -13,10 +13,24 @@ export const DEFAULT_CONFIG_FILE = 'restore-watch.config.json';
 export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
 /**
  * Cloud Manager call defaults, shared by the schema and `CloudManagerClient` (which can be built
- * without a configuration): the documented 100 requests per minute per project, and a timeout that
- * fits a 500-job page over a slow link.
+ * without a configuration): the documented 100 requests per minute per project, a timeout that fits a
+ * 500-job page over a slow link, and the targets polled at once (`concurrency`).
+ *
+ * `concurrency` is sized for I/O, not for CPUs: a target waits on the network almost all the time
+ * (a page takes a few hundred milliseconds to arrive and a few to parse), so a poll hides latency by
+ * keeping many targets in flight. Each target in flight holds one request, hence one keep-alive
+ * socket, and at most one page of jobs: the default keeps sockets far below Lambda's 1,024 file
+ * descriptors and the pages in flight within a 512 MB function. The per-project limiter, not this
+ * number, is what keeps a project under its rate limit. bench/README.md ("Concurrency") has the
+ * measurements behind the value.
  */
-export const CLOUD_MANAGER_DEFAULTS = { requestsPerMinute: 100, requestTimeoutMs: 15_000 } as const;
+export const CLOUD_MANAGER_DEFAULTS = {
+  requestsPerMinute: 100,
+  requestTimeoutMs: 15_000,
+  concurrency: 64,
+} as const;
+/** The most targets a poll may keep in flight: one socket each, under Lambda's 1,024 descriptors. */
+export const MAX_CONCURRENCY = 256;
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const objectId = (what: string) =>
@@ -119,6 +133,14 @@ export const configSchema = strictObject({
       .max(10_000)
       .default(CLOUD_MANAGER_DEFAULTS.requestsPerMinute),
     requestTimeoutMs: number().int().positive().max(120_000).default(CLOUD_MANAGER_DEFAULTS.requestTimeoutMs),
+    /** Targets polled at once (see `CLOUD_MANAGER_DEFAULTS`). */
+    concurrency: number()
+      .int({ error: 'concurrency must be a whole number of targets' })
+      .min(1, { error: 'concurrency must be at least 1' })
+      .max(MAX_CONCURRENCY, {
+        error: `concurrency must be at most ${MAX_CONCURRENCY}: each target in flight holds a socket (shard the fleet with deploy.shards to go further)`,
+      })
+      .default(CLOUD_MANAGER_DEFAULTS.concurrency),
   }).prefault({}),
   targets: array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
   alerts: alertsSchema.prefault({}),

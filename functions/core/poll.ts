@@ -48,13 +48,11 @@ import { type ResolvedTargets, resolveTargets } from './resolve-targets.ts';
 import { acquireRunLease, DEFAULT_LEASE_TTL_MS } from './run-lease.ts';
 import { type PollSummary, summarizeRun } from './run-summary.ts';
 import { adoptOwedFailures, recoverListedProjects } from './target-health.ts';
-import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
+import { pollOrder } from './target-order.ts';
+import type { AlertSettings, AuditRecord, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
 
 export type { DetectedEventSummary, LeaseState, PollSummary } from './run-summary.ts';
-
-/** Targets polled at once when `PollOptions.concurrency` is not given (the benchmark reports it). */
-export const DEFAULT_CONCURRENCY = 8;
 
 /** What a live run needs. */
 export interface PollDependencies {
@@ -80,7 +78,10 @@ export interface PollOptions {
   signal?: AbortSignal;
   /** No new target starts at or after this instant (the Lambda time budget). */
   deadline?: Date;
-  /** Targets polled at once; the client's per-project limiter still applies. Default 8. */
+  /**
+   * Targets polled at once; the client's per-project limiter still applies.
+   * @default config.cloudManager.concurrency
+   */
   concurrency?: number;
   /** Lease lifetime; a crashed run blocks the next for at most this long. Default 60 s. */
   leaseTtlMs?: number;
@@ -129,7 +130,7 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   try {
     const reading: FleetReading = { source: deps.source, state: store, now, logger, runId, settings, signal };
     const plan = await planRun(config, reading);
-    const fleet = await pollFleet(plan, reading, options, async (observation) => {
+    const fleet = await pollFleet(plan, reading, fleetLimits(options), async (observation) => {
       // Noticed while listing: this target's result is no longer this run's to keep.
       if (lease.lost) return { kind: 'skipped', target: observation.target };
       try {
@@ -198,7 +199,9 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
   const signal = options.signal ?? new AbortController().signal;
   const reading: FleetReading = { ...deps, runId, settings, signal };
   const plan = await planRun(config, reading);
-  const { outcomes, recovered } = await pollFleet(plan, reading, options, async (o) => toOutcome(o));
+  const { outcomes, recovered } = await pollFleet(plan, reading, fleetLimits(options), async (o) =>
+    toOutcome(o),
+  );
   const extraRecords = recovered.flatMap((r) => r.records);
   const detected = [...outcomes.flatMap((o) => (o.kind === 'skipped' ? [] : o.records)), ...extraRecords];
   const byId = new Map<string, AuditRecord>();
@@ -258,34 +261,43 @@ async function planRun(config: Config, deps: FleetReading): Promise<RunPlan> {
   };
 }
 
+interface FleetLimits {
+  concurrency: number;
+  deadline?: Date;
+}
+
+/** How many targets at once (the option, else the configuration's), and until when. */
+function fleetLimits(options: PreviewOptions): FleetLimits {
+  return {
+    concurrency: options.concurrency ?? options.config.cloudManager.concurrency,
+    ...(options.deadline ? { deadline: options.deadline } : {}),
+  };
+}
+
 /**
  * Every target observed and then settled by `settle` (recorded in a live run, taken as it is in a dry
- * run), oldest `lastPolledAt` first (targets a previous run could not reach go first now), at most
- * `concurrency` at once, none started once the signal fired or the deadline passed; then the
- * project-wide targets that recovered.
+ * run), in `pollOrder` (projects interleaved, oldest `lastPolledAt` first within each: targets a
+ * previous run could not reach go first now), at most `concurrency` at once, none started once the
+ * signal fired or the deadline passed; then the project-wide targets that recovered.
  */
 async function pollFleet(
   plan: RunPlan,
   reading: FleetReading,
-  limits: Pick<PollOptions, 'concurrency' | 'deadline'>,
+  limits: FleetLimits,
   settle: (observation: Observation) => Promise<TargetOutcome>,
 ): Promise<{ outcomes: TargetOutcome[]; recovered: ReturnType<typeof recoverListedProjects> }> {
   const { now, signal } = reading;
-  const lastPolled = (target: Target) => plan.previous.get(targetKey(target))?.lastPolledAt ?? '';
-  const ordered = [...plan.targets].sort((a, b) =>
-    lastPolled(a) < lastPolled(b) ? -1 : lastPolled(a) > lastPolled(b) ? 1 : 0,
+  const ordered = pollOrder(
+    plan.targets,
+    (target) => plan.previous.get(targetKey(target))?.lastPolledAt ?? '',
   );
   const context: ObserveContext = { ...reading, projectFailures: plan.projectFailures };
-  const outcomes = await mapWithConcurrency(
-    ordered,
-    limits.concurrency ?? DEFAULT_CONCURRENCY,
-    async (target) => {
-      if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
-        return { kind: 'skipped', target } satisfies TargetOutcome;
-      }
-      return settle(await observeTarget(target, plan.previous.get(targetKey(target)), context));
-    },
-  );
+  const outcomes = await mapWithConcurrency(ordered, limits.concurrency, async (target) => {
+    if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
+      return { kind: 'skipped', target } satisfies TargetOutcome;
+    }
+    return settle(await observeTarget(target, plan.previous.get(targetKey(target)), context));
+  });
   const recovered = recoverListedProjects({
     listed: plan.listedProjects,
     previous: plan.previous,
