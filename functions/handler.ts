@@ -39,8 +39,9 @@ import {
 import { ENV } from './core/environment.ts';
 import { LeaseLostError } from './core/errors.ts';
 import { type LeaseState, type PollSummary, runPoll } from './core/poll.ts';
+import { formatShard, resolveShard, type Shard } from './core/shard.ts';
 import { logger, pollLogger } from './observability/logger.ts';
-import { METRIC } from './observability/metric-names.ts';
+import { METRIC, SHARD_DIMENSION } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
 import { tracer } from './observability/tracer.ts';
 import { createPollDependencies, type PollRuntime } from './runtime/dependencies.ts';
@@ -61,6 +62,8 @@ const CREDENTIALS_KEY = 'cloudManagerCredentials';
 export interface ScheduleEvent {
   scheduledTime?: string;
   scheduleArn?: string;
+  /** The partition to poll (`2/4`): each schedule of a sharded stack sends its own. */
+  shard?: string;
 }
 
 export type PollContext = Context & { [CREDENTIALS_KEY]?: unknown };
@@ -207,11 +210,26 @@ function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
 
 /** Whether this invocation already emitted its heartbeat data point (one per invocation). */
 let heartbeatRecorded = false;
+/** The shard this invocation polls, once its event was read (for the failure's heartbeat). */
+let invocationShard: Shard | undefined;
+
+/**
+ * The heartbeat data point: with the service dimension (the stack-wide heartbeat), and for a shard
+ * also with a `shard` dimension in its own EMF document, which that shard's heartbeat alarm watches
+ * (a shard that stops polling is noticed even while the others succeed).
+ */
+function recordHeartbeat(value: 0 | 1): void {
+  metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, value);
+  heartbeatRecorded = true;
+  if (!invocationShard || invocationShard.count === 1) return;
+  const perShard = metrics.singleMetric();
+  perShard.addDimension(SHARD_DIMENSION, formatShard(invocationShard));
+  perShard.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, value);
+}
 
 function recordMetrics(summary: PollSummary, apiRequests: number): void {
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
-  count(METRIC.pollsSucceeded, pollSucceeded(summary) ? 1 : 0);
-  heartbeatRecorded = true;
+  recordHeartbeat(pollSucceeded(summary) ? 1 : 0);
   count(METRIC.targetsFailed, summary.targets.failed);
   count(METRIC.targetsSkipped, summary.targets.skipped);
   count(METRIC.jobsSeen, summary.jobsSeen);
@@ -230,12 +248,18 @@ export async function pollHandler(
 ): Promise<PollSummary> {
   const runId = context.awsRequestId;
   logger.appendKeys({ runId });
+  // A shard that is not this configuration's partition is refused before anything is read (S5 of
+  // shard.ts): a stale schedule left from another `deploy.shards` would overlap the current ones.
+  const shard = resolveShard(event?.shard, settings.config);
+  invocationShard = shard;
+  if (shard.count > 1) logger.appendKeys({ shard: formatShard(shard) });
   const credentials = credentialsFromSecret(context[CREDENTIALS_KEY], settings.credentialsSecret);
   const deps = dependenciesFor(credentials);
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis() - POLL_TIME_MARGIN_MS);
   const requestsBefore = deps.client.stats.requests;
   const summary = await runPoll(deps, {
     config: settings.config,
+    shard,
     runId,
     deadline,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -295,6 +319,7 @@ export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_
   // First of all: a warm container's previous invocation must not count as this one's heartbeat.
   .before(() => {
     heartbeatRecorded = false;
+    invocationShard = undefined;
   })
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -304,6 +329,6 @@ export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_
   // heartbeat data point and one structured error line; the error still fails the invocation.
   .onError((request) => {
     // A run that ended (lease lost) has its data point already; one that never got that far has not.
-    if (!heartbeatRecorded) metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, 0);
+    if (!heartbeatRecorded) recordHeartbeat(0);
     logger.error('Poll failed', request.error instanceof Error ? request.error : String(request.error));
   });

@@ -17,7 +17,13 @@ import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts
 import { DynamoStateStore } from '../functions/adapters/dynamo/dynamo-state-store.ts';
 import type { ConfigError, ConfigInput } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability/metric-names.ts';
+import { shardOfProject } from '../functions/core/shard.ts';
+import {
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+  SHARD_DIMENSION,
+} from '../functions/observability/metric-names.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
 
@@ -313,6 +319,81 @@ describe('a scheduled run', () => {
     } finally {
       sim.latencyMs = 0;
     }
+  });
+});
+
+describe('a sharded stack', () => {
+  /** A fixture of two projects in different shards of 2, two clusters each. */
+  async function prepareSharded() {
+    const fixture = await prepare({ config: { deploy: { shards: 2 } } });
+    let other = sim.addProject();
+    while (shardOfProject(other, 2) === shardOfProject(fixture.projectId, 2)) other = sim.addProject();
+    const otherClusters = [0, 1].map(
+      (i) => sim.addCluster({ projectId: other, clusterName: `other-${i}` }).id,
+    );
+    const config: ConfigInput = {
+      cloudManager: { baseUrl: sim.baseUrl },
+      targets: [
+        ...fixture.clusterIds.map((clusterId) => ({ projectId: fixture.projectId, clusterId })),
+        ...otherClusters.map((clusterId) => ({ projectId: other, clusterId })),
+      ],
+      deploy: { shards: 2 },
+    };
+    writeFileSync(fixture.configFile, JSON.stringify(config));
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    return { ...fixture, mine: `${shardOfProject(fixture.projectId, 2)}/2` };
+  }
+
+  it('polls the shard its schedule names, under that shard’s lease, and says which in the summary', async () => {
+    const fixture = await prepareSharded();
+    const lease = new DynamoRunLease({ client: dynamo.client, tableName: fixture.tableName });
+    const other = fixture.mine === '1/2' ? '2/2' : '1/2';
+    await lease.acquire('the-other-shard', new Date(), 60_000, `poll#${other}`);
+    const { handler } = await coldStart();
+
+    const summary = await handler({ ...scheduleEvent(), shard: fixture.mine }, lambdaContext(240_000));
+
+    expect(summary).toMatchObject({ lease: 'acquired', shard: fixture.mine, targets: { total: 1, ok: 1 } });
+    const finished = jsonLines().find((line) => line.message === 'Poll finished');
+    expect(finished).toMatchObject({ shard: fixture.mine });
+  });
+
+  it('emits the heartbeat also with the shard as a dimension, for that shard’s alarm', async () => {
+    const fixture = await prepareSharded();
+    const { handler } = await coldStart();
+
+    await handler({ ...scheduleEvent(), shard: fixture.mine }, lambdaContext(240_000));
+
+    const documents = emittedMetrics().map((emf) => ({
+      dimensions: (emf._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0]
+        ?.Dimensions,
+      shard: emf[SHARD_DIMENSION],
+      heartbeat: emf[METRIC.pollsSucceeded],
+    }));
+    expect(documents).toContainEqual({
+      dimensions: [['service', SHARD_DIMENSION]],
+      shard: fixture.mine,
+      heartbeat: 1,
+    });
+    expect(documents).toContainEqual({ dimensions: [['service']], shard: undefined, heartbeat: 1 });
+  });
+
+  it('fails the invocation, with a zero heartbeat and nothing polled, for a shard that is not this stack’s', async () => {
+    const fixture = await prepareSharded();
+    const { handler } = await coldStart();
+    const before = sim.requests.length;
+
+    await expect(handler({ ...scheduleEvent(), shard: '2/4' }, lambdaContext(240_000))).rejects.toThrow(
+      'is not a partition of this configuration, which has 2 shards',
+    );
+    await expect(handler(scheduleEvent(), lambdaContext(240_000))).rejects.toThrow(
+      'poll one of them with --shard i/2',
+    );
+
+    expect(sim.requests.length).toBe(before);
+    expect(emittedMetrics().map((emf) => emf[METRIC.pollsSucceeded])).toEqual([0, 0]);
+    const store = new DynamoStateStore({ client: dynamo.client, tableName: fixture.tableName });
+    expect(await store.listTargetStates()).toEqual([]);
   });
 });
 

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_FILE } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
+import { parseShard, ShardSpecError } from '../core/shard.ts';
 import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
@@ -19,8 +20,10 @@ import { parseDuration } from './durations.ts';
 export const USAGE = `Usage: restore-watch <command> [options]
 
 Commands:
-  poll   [--config F] [--dry-run] [--json]   one run over all targets, then exit
-  run    [--config F] [--every 5m] [--json]  poll on a schedule until interrupted (Ctrl-C)
+  poll   [--config F] [--dry-run] [--json] [--shard i/N]
+                                             one run over all targets (or one shard's), then exit
+  run    [--config F] [--every 5m] [--json] [--shard i/N]
+                                             poll on a schedule until interrupted (Ctrl-C)
   init                                       create the state table if absent
   status [--json]                            every known job: target, status, delivery, expiry, last change
   audit  [--target ID] [--job ID] [--since 24h] [--limit N] [--json]
@@ -29,6 +32,7 @@ Commands:
 
 Options:
   --config F    configuration file (default ${DEFAULT_CONFIG_FILE}, or $${ENV.configFile})
+  --shard i/N   the i-th of the N partitions of the fleet (by project); N must be deploy.shards
   --verbose     log progress to stderr; --quiet logs errors only
   -h, --help    this text
 
@@ -83,8 +87,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (!COMMANDS.has(command)) throw new UsageError(`unknown command "${command}"`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   const allowed: Record<string, readonly string[]> = {
-    poll: ['config', 'dry-run', 'json'],
-    run: ['config', 'every', 'json'],
+    poll: ['config', 'dry-run', 'json', 'shard'],
+    run: ['config', 'every', 'json', 'shard'],
     init: [],
     status: ['json'],
     audit: ['target', 'job', 'since', 'limit', 'json'],
@@ -99,10 +103,27 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   // --verbose shows the Cloud Manager requests (debug): a successful poll logs nothing at info.
   const logLevel: LogLevel = values.verbose ? 'debug' : values.quiet ? 'error' : 'warn';
   const config = values.config ?? io.env[ENV.configFile] ?? DEFAULT_CONFIG_FILE;
+  // The form of --shard is checked before anything is read; whether it is this fleet's partition
+  // (N = deploy.shards) once the configuration is.
+  const shard = values.shard;
+  if (shard !== undefined) {
+    try {
+      parseShard(shard);
+    } catch (error) {
+      if (error instanceof ShardSpecError) throw new UsageError(`--${error.message}`);
+      throw error;
+    }
+  }
   switch (command) {
     case 'poll':
       return pollCommand(
-        { config, dryRun: values['dry-run'] === true, json: values.json === true, logLevel },
+        {
+          config,
+          ...(shard !== undefined ? { shard } : {}),
+          dryRun: values['dry-run'] === true,
+          json: values.json === true,
+          logLevel,
+        },
         io,
       );
     case 'run': {
@@ -112,7 +133,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
           `--every "${values.every}": use a period of at least 10s, such as 30s, 5m or 1h`,
         );
       }
-      return runCommand({ config, everyMs, json: values.json === true, logLevel }, io);
+      return runCommand(
+        { config, ...(shard !== undefined ? { shard } : {}), everyMs, json: values.json === true, logLevel },
+        io,
+      );
     }
     case 'init':
       return initCommand(io);
@@ -149,6 +173,7 @@ function parseCli(argv: readonly string[]) {
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
       every: { type: 'string' },
+      shard: { type: 'string' },
       target: { type: 'string' },
       job: { type: 'string' },
       since: { type: 'string' },

@@ -14,6 +14,7 @@ import {
 } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
 import type { Logger } from '../core/logger.ts';
+import { resolveShard, type Shard, ShardSpecError } from '../core/shard.ts';
 import {
   createPollDependencies,
   createPreviewDependencies,
@@ -25,12 +26,18 @@ import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './c
 
 export interface PollSetup {
   config: Config;
+  /** The partition to poll (`--shard`), checked against `deploy.shards`. */
+  shard: Shard;
   credentials: CloudManagerCredentials;
   topicArn?: string;
   baseUrlOverride?: string;
 }
 
-export async function validatePollInputs(configPath: string, io: CliIo): Promise<PollSetup> {
+export async function validatePollInputs(
+  configPath: string,
+  io: CliIo,
+  requestedShard?: string,
+): Promise<PollSetup> {
   const problems: string[] = [];
   let config: Config | undefined;
   try {
@@ -38,6 +45,13 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+  }
+  let shard: Shard | undefined;
+  try {
+    if (config) shard = resolveShard(requestedShard, config);
+  } catch (error) {
+    if (!(error instanceof ShardSpecError)) throw error;
+    problems.push(requestedShard === undefined ? error.message : `--${error.message}`);
   }
   let credentials: CloudManagerCredentials | undefined;
   try {
@@ -62,10 +76,11 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
       `${ENV.baseUrl}: must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
     );
   }
-  if (problems.length > 0 || !config || !credentials)
+  if (problems.length > 0 || !config || !credentials || !shard)
     throw new ConfigError('configuration or environment', problems);
   return {
     config,
+    shard,
     credentials,
     ...(topicArn ? { topicArn } : {}),
     ...(baseUrlOverride ? { baseUrlOverride } : {}),

@@ -6,6 +6,7 @@
 import type { core, input, output } from 'zod';
 import { array, boolean, email, number, strictObject, string, enum as zodEnum } from 'zod';
 import { ENV } from './environment.ts';
+import { MAX_SHARDS } from './shard.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
 import type { AlertSettings } from './types.ts';
 
@@ -121,6 +122,15 @@ const deploySchema = strictObject({
   credentialsSecret: string().min(1).max(2048).optional(),
   /** Log retention of the function in days. */
   logRetentionDays: number().int().positive().default(30),
+  /**
+   * Partitions of the fleet, by project, each polled by its own schedule under its own lease
+   * (functions/core/shard.ts). 1: one run polls everything, as without the key.
+   */
+  shards: number()
+    .int({ error: 'shards must be a whole number' })
+    .min(1, { error: 'shards must be at least 1 (1 polls the whole fleet in one run)' })
+    .max(MAX_SHARDS, { error: `shards must be at most ${MAX_SHARDS}` })
+    .default(1),
 });
 
 export const configSchema = strictObject({

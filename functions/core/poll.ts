@@ -20,6 +20,9 @@
  * 5. One failing target never stops the others: each target's failure is caught, recorded, counted.
  * 6. A dry run (`previewPoll`) has no publisher and only a read-only view of the state: it cannot
  *    publish or write, by construction; it returns the alerts a live run would send.
+ * 7. A shard (`PollOptions.shard`) polls, discovers and publishes for its own projects only, under
+ *    its own lease, so shards run at the same moment without waiting for or overlapping each other
+ *    (guarantees S1-S5 of shard.ts).
  */
 import { groupForPublishing } from './alerts/grouping.ts';
 import { mapWithConcurrency } from './concurrency.ts';
@@ -47,6 +50,7 @@ import { OWED_PAGE, type PublishResult, publishOwed } from './publish-owed.ts';
 import { type ResolvedTargets, resolveTargets } from './resolve-targets.ts';
 import { acquireRunLease, DEFAULT_LEASE_TTL_MS } from './run-lease.ts';
 import { type PollSummary, summarizeRun } from './run-summary.ts';
+import { formatShard, type Shard, shardLeaseName, shardTargets, shardView, UNSHARDED } from './shard.ts';
 import { adoptOwedFailures, recoverListedProjects } from './target-health.ts';
 import { pollOrder } from './target-order.ts';
 import type { AlertSettings, AuditRecord, TargetState } from './types.ts';
@@ -85,6 +89,11 @@ export interface PollOptions {
   concurrency?: number;
   /** Lease lifetime; a crashed run blocks the next for at most this long. Default 60 s. */
   leaseTtlMs?: number;
+  /**
+   * The partition of the fleet this run polls, from `resolveShard` (checked against `deploy.shards`).
+   * @default UNSHARDED
+   */
+  shard?: Shard;
 }
 
 export type PreviewOptions = Omit<PollOptions, 'leaseTtlMs'>;
@@ -103,12 +112,14 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   const { logger, now } = deps;
   const startedAt = now();
   const settings = alertSettings(config);
+  const shard = options.shard ?? UNSHARDED;
   const summary = (
     facts: Omit<Parameters<typeof summarizeRun>[0], 'runId' | 'startedAt' | 'finishedAt' | 'dryRun'>,
-  ) => summarizeRun({ runId, startedAt, finishedAt: now(), dryRun: false, ...facts });
+  ) => summarizeRun({ runId, startedAt, finishedAt: now(), dryRun: false, ...shardFact(shard), ...facts });
 
   const acquisition = await acquireRunLease({
     lease: deps.lease,
+    name: shardLeaseName(shard),
     owner: runId,
     ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
     now,
@@ -122,14 +133,14 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
     return summary({ lease: 'held-by-other', leaseHolder: acquisition.holder });
   }
   const lease = acquisition.lease;
-  const store = lease.fence(deps.store);
+  const store = lease.fence(shardView(deps.store, shard));
   const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
   let outcomes: TargetOutcome[] | undefined;
   let extraRecords: AuditRecord[] = [];
   let publish: PublishResult | undefined;
   try {
     const reading: FleetReading = { source: deps.source, state: store, now, logger, runId, settings, signal };
-    const plan = await planRun(config, reading);
+    const plan = await planRun(config, shard, reading);
     const fleet = await pollFleet(plan, reading, fleetLimits(options), async (observation) => {
       // Noticed while listing: this target's result is no longer this run's to keep.
       if (lease.lost) return { kind: 'skipped', target: observation.target };
@@ -197,8 +208,9 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
   const startedAt = now();
   const settings = alertSettings(config);
   const signal = options.signal ?? new AbortController().signal;
-  const reading: FleetReading = { ...deps, runId, settings, signal };
-  const plan = await planRun(config, reading);
+  const shard = options.shard ?? UNSHARDED;
+  const reading: FleetReading = { ...deps, state: shardView(deps.state, shard), runId, settings, signal };
+  const plan = await planRun(config, shard, reading);
   const { outcomes, recovered } = await pollFleet(plan, reading, fleetLimits(options), async (o) =>
     toOutcome(o),
   );
@@ -215,6 +227,7 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
       finishedAt: now(),
       dryRun: true,
       lease: 'not-used',
+      ...shardFact(shard),
       outcomes,
       extraRecords,
     }),
@@ -241,11 +254,12 @@ interface FleetReading {
   signal: AbortSignal;
 }
 
-/** Which targets, and what is known of them: the reads every run starts with. */
-async function planRun(config: Config, deps: FleetReading): Promise<RunPlan> {
-  const resolved = await resolveTargets(config.targets, deps.source, {
+/** Which targets (the shard's), and what is known of them: the reads every run starts with. */
+async function planRun(config: Config, shard: Shard, deps: FleetReading): Promise<RunPlan> {
+  const resolved = await resolveTargets(shardTargets(config.targets, shard), deps.source, {
     signal: deps.signal,
     logger: deps.logger,
+    concurrency: config.cloudManager.concurrency,
   });
   const saved = await deps.state.getTargetStates([...resolved.targets, ...resolved.listedProjects]);
   // Best effort: without it only a TARGET_RECOVERED after a crashed run could go unannounced, and a
@@ -306,6 +320,11 @@ async function pollFleet(
     settings: reading.settings,
   });
   return { outcomes, recovered };
+}
+
+/** The summary names the shard only when the fleet is sharded (unsharded output is unchanged). */
+function shardFact(shard: Shard): { shard?: string } {
+  return shard.count > 1 ? { shard: formatShard(shard) } : {};
 }
 
 function downloadUrlsOf(outcomes: readonly TargetOutcome[]): Map<string, string> {

@@ -71,8 +71,11 @@ export interface StateReader {
   listTargetStates(): Promise<TargetState[]>;
   /** Job states of one target keyed by job id. */
   loadJobStates(target: TargetRef): Promise<Map<string, JobState>>;
-  /** Recorded, not suppressed, not yet published; oldest first. */
-  listOwedEvents(limit?: number): Promise<AuditRecord[]>;
+  /**
+   * Recorded, not suppressed, not yet published; oldest first. With `keep`, only the records it
+   * accepts, up to `limit` of them (a shard lists its own projects' alerts past the others').
+   */
+  listOwedEvents(limit?: number, keep?: (record: AuditRecord) => boolean): Promise<AuditRecord[]>;
   /** Newest first. */
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
 }
@@ -108,12 +111,16 @@ export type LeaseResult =
   | { acquired: true; owner: string; expiresAt: string }
   | { acquired: false; holder: string; expiresAt: string };
 
-/** Serialises poll runs across Lambda and CLI: a conditional put with a short expiry. */
+/**
+ * Serialises poll runs across Lambda and CLI: a conditional put with a short expiry. Leases are
+ * named, one per shard of the fleet (`shardLeaseName`): leases of different names never block each
+ * other. Without a name, the unsharded run's lease (`POLL_LEASE`).
+ */
 export interface RunLease {
-  acquire(owner: string, now: Date, ttlMs: number): Promise<LeaseResult>;
+  acquire(owner: string, now: Date, ttlMs: number, name?: string): Promise<LeaseResult>;
   /** False when the lease was lost (expired and taken by another run). */
-  renew(owner: string, now: Date, ttlMs: number): Promise<boolean>;
-  release(owner: string): Promise<void>;
+  renew(owner: string, now: Date, ttlMs: number, name?: string): Promise<boolean>;
+  release(owner: string, name?: string): Promise<void>;
 }
 
 /** One SNS message: a single event, or the events of one sharded-cluster batch in one poll. */

@@ -7,7 +7,10 @@
  * - A project whose clusters cannot be listed becomes one failing pseudo target (`{project}:*`), so the
  *   failure is counted and alerted like any other target's.
  * - A target listed twice (explicitly and through its project) is polled once, under the first name.
+ * - Projects are listed concurrently (`concurrency`); the result does not depend on which listing
+ *   came back first.
  */
+import { mapWithConcurrency } from './concurrency.ts';
 import type { ConfiguredTarget } from './config.ts';
 import { describeError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -42,8 +45,29 @@ export function isProjectPseudoTarget(target: Pick<Target, 'clusterId'>): boolea
 export async function resolveTargets(
   configured: readonly ConfiguredTarget[],
   source: RestoreJobSource,
-  options: { signal: AbortSignal; logger: Logger },
+  options: {
+    signal: AbortSignal;
+    logger: Logger;
+    /** Projects listed at once (each is one request or a few). @default 1 */
+    concurrency?: number;
+  },
 ): Promise<ResolvedTargets> {
+  // The project-wide entries are listed concurrently (a fleet of hundreds of projects would
+  // otherwise wait for each listing in turn), then every entry is taken in configuration order, so
+  // which name wins for a target listed twice does not depend on which listing came back first.
+  const listings = new Map<ConfiguredTarget, Cluster[] | { error: unknown }>();
+  await mapWithConcurrency(
+    configured.filter((entry) => !entry.clusterId),
+    options.concurrency ?? 1,
+    async (entry) => {
+      listings.set(
+        entry,
+        await source.listClusters(entry.projectId, { signal: options.signal }).catch((error: unknown) => ({
+          error,
+        })),
+      );
+    },
+  );
   const targets: Target[] = [];
   const projectFailures = new Map<string, TargetFailure>();
   const listedProjects: Target[] = [];
@@ -70,24 +94,24 @@ export async function resolveTargets(
       clusterId: ALL_CLUSTERS,
       name: `${entry.name ?? entry.projectId} (all clusters)`,
     };
-    try {
-      const clusters = await source.listClusters(entry.projectId, { signal: options.signal });
-      listedProjects.push(projectTarget);
-      for (const cluster of clusters.filter(isWatchableCluster)) {
-        const clusterName = cluster.clusterName ?? cluster.id;
-        add({
-          projectId,
-          clusterId: cluster.id.toLowerCase(),
-          name: entry.name ? `${entry.name}/${clusterName}` : clusterName,
-        });
-      }
-    } catch (error) {
+    const clusters = listings.get(entry) ?? [];
+    if (!Array.isArray(clusters)) {
       options.logger.error('Could not list the clusters of a project', {
         projectId: entry.projectId,
-        error: describeError(error),
+        error: describeError(clusters.error),
       });
       add(projectTarget);
-      projectFailures.set(targetKey(projectTarget), toTargetFailure(error));
+      projectFailures.set(targetKey(projectTarget), toTargetFailure(clusters.error));
+      continue;
+    }
+    listedProjects.push(projectTarget);
+    for (const cluster of clusters.filter(isWatchableCluster)) {
+      const clusterName = cluster.clusterName ?? cluster.id;
+      add({
+        projectId,
+        clusterId: cluster.id.toLowerCase(),
+        name: entry.name ? `${entry.name}/${clusterName}` : clusterName,
+      });
     }
   }
   return { targets, projectFailures, listedProjects };

@@ -32,6 +32,8 @@ export const DEFAULT_LEASE_TTL_MS = 60_000;
 
 export interface LeaseOptions {
   lease: RunLease;
+  /** Which lease (one per shard, see `shardLeaseName`). @default POLL_LEASE */
+  name?: string;
   owner: string;
   ttlMs: number;
   now: () => Date;
@@ -45,7 +47,7 @@ export type LeaseAcquisition =
 /** Takes the run lease, or says who holds it. */
 export async function acquireRunLease(options: LeaseOptions): Promise<LeaseAcquisition> {
   const at = options.now();
-  const result = await options.lease.acquire(options.owner, at, options.ttlMs);
+  const result = await options.lease.acquire(options.owner, at, options.ttlMs, options.name);
   if (!result.acquired) return { kind: 'held-by-other', holder: result.holder, expiresAt: result.expiresAt };
   return { kind: 'held', lease: new HeldLease(options, at.getTime() + options.ttlMs) };
 }
@@ -129,7 +131,7 @@ export class HeldLease {
     this.#timer = undefined;
     if (this.lost) return;
     try {
-      await this.#options.lease.release(this.#options.owner);
+      await this.#options.lease.release(this.#options.owner, this.#options.name);
     } catch (error) {
       this.#options.logger.warn('Could not release the poll lease; it expires by itself', {
         error: describeError(error),
@@ -147,11 +149,11 @@ export class HeldLease {
   }
 
   async #renewOnce(): Promise<void> {
-    const { lease, owner, ttlMs, now, logger } = this.#options;
+    const { lease, name, owner, ttlMs, now, logger } = this.#options;
     const at = now().getTime();
     let held: boolean;
     try {
-      held = await lease.renew(owner, new Date(at), ttlMs);
+      held = await lease.renew(owner, new Date(at), ttlMs, name);
     } catch (error) {
       logger.warn('Could not renew the poll lease', { error: describeError(error) });
       return;

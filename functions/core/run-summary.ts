@@ -34,6 +34,8 @@ export interface PollSummary {
   lease: LeaseState;
   /** Who held (or took over) the lease, when `lease` is `held-by-other` or `lost`. */
   leaseHolder?: string;
+  /** The partition polled (`2/4`), when the fleet is sharded (functions/core/shard.ts). */
+  shard?: string;
   targets: { total: number; ok: number; failed: number; skipped: number };
   /** Targets not reached because the time budget ran out; they go first next run. */
   skippedTargets: string[];
@@ -56,6 +58,7 @@ export interface RunFacts {
   dryRun: boolean;
   lease: LeaseState;
   leaseHolder?: string;
+  shard?: string;
   outcomes?: readonly TargetOutcome[];
   /** Events recorded outside a target's own poll (a project-wide target's recovery). */
   extraRecords?: readonly AuditRecord[];
@@ -77,6 +80,7 @@ export function summarizeRun(facts: RunFacts): PollSummary {
     dryRun: facts.dryRun,
     lease: facts.lease,
     ...(facts.leaseHolder !== undefined ? { leaseHolder: facts.leaseHolder } : {}),
+    ...(facts.shard !== undefined ? { shard: facts.shard } : {}),
     targets: { total: outcomes.length, ok: count('ok'), failed: count('failed'), skipped: count('skipped') },
     skippedTargets: outcomes.flatMap((o) => (o.kind === 'skipped' ? [o.target.name] : [])),
     failedTargets: outcomes.flatMap((o) =>

@@ -12,6 +12,12 @@ export const METRICS_NAMESPACE = 'RestoreWatch';
 /** Dimensions Powertools puts on every metric (`service` is its default dimension). */
 export const METRIC_DIMENSIONS: Readonly<Record<string, string>> = { service: SERVICE_NAME };
 
+/**
+ * The dimension a sharded run adds to its own heartbeat data point (`PollsSucceeded`), valued `2/4`:
+ * each shard's heartbeat alarm watches its own (lib/monitor-alarms.ts).
+ */
+export const SHARD_DIMENSION = 'shard';
+
 /** Metric names, one per fact of a poll summary. */
 export const METRIC = {
   /** 1 when a run completed and not every polled target failed, else 0: the heartbeat. */

@@ -62,6 +62,24 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     expect((await store.listOwedEvents(2)).map((r) => r.eventId)).toEqual(['evt-1', 'evt-3']);
   });
 
+  it('lists only the owed events a filter keeps, the limit counting kept ones only (a shard’s own)', async () => {
+    const { store } = await make();
+    const other = { projectId: '5f00000000000000000000ff' };
+    await store.recordEvents([
+      ...Array.from({ length: 150 }, (_, i) => event(i + 1, other)),
+      event(200),
+      event(201),
+      event(202),
+    ]);
+    const mine = (r: AuditRecord) => r.projectId !== other.projectId;
+
+    const kept = await store.listOwedEvents(2, mine);
+    const all = await store.listOwedEvents(undefined, mine);
+
+    expect(kept.map((r) => r.eventId)).toEqual(['evt-200', 'evt-201']);
+    expect(all.map((r) => r.eventId)).toEqual(['evt-200', 'evt-201', 'evt-202']);
+  });
+
   it('counts failed attempts and rejections, and parks an abandoned event out of the owed list', async () => {
     const { store } = await make();
     await store.recordEvents([event(1), event(2)]);
@@ -135,5 +153,21 @@ describe.each(implementations)('RunLease contract: %s', (_name, make) => {
 
     expect(stillHeld).toMatchObject({ acquired: false, holder: 'run-1' });
     expect(free).toMatchObject({ acquired: true });
+  });
+
+  it('keeps leases of different names apart: one shard’s holder never blocks another’s', async () => {
+    const { lease } = await make();
+    await lease.acquire('run-1', t0, 60_000, 'poll#1/2');
+
+    const otherShard = await lease.acquire('run-2', later(1_000), 60_000, 'poll#2/2');
+    const unsharded = await lease.acquire('run-3', later(1_000), 60_000);
+    const sameShard = await lease.acquire('run-4', later(1_000), 60_000, 'poll#1/2');
+    await lease.release('run-1');
+    const renewed = await lease.renew('run-1', later(2_000), 60_000, 'poll#1/2');
+
+    expect(otherShard).toMatchObject({ acquired: true, owner: 'run-2' });
+    expect(unsharded).toMatchObject({ acquired: true, owner: 'run-3' });
+    expect(sameShard).toMatchObject({ acquired: false, holder: 'run-1' });
+    expect(renewed).toBe(true);
   });
 });

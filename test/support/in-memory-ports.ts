@@ -20,6 +20,7 @@ import type {
   StateStore,
   TargetRef,
 } from '../../functions/core/ports.ts';
+import { POLL_LEASE } from '../../functions/core/shard.ts';
 import type { AuditRecord, Cluster, JobState, RestoreJob, TargetState } from '../../functions/core/types.ts';
 import { targetKey } from '../../functions/core/types.ts';
 
@@ -104,10 +105,11 @@ export class InMemoryStateStore implements StateStore {
     return { recorded, existing };
   }
 
-  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
+  async listOwedEvents(limit?: number, keep?: (record: AuditRecord) => boolean): Promise<AuditRecord[]> {
     this.#enter('listOwedEvents');
     const owed = [...this.events.values()]
       .filter((r) => !r.suppressed && r.publishedAt === undefined && r.abandonedAt === undefined)
+      .filter((r) => keep?.(r) ?? true)
       .sort((a, b) => (owedKey(a) < owedKey(b) ? -1 : owedKey(a) > owedKey(b) ? 1 : 0));
     return (limit === undefined ? owed : owed.slice(0, Math.max(0, limit))).map(clone);
   }
@@ -157,31 +159,37 @@ export class InMemoryStateStore implements StateStore {
   }
 }
 
-/** `RunLease` with the adapter's conditions: free, expired, or already ours. */
+/** `RunLease` with the adapter's conditions: free, expired, or already ours; one lease per name. */
 export class InMemoryRunLease implements RunLease {
   readonly calls = new Calls();
-  holder: { owner: string; expiresAt: number } | undefined;
+  readonly holders = new Map<string, { owner: string; expiresAt: number }>();
 
-  async acquire(owner: string, now: Date, ttlMs: number): Promise<LeaseResult> {
+  /** The unsharded lease's holder. */
+  get holder(): { owner: string; expiresAt: number } | undefined {
+    return this.holders.get(POLL_LEASE);
+  }
+
+  async acquire(owner: string, now: Date, ttlMs: number, name = POLL_LEASE): Promise<LeaseResult> {
     this.calls.note('acquire');
-    const held = this.holder;
+    const held = this.holders.get(name);
     if (held && held.owner !== owner && held.expiresAt >= now.getTime()) {
       return { acquired: false, holder: held.owner, expiresAt: new Date(held.expiresAt).toISOString() };
     }
-    this.holder = { owner, expiresAt: now.getTime() + ttlMs };
-    return { acquired: true, owner, expiresAt: new Date(this.holder.expiresAt).toISOString() };
+    const expiresAt = now.getTime() + ttlMs;
+    this.holders.set(name, { owner, expiresAt });
+    return { acquired: true, owner, expiresAt: new Date(expiresAt).toISOString() };
   }
 
-  async renew(owner: string, now: Date, ttlMs: number): Promise<boolean> {
+  async renew(owner: string, now: Date, ttlMs: number, name = POLL_LEASE): Promise<boolean> {
     this.calls.note('renew');
-    if (this.holder?.owner !== owner) return false;
-    this.holder = { owner, expiresAt: now.getTime() + ttlMs };
+    if (this.holders.get(name)?.owner !== owner) return false;
+    this.holders.set(name, { owner, expiresAt: now.getTime() + ttlMs });
     return true;
   }
 
-  async release(owner: string): Promise<void> {
+  async release(owner: string, name = POLL_LEASE): Promise<void> {
     this.calls.note('release');
-    if (this.holder?.owner === owner) this.holder = undefined;
+    if (this.holders.get(name)?.owner === owner) this.holders.delete(name);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * `RunLease` as one item (`LEASE#poll` / `LEASE`) written with conditional requests only.
+ * `RunLease` as one item per lease name (`LEASE#poll` / `LEASE` unsharded, `LEASE#poll#2/4` / `LEASE`
+ * for the second of four shards) written with conditional requests only.
  *
  * Why a lease at all: Lambda async invocations can arrive twice and an operator can run the CLI while
  * the schedule fires; two polls at once would record and publish the same changes twice. Reserved
@@ -21,7 +22,7 @@ import {
 import type { LeaseResult, RunLease } from '../../core/ports.ts';
 import { TABLE_SCHEMA } from '../../core/table-schema.ts';
 import { clientWhereabouts, isConditionalCheckFailed, toStateStoreError } from './state-store-error.ts';
-import { LEASE_KEY } from './table-items.ts';
+import { leaseKey } from './table-items.ts';
 
 export interface DynamoRunLeaseOptions {
   client: DynamoDBClient;
@@ -49,7 +50,7 @@ export class DynamoRunLease implements RunLease {
   }
 
   /** Takes the lease when it is free, expired, or already ours (a retried invocation of the same run). */
-  async acquire(owner: string, now: Date, ttlMs: number): Promise<LeaseResult> {
+  async acquire(owner: string, now: Date, ttlMs: number, name?: string): Promise<LeaseResult> {
     const expires = new Date(now.getTime() + ttlMs);
     // Two rounds: if the holder released between our put and our read, the lease is free again.
     for (let round = 0; round < 2; round++) {
@@ -58,7 +59,7 @@ export class DynamoRunLease implements RunLease {
           new PutCommand({
             TableName: this.tableName,
             Item: {
-              ...LEASE_KEY,
+              ...leaseKey(name),
               itemType: 'lease',
               owner,
               acquiredAt: now.toISOString(),
@@ -79,7 +80,7 @@ export class DynamoRunLease implements RunLease {
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw await this.wrap(error, 'acquireLease');
         // DynamoDB returns the holder with the failure; dynalite does not, so read it then.
-        const holder = holderFromError(error) ?? (await this.read('acquireLease'));
+        const holder = holderFromError(error) ?? (await this.read('acquireLease', name));
         if (holder?.owner !== undefined) {
           return {
             acquired: false,
@@ -93,13 +94,13 @@ export class DynamoRunLease implements RunLease {
   }
 
   /** Extends the lease; false when it is no longer ours (it expired and another run took it). */
-  async renew(owner: string, now: Date, ttlMs: number): Promise<boolean> {
+  async renew(owner: string, now: Date, ttlMs: number, name?: string): Promise<boolean> {
     const expires = new Date(now.getTime() + ttlMs);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: LEASE_KEY,
+          Key: leaseKey(name),
           UpdateExpression: 'SET #expiresAt = :expiresAt, #expiresAtEpoch = :epoch',
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: {
@@ -122,12 +123,12 @@ export class DynamoRunLease implements RunLease {
   }
 
   /** Gives the lease up; does nothing when it is already gone or held by another run. */
-  async release(owner: string): Promise<void> {
+  async release(owner: string, name?: string): Promise<void> {
     try {
       await this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
-          Key: LEASE_KEY,
+          Key: leaseKey(name),
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': owner },
@@ -140,8 +141,8 @@ export class DynamoRunLease implements RunLease {
   }
 
   /** Who holds the lease now, for `status`; undefined when nobody ever took it or it was released. */
-  async current(): Promise<{ owner: string; expiresAt: string } | undefined> {
-    const item = await this.read('readLease');
+  async current(name?: string): Promise<{ owner: string; expiresAt: string } | undefined> {
+    const item = await this.read('readLease', name);
     if (item?.owner === undefined) return undefined;
     return {
       owner: item.owner,
@@ -149,10 +150,10 @@ export class DynamoRunLease implements RunLease {
     };
   }
 
-  private async read(operation: string): Promise<LeaseItem | undefined> {
+  private async read(operation: string, name: string | undefined): Promise<LeaseItem | undefined> {
     try {
       const output = await this.doc.send(
-        new GetCommand({ TableName: this.tableName, Key: LEASE_KEY, ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: leaseKey(name), ConsistentRead: true }),
       );
       return output.Item as LeaseItem | undefined;
     } catch (error) {

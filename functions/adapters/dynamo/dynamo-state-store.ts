@@ -205,21 +205,18 @@ export class DynamoStateStore implements StateStore {
    * a moment ago may appear on the next call, and one marked published a moment ago may still be
    * listed; runs are minutes apart, so in practice neither happens.
    */
-  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
+  async listOwedEvents(limit?: number, keep?: (record: AuditRecord) => boolean): Promise<AuditRecord[]> {
     if (limit !== undefined && limit <= 0) return [];
     const index = TABLE_SCHEMA.indexes.owed;
-    const items = await this.queryAll(
-      'listOwedEvents',
-      {
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.partitionKey },
-        ExpressionAttributeValues: { ':pk': OWED_PARTITION },
-        ScanIndexForward: true,
-      },
-      limit,
-    );
-    return items.map(itemToAuditRecord);
+    const input: Omit<QueryCommandInput, 'TableName'> = {
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': OWED_PARTITION },
+      ScanIndexForward: true,
+    };
+    if (keep) return this.queryKept('listOwedEvents', input, limit, keep);
+    return (await this.queryAll('listOwedEvents', input, limit)).map(itemToAuditRecord);
   }
 
   /**
@@ -375,15 +372,28 @@ export class DynamoStateStore implements StateStore {
       ScanIndexForward: false,
     };
     if (!keep) return (await this.queryAll('queryAudit', input, limit)).map(itemToAuditRecord);
+    return this.queryKept('queryAudit', input, limit, keep);
+  }
+
+  /**
+   * The first `limit` records of a query that `keep` accepts (all of them without a limit): pages on
+   * past the others, at least `BATCH_GET_LIMIT` items a page.
+   */
+  private async queryKept(
+    operation: string,
+    input: Omit<QueryCommandInput, 'TableName'>,
+    limit: number | undefined,
+    keep: (record: AuditRecord) => boolean,
+  ): Promise<AuditRecord[]> {
     const out: AuditRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page: QueryCommandOutput = await this.send('Query', 'queryAudit', (doc) =>
+      const page: QueryCommandOutput = await this.send('Query', operation, (doc) =>
         doc.send(
           new QueryCommand({
             ...input,
             TableName: this.tableName,
-            Limit: Math.max(limit - out.length, BATCH_GET_LIMIT),
+            Limit: limit === undefined ? undefined : Math.max(limit - out.length, BATCH_GET_LIMIT),
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -391,7 +401,7 @@ export class DynamoStateStore implements StateStore {
       for (const item of page.Items ?? []) {
         const record = itemToAuditRecord(item);
         if (keep(record)) out.push(record);
-        if (out.length >= limit) return out;
+        if (limit !== undefined && out.length >= limit) return out;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);

@@ -8,6 +8,7 @@
  * a download URL or an auth token into state or audit, and this is the second line of defence.
  */
 import { redactSecrets } from '../../core/redact.ts';
+import { POLL_LEASE } from '../../core/shard.ts';
 import { TABLE_SCHEMA } from '../../core/table-schema.ts';
 import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
 
@@ -46,7 +47,10 @@ export const EVENT_SORT_KEY = 'EVENT';
 export const TARGETS_PARTITION = 'TARGETS';
 /** Partition of the sparse `owed` index. */
 export const OWED_PARTITION = 'OWED';
-export const LEASE_KEY: ItemKey = { pk: 'LEASE#poll', sk: 'LEASE' };
+/** The run lease named `name` (one per shard): `LEASE#poll` unsharded, `LEASE#poll#2/4` for a shard. */
+export function leaseKey(name: string = POLL_LEASE): ItemKey {
+  return { [partitionKey]: `LEASE#${name}`, [sortKey]: 'LEASE' } as ItemKey;
+}
 
 export function targetPartition(target: { projectId: string; clusterId: string }): string {
   return `TARGET#${target.projectId}#${target.clusterId}`;

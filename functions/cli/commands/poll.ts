@@ -11,6 +11,8 @@ import { buildPreviewRuntime, buildRuntime, newRunId, type PollSetup, validatePo
 
 export interface PollCommandOptions {
   config: string;
+  /** `--shard i/N`: one partition of a sharded fleet (functions/core/shard.ts). */
+  shard?: string;
   dryRun: boolean;
   json: boolean;
   logLevel: LogLevel;
@@ -24,7 +26,7 @@ export interface PollCommandOptions {
  * `restore-watch poll --json | jq` works when there is something to alert.
  */
 export async function pollCommand(options: PollCommandOptions, io: CliIo): Promise<number> {
-  const setup = await validatePollInputs(options.config, io);
+  const setup = await validatePollInputs(options.config, io, options.shard);
   const logger = createConsoleLogger(options.logLevel, io.stderr);
   if (options.dryRun) return dryRun(setup, options, io, logger);
   const { runtime, close } = await buildRuntime(
@@ -35,6 +37,7 @@ export async function pollCommand(options: PollCommandOptions, io: CliIo): Promi
   try {
     const summary = await runPoll(runtime, {
       config: setup.config,
+      shard: setup.shard,
       runId: newRunId(io.now()),
       signal: io.interrupted,
     });
@@ -64,6 +67,7 @@ async function dryRun(
   try {
     const preview = await previewPoll(runtime, {
       config: setup.config,
+      shard: setup.shard,
       runId: newRunId(io.now()),
       signal: io.interrupted,
     });

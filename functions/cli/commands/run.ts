@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../core/errors.ts';
 import { runPoll } from '../../core/poll.ts';
+import { formatShard } from '../../core/shard.ts';
 import { createConsoleLogger, type LogLevel } from '../console-logger.ts';
 import type { CliIo } from '../context.ts';
 import { describeSummary } from '../render.ts';
@@ -8,6 +9,8 @@ import { buildRuntime, newRunId, validatePollInputs } from '../setup.ts';
 
 export interface RunCommandOptions {
   config: string;
+  /** `--shard i/N`: one partition of a sharded fleet (functions/core/shard.ts). */
+  shard?: string;
   everyMs: number;
   json: boolean;
   logLevel: LogLevel;
@@ -20,7 +23,7 @@ export interface RunCommandOptions {
  * interrupt lets the current poll finish (its lease and writes stay consistent), then exits 0.
  */
 export async function runCommand(options: RunCommandOptions, io: CliIo): Promise<number> {
-  const setup = await validatePollInputs(options.config, io);
+  const setup = await validatePollInputs(options.config, io, options.shard);
   const logger = createConsoleLogger(options.logLevel, io.stderr);
   // With --json, stdout carries only JSON (one document, or one line per poll for `run`): printed
   // alerts go to stderr, so `restore-watch poll --json | jq` works when there is something to alert.
@@ -30,7 +33,7 @@ export async function runCommand(options: RunCommandOptions, io: CliIo): Promise
     logger,
   );
   io.stderr(
-    `restore-watch: polling ${setup.config.targets.length} configured target(s) every ${Math.round(options.everyMs / 1000)} s; ` +
+    `restore-watch: polling ${setup.config.targets.length} configured target(s)${setup.shard.count > 1 ? ` (shard ${formatShard(setup.shard)}: its projects only)` : ''} every ${Math.round(options.everyMs / 1000)} s; ` +
       `state in ${state.location}; alerts ${setup.topicArn ? `to ${setup.topicArn}` : 'printed here'}. Ctrl-C stops.\n`,
   );
   let polls = 0;
@@ -40,7 +43,11 @@ export async function runCommand(options: RunCommandOptions, io: CliIo): Promise
       const started = Date.now();
       try {
         // The interrupt is not passed to the poll: a started poll finishes, so nothing is left half-done.
-        const summary = await runPoll(runtime, { config: setup.config, runId: newRunId(io.now()) });
+        const summary = await runPoll(runtime, {
+          config: setup.config,
+          shard: setup.shard,
+          runId: newRunId(io.now()),
+        });
         io.stdout(
           options.json
             ? `${JSON.stringify(summary)}\n`

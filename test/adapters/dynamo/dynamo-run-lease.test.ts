@@ -1,3 +1,4 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRunLease } from '../../../functions/adapters/dynamo/dynamo-run-lease.ts';
 import { StateStoreError } from '../../../functions/adapters/dynamo/state-store-error.ts';
@@ -21,6 +22,26 @@ async function freshLease() {
   const tableName = await createTestTable(dynamo.client);
   return new DynamoRunLease({ client: dynamo.client, tableName });
 }
+
+describe('DynamoRunLease items', () => {
+  it('keeps the unsharded lease at LEASE#poll and gives each shard its own item', async () => {
+    // Prepare
+    const lease = await freshLease();
+
+    // Act
+    await lease.acquire('run-unsharded', T0, TTL);
+    await lease.acquire('run-shard-2', T0, TTL, 'poll#2/4');
+
+    // Assess
+    const items = await dynamo.client.send(new ScanCommand({ TableName: lease.tableName }));
+    const keys = (items.Items ?? []).map((item) => [item.pk?.S, item.sk?.S, item.owner?.S]).sort();
+    expect(keys).toEqual([
+      ['LEASE#poll#2/4', 'LEASE', 'run-shard-2'],
+      ['LEASE#poll', 'LEASE', 'run-unsharded'],
+    ]);
+    expect(await lease.current('poll#2/4')).toMatchObject({ owner: 'run-shard-2' });
+  });
+});
 
 describe('DynamoRunLease', () => {
   it('grants a free lease with its expiry', async () => {
