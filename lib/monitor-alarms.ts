@@ -6,7 +6,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../functions/observability/metric-names.ts';
+import {
+  METRIC,
+  METRIC_DIMENSIONS,
+  METRICS_NAMESPACE,
+  SHARD_DIMENSION,
+} from '../functions/observability/metric-names.ts';
 
 /** CloudWatch evaluates an alarm over at most one day. */
 const MAX_EVALUATION_SECONDS = 86_400;
@@ -31,6 +36,13 @@ export interface MonitorAlarmsProps {
    * @default Duration.minutes(5)
    */
   readonly period?: Duration;
+  /**
+   * Partitions of the fleet (`deploy.shards`). Above 1, each shard gets its own heartbeat alarm on
+   * the data point its runs emit with a `shard` dimension, so one shard that stops polling is seen
+   * while the others keep the stack-wide heartbeat green.
+   * @default 1
+   */
+  readonly shards?: number;
 }
 
 /**
@@ -41,6 +53,8 @@ export interface MonitorAlarmsProps {
  */
 export class MonitorAlarms extends Construct {
   readonly heartbeat: cloudwatch.Alarm;
+  /** One heartbeat per shard of a sharded fleet (empty when unsharded), in shard order. */
+  readonly shardHeartbeats: cloudwatch.Alarm[];
   readonly errors: cloudwatch.Alarm;
   readonly throttles: cloudwatch.Alarm;
   readonly droppedEvents: cloudwatch.Alarm;
@@ -63,20 +77,33 @@ export class MonitorAlarms extends Construct {
       Math.min(wanted, Math.floor(MAX_EVALUATION_SECONDS / heartbeatSeconds)),
     );
 
-    this.heartbeat = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: METRIC.pollsSucceeded,
-      dimensionsMap: { ...METRIC_DIMENSIONS },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.seconds(heartbeatSeconds),
-    }).createAlarm(this, 'Heartbeat', {
-      alarmDescription: `No successful poll for ${heartbeatPeriods} x ${heartbeatSeconds / 60} min: restore jobs are not being watched. See docs/deploy.md#heartbeat.`,
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: heartbeatPeriods,
-      datapointsToAlarm: heartbeatPeriods,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
+    const heartbeat = (alarmId: string, dimensions: Record<string, string>, what: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.pollsSucceeded,
+        dimensionsMap: dimensions,
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.seconds(heartbeatSeconds),
+      }).createAlarm(this, alarmId, {
+        alarmDescription: `No successful poll${what} for ${heartbeatPeriods} x ${heartbeatSeconds / 60} min: restore jobs are not being watched. See docs/deploy.md#heartbeat.`,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: heartbeatPeriods,
+        datapointsToAlarm: heartbeatPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+    this.heartbeat = heartbeat('Heartbeat', { ...METRIC_DIMENSIONS }, '');
+    const shards = props.shards ?? 1;
+    this.shardHeartbeats =
+      shards === 1
+        ? []
+        : Array.from({ length: shards }, (_, i) =>
+            heartbeat(
+              `Heartbeat${i + 1}of${shards}`,
+              { ...METRIC_DIMENSIONS, [SHARD_DIMENSION]: `${i + 1}/${shards}` },
+              ` of shard ${i + 1}/${shards} (its projects)`,
+            ),
+          );
 
     const atLeastOnce = (
       alarmId: string,
@@ -163,6 +190,7 @@ export class MonitorAlarms extends Construct {
   get all(): cloudwatch.Alarm[] {
     return [
       this.heartbeat,
+      ...this.shardHeartbeats,
       this.errors,
       this.throttles,
       this.droppedEvents,

@@ -32,6 +32,13 @@ export interface PollScheduleProps {
    * @default true
    */
   readonly enabled?: boolean;
+  /**
+   * Partitions of the fleet (`deploy.shards`): one schedule per shard, all on the same expression,
+   * each sending its shard (`{"shard": "2/4"}`) so that every tick starts N independent runs. With 1,
+   * the one schedule sends no shard, exactly as before sharding existed.
+   * @default 1
+   */
+  readonly shards?: number;
 }
 
 /**
@@ -40,9 +47,17 @@ export interface PollScheduleProps {
  * tick is the retry and a late duplicate run only contends for the lease. What fails anyway (an
  * invocation Scheduler could not deliver, a run that threw or timed out, an event too old) lands in
  * one encrypted failure queue, whose depth is alarmed.
+ *
+ * A sharded fleet gets one schedule per shard rather than one schedule fanning out: no extra
+ * component (a fan-out function or state machine) that could fail for every shard at once, no
+ * permission for the function to invoke itself, and each shard's tick delivered, retried (not) and
+ * dead-lettered on its own.
  */
 export class PollSchedule extends Construct {
+  /** The first (unsharded: the only) schedule. */
   readonly schedule: scheduler.Schedule;
+  /** One schedule per shard, in shard order. */
+  readonly schedules: scheduler.Schedule[];
   readonly failureQueue: sqs.Queue;
   /** How long an undelivered tick stays worth delivering (see `PollScheduleProps.expression`). */
   readonly maxEventAge: Duration;
@@ -72,21 +87,38 @@ export class PollSchedule extends Construct {
       onFailure: new destinations.SqsDestination(this.failureQueue),
     });
 
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      schedule: scheduler.ScheduleExpression.expression(props.expression),
-      timeWindow: scheduler.TimeWindow.off(),
-      enabled: props.enabled ?? true,
-      description: 'restore-watch: poll Cloud Manager restore jobs',
-      target: new UnqualifiedLambdaInvoke(props.function, {
-        retryAttempts: 0,
-        maxEventAge: this.maxEventAge,
-        deadLetterQueue: this.failureQueue,
-        input: scheduler.ScheduleTargetInput.fromObject({
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          scheduleArn: scheduler.ContextAttribute.scheduleArn,
+    const shards = props.shards ?? 1;
+    if (!Number.isInteger(shards) || shards < 1) {
+      throw new Error(`${this.node.path}: shards must be a whole number of at least 1, got ${shards}`);
+    }
+    const tick = (id: string, description: string, shard?: string) =>
+      new scheduler.Schedule(this, id, {
+        schedule: scheduler.ScheduleExpression.expression(props.expression),
+        timeWindow: scheduler.TimeWindow.off(),
+        enabled: props.enabled ?? true,
+        description,
+        target: new UnqualifiedLambdaInvoke(props.function, {
+          retryAttempts: 0,
+          maxEventAge: this.maxEventAge,
+          deadLetterQueue: this.failureQueue,
+          input: scheduler.ScheduleTargetInput.fromObject({
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+            scheduleArn: scheduler.ContextAttribute.scheduleArn,
+            ...(shard ? { shard } : {}),
+          }),
         }),
-      }),
-    });
+      });
+    this.schedules =
+      shards === 1
+        ? [tick('Schedule', 'restore-watch: poll Cloud Manager restore jobs')]
+        : Array.from({ length: shards }, (_, i) =>
+            tick(
+              `Shard${i + 1}of${shards}`,
+              `restore-watch: poll Cloud Manager restore jobs, shard ${i + 1}/${shards}`,
+              `${i + 1}/${shards}`,
+            ),
+          );
+    this.schedule = this.schedules[0] as scheduler.Schedule;
   }
 }
 

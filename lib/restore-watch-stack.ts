@@ -84,6 +84,7 @@ export class RestoreWatchStack extends Stack {
     this.schedule = new PollSchedule(this, 'Schedule', {
       function: this.monitor.function,
       expression: deploy.schedule,
+      shards: deploy.shards,
     });
 
     this.alarms = new MonitorAlarms(this, 'Alarms', {
@@ -93,6 +94,7 @@ export class RestoreWatchStack extends Stack {
       operationsTopic: this.operations.topic,
       failureQueue: this.schedule.failureQueue,
       schedulePeriod: Duration.seconds(period.seconds),
+      shards: deploy.shards,
     });
 
     this.addOutputs();

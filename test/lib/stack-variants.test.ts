@@ -10,10 +10,11 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../functions/core/config.ts';
 import { parseConfig } from '../../functions/core/config.ts';
 import { ENV } from '../../functions/core/environment.ts';
+import { SHARD_DIMENSION } from '../../functions/observability/metric-names.ts';
 import { MonitorFunction } from '../../lib/monitor-function.ts';
 import { PollSchedule } from '../../lib/poll-schedule.ts';
 import { retentionDays } from '../../lib/restore-watch-stack.ts';
-import { BASE_CONFIG, buildStack } from './stack-fixture.ts';
+import { BASE_CONFIG, buildStack, normaliseAssetHashes } from './stack-fixture.ts';
 
 const withDeploy = (deploy: NonNullable<ConfigInput['deploy']>): ConfigInput => ({ ...BASE_CONFIG, deploy });
 const emails = { emails: ['dba-oncall@example.com'] };
@@ -172,6 +173,88 @@ describe('schedules other than every 5 minutes', () => {
       eventAge: 21_600,
       heartbeat: { period: 86_400, evaluations: 1 },
     });
+  });
+});
+
+describe('a sharded fleet (deploy.shards)', () => {
+  const unsharded = buildStack(withDeploy({ subscriptions: emails }));
+  const { stack, template } = buildStack(withDeploy({ subscriptions: emails, shards: 4 }));
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const ofType = (type: string) =>
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === type)
+      .map(([id, r]) => ({ id, ...r.Properties }));
+  const typeCounts = (t: Template) => {
+    const counts: Record<string, number> = {};
+    for (const r of Object.values(t.toJSON().Resources as Record<string, { Type: string }>)) {
+      counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+    }
+    return counts;
+  };
+
+  it('runs one schedule per shard, same expression, each naming its shard in the event', () => {
+    const schedules = ofType('AWS::Scheduler::Schedule') as Array<{
+      ScheduleExpression: string;
+      Target: { Input: string; DeadLetterConfig: unknown; RetryPolicy: unknown };
+    }>;
+    expect(schedules).toHaveLength(4);
+    expect(schedules.map((s) => (JSON.parse(s.Target.Input) as { shard: string }).shard).sort()).toEqual([
+      '1/4',
+      '2/4',
+      '3/4',
+      '4/4',
+    ]);
+    expect(new Set(schedules.map((s) => s.ScheduleExpression))).toEqual(new Set(['rate(5 minutes)']));
+    expect(new Set(schedules.map((s) => JSON.stringify(s.Target.DeadLetterConfig))).size).toBe(1);
+    expect(new Set(schedules.map((s) => JSON.stringify(s.Target.RetryPolicy))).size).toBe(1);
+    expect(stack.schedule.schedules).toHaveLength(4);
+  });
+
+  it('watches each shard with its own heartbeat on the shard dimension, besides the stack-wide one', () => {
+    const heartbeats = (
+      ofType('AWS::CloudWatch::Alarm') as Array<{
+        MetricName?: string;
+        Dimensions?: Array<{ Name: string; Value: string }>;
+        TreatMissingData?: string;
+        AlarmActions?: unknown[];
+      }>
+    ).filter((alarm) => alarm.MetricName === 'PollsSucceeded');
+    const shardsWatched = heartbeats.map(
+      (alarm) => alarm.Dimensions?.find((d) => d.Name === SHARD_DIMENSION)?.Value ?? 'all',
+    );
+    expect(shardsWatched.sort()).toEqual(['1/4', '2/4', '3/4', '4/4', 'all']);
+    expect(heartbeats.every((alarm) => alarm.TreatMissingData === 'breaching')).toBe(true);
+    expect(heartbeats.every((alarm) => (alarm.AlarmActions ?? []).length === 1)).toBe(true);
+  });
+
+  it('adds only the schedules and the heartbeats: one table, one lease layout, one function', () => {
+    const before = typeCounts(unsharded.template);
+    const after = typeCounts(template);
+    const changed = Object.keys({ ...before, ...after }).filter((type) => before[type] !== after[type]);
+    expect(changed.sort()).toEqual(['AWS::CloudWatch::Alarm', 'AWS::Scheduler::Schedule']);
+    expect((after['AWS::Scheduler::Schedule'] ?? 0) - (before['AWS::Scheduler::Schedule'] ?? 0)).toBe(3);
+    expect((after['AWS::CloudWatch::Alarm'] ?? 0) - (before['AWS::CloudWatch::Alarm'] ?? 0)).toBe(4);
+  });
+
+  it('passes cdk-nag without further acknowledgements', () => {
+    expect(new AwsSolutionsChecks(undefined).validateScope(stack).violations).toEqual([]);
+  });
+
+  it('sends no shard from the one schedule of an unsharded fleet (deploy.shards: 1)', () => {
+    const one = buildStack(withDeploy({ subscriptions: emails, shards: 1 }));
+    expect(normaliseAssetHashes(one.template.toJSON())).toEqual(
+      normaliseAssetHashes(unsharded.template.toJSON()),
+    );
+    const [schedule] = Object.values(
+      unsharded.template.toJSON().Resources as Record<
+        string,
+        { Type: string; Properties: { Target: { Input: string } } }
+      >,
+    ).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    expect(JSON.parse(schedule?.Properties.Target.Input ?? '{}')).not.toHaveProperty('shard');
   });
 });
 
