@@ -196,7 +196,7 @@ describe('a sharded fleet (deploy.shards)', () => {
   };
 
   it('runs one schedule per shard, same expression, each naming its shard in the event', () => {
-    const schedules = ofType('AWS::Scheduler::Schedule') as Array<{
+    const schedules = ofType('AWS::Scheduler::Schedule') as unknown as Array<{
       ScheduleExpression: string;
       Target: { Input: string; DeadLetterConfig: unknown; RetryPolicy: unknown };
     }>;
@@ -215,7 +215,7 @@ describe('a sharded fleet (deploy.shards)', () => {
 
   it('watches each shard with its own heartbeat on the shard dimension, besides the stack-wide one', () => {
     const heartbeats = (
-      ofType('AWS::CloudWatch::Alarm') as Array<{
+      ofType('AWS::CloudWatch::Alarm') as unknown as Array<{
         MetricName?: string;
         Dimensions?: Array<{ Name: string; Value: string }>;
         TreatMissingData?: string;
