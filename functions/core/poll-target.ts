@@ -1,11 +1,20 @@
 /**
  * Polling one target, in two steps so that a dry run can take the first and never the second:
  *
- * - `observeTarget` reads: it streams the listing, reduces each job to its snapshot as it arrives (a
- *   long history is never held raw), skips the diff when nothing changed (guarantee 3 of the poll),
- *   otherwise loads the job states and runs `detectChanges`. It writes nothing.
- * - `recordObservation` writes what was observed: events first (owed), then job states, so a crash in
- *   between re-detects the same event ids (guarantee 2). A failed poll records TARGET_FAILING and the
+ * - `observeTarget` reads: it streams the listing, reduces each job to its snapshot and fingerprint
+ *   as it arrives (a long history is never held raw), skips the diff when nothing changed (guarantee
+ *   3 of the poll), otherwise loads the states of the jobs that can produce an event (below) and runs
+ *   `detectChanges` over them. It writes nothing.
+ * - Which job states a diff reads: with the target's digest (job-digest.ts) matching its last
+ *   fingerprint, only the jobs whose fingerprint changed, the new ones, the ones gone since, every
+ *   job that time can move (`canFireByTime`: a READY delivery, an IN_PROGRESS job) and every member
+ *   of a batch one of those belongs to; the others are unchanged since their state was saved and can
+ *   raise nothing. Without a usable digest (none stored yet, too large to store, a fingerprint from
+ *   an earlier release), every job state of the target, as before.
+ * - `recordObservation` writes what was observed: events first (owed), then job states with the new
+ *   digest, so a crash in between re-detects the same event ids (guarantee 2). A digest is usable
+ *   only while the target state's fingerprint is its own, so a run that dies before saving the target
+ *   state leaves a digest that is never used. A failed poll records TARGET_FAILING and the
  *   target's streak at once, so a run that dies later still knows the failure was alerted.
  *
  * A state-store failure is this target's failure only (guarantee 5): its owed events are held back
@@ -13,12 +22,14 @@
  */
 import { createHash } from 'node:crypto';
 import { toAuditRecord } from './audit-record.ts';
+import { canFireByTime } from './detect/time-events.ts';
 import { canSkipDiff, detectChanges } from './detect-changes.ts';
 import { describeError, LeaseLostError } from './errors.ts';
+import { digestFingerprint, type JobDigest, listingFingerprint, snapshotFingerprint } from './job-digest.ts';
 import type { Logger } from './logger.ts';
 import type { RestoreJobSource, StateReader, StateStore } from './ports.ts';
 import { isProjectPseudoTarget } from './resolve-targets.ts';
-import { fingerprintJobs, toSnapshot } from './snapshot.ts';
+import { toSnapshot } from './snapshot.ts';
 import {
   recordTargetFailure,
   recordTargetSuccess,
@@ -49,6 +60,8 @@ export type Observation =
       jobsSeen: number;
       records: AuditRecord[];
       changedJobs: JobState[];
+      /** The listing's digest, when it differs from the stored one: saved with the job states. */
+      digest?: JobDigest;
       /** Job id → download URL (a secret, for alert messages only); empty unless includeDownloadUrl. */
       downloadUrls: ReadonlyMap<string, string>;
     }
@@ -106,8 +119,8 @@ export async function observeTarget(
   }
 
   const now = context.now();
-  const snapshots = [...listing.snapshots.values()];
-  const fingerprint = fingerprintJobs(snapshots);
+  const jobCount = listing.snapshots.size;
+  const fingerprint = listingFingerprint(listing.fingerprints.values());
   const health = recordTargetSuccess({ target, previous, now });
   const settingsFingerprint = fingerprintSettings(context.settings);
   if (
@@ -125,35 +138,102 @@ export async function observeTarget(
         lastPolledAt: now.toISOString(),
         lastSuccessAt: now.toISOString(),
         failureStreak: 0,
-        jobCount: snapshots.length,
+        jobCount,
       },
-      jobsSeen: snapshots.length,
+      jobsSeen: jobCount,
       records: [],
       changedJobs: [],
       downloadUrls: listing.downloadUrls,
     };
   }
 
-  const previousJobs = previous?.baselined ? await context.state.loadJobStates(target) : new Map();
+  const diff = previous?.baselined
+    ? await diffInput(target, previous, listing, context.state)
+    : { snapshots: [...listing.snapshots.values()], previousJobs: new Map<string, JobState>() };
   const detected = detectChanges({
     target,
     previousTarget: previous,
-    previousJobs,
-    snapshots,
+    previousJobs: diff.previousJobs,
+    snapshots: diff.snapshots,
     now,
     settings: context.settings,
   });
   return {
     kind: 'listed',
     target,
-    next: { ...detected.target, settingsFingerprint },
-    jobsSeen: snapshots.length,
+    // The listing's own fingerprint and count: `detectChanges` may have seen only part of it.
+    next: { ...detected.target, fingerprint, jobCount, settingsFingerprint },
+    jobsSeen: jobCount,
     records: [...health.events, ...detected.events].map((event) =>
       toAuditRecord(event, context.runId, context.settings),
     ),
     changedJobs: detected.changedJobs,
+    ...(diff.storedDigest === fingerprint ? {} : { digest: listing.fingerprints }),
     downloadUrls: listing.downloadUrls,
   };
+}
+
+/**
+ * What a diff of a baselined target needs (see the module header): the snapshots to run through
+ * `detectChanges` and the stored states they are compared with; `storedDigest` is the listing
+ * fingerprint of the digest found, so an unchanged one is not written again.
+ */
+async function diffInput(
+  target: Target,
+  previous: TargetState,
+  listing: Listing,
+  state: StateReader,
+): Promise<{ snapshots: JobSnapshot[]; previousJobs: Map<string, JobState>; storedDigest?: string }> {
+  const digest = await state.loadJobDigest(target);
+  const storedDigest = digest ? digestFingerprint(digest) : undefined;
+  if (!digest || storedDigest !== previous.fingerprint) {
+    // No usable digest: every job state, as before digests existed.
+    return {
+      snapshots: [...listing.snapshots.values()],
+      previousJobs: await state.loadJobStates(target),
+      ...(storedDigest ? { storedDigest } : {}),
+    };
+  }
+  const needed = new Set<string>();
+  const batches = new Set<string>();
+  for (const [jobId, snapshot] of listing.snapshots) {
+    if (digest.get(jobId) !== listing.fingerprints.get(jobId) || canFireByTime(snapshot)) {
+      needed.add(jobId);
+      if (snapshot.batchId !== undefined) batches.add(snapshot.batchId);
+    }
+  }
+  const gone = [...digest.keys()].filter((jobId) => !listing.snapshots.has(jobId));
+  // A batch completes when its last listed member does, or when the members still running leave it
+  // (they vanish, or the API moves them out): every listed member of a batch touched by a change says
+  // whether it was already reported, and is marked with it. The batches jobs leave are known once
+  // their stored states are read.
+  const touched = withBatchMates(needed, batches, listing);
+  const previousJobs = await state.loadJobStates(target, [...touched, ...gone]);
+  const leftBatches = new Set<string>();
+  for (const job of previousJobs.values()) {
+    const batchId = job.snapshot.batchId;
+    if (batchId !== undefined && !batches.has(batchId)) leftBatches.add(batchId);
+  }
+  const mates = [...withBatchMates(new Set(), leftBatches, listing)].filter((jobId) => !touched.has(jobId));
+  if (mates.length > 0) {
+    for (const [jobId, job] of await state.loadJobStates(target, mates)) previousJobs.set(jobId, job);
+  }
+  const snapshots = [...touched, ...mates].map((jobId) => listing.snapshots.get(jobId) as JobSnapshot);
+  return { snapshots, previousJobs, storedDigest };
+}
+
+/** `jobIds` and every listed job of one of `batches`. */
+function withBatchMates(
+  jobIds: ReadonlySet<string>,
+  batches: ReadonlySet<string>,
+  listing: Listing,
+): Set<string> {
+  const out = new Set(jobIds);
+  if (batches.size === 0) return out;
+  for (const [jobId, snapshot] of listing.snapshots) {
+    if (snapshot.batchId !== undefined && batches.has(snapshot.batchId)) out.add(jobId);
+  }
+  return out;
 }
 
 /** Writes an observation (live runs only). Throws only `LeaseLostError`. */
@@ -175,7 +255,9 @@ export async function recordObservation(
     }
     // Record first (owed), then the job states: a crash in between re-detects the same event ids.
     if (records.length > 0) await store.recordEvents(records);
-    if (observation.changedJobs.length > 0) await store.saveJobStates(target, observation.changedJobs);
+    if (observation.changedJobs.length > 0 || observation.digest) {
+      await store.saveJobStates(target, observation.changedJobs, observation.digest);
+    }
     return toOutcome(observation);
   } catch (error) {
     if (error instanceof LeaseLostError) throw error;
@@ -207,18 +289,21 @@ export function toOutcome(observation: Observation): TargetOutcome {
       stateUnsafe: false,
     };
   }
-  const { kind: _kind, changedJobs: _jobs, ...rest } = observation;
+  const { kind: _kind, changedJobs: _jobs, digest: _digest, ...rest } = observation;
   return { kind: 'ok', ...rest };
 }
 
 interface Listing {
   /** By job id, the last sighting winning, in the order first seen. */
   snapshots: Map<string, JobSnapshot>;
+  /** The listing's digest: by job id, the fingerprint of the snapshot kept in `snapshots`. */
+  fingerprints: Map<string, number>;
   downloadUrls: Map<string, string>;
 }
 
 async function readListing(target: Target, context: ObserveContext): Promise<Listing> {
   const snapshots = new Map<string, JobSnapshot>();
+  const fingerprints = new Map<string, number>();
   const downloadUrls = new Map<string, string>();
   const includeUrls = context.settings.includeDownloadUrl;
   const jobs = context.source.restoreJobs({
@@ -228,13 +313,15 @@ async function readListing(target: Target, context: ObserveContext): Promise<Lis
     signal: context.signal,
   });
   for await (const job of jobs) {
-    snapshots.set(job.id, toSnapshot(job, target));
+    const snapshot = toSnapshot(job, target);
+    snapshots.set(job.id, snapshot);
+    fingerprints.set(job.id, snapshotFingerprint(snapshot));
     if (!includeUrls) continue;
     const url = job.delivery?.url;
     if (typeof url === 'string' && url !== '') downloadUrls.set(job.id, url);
     else downloadUrls.delete(job.id);
   }
-  return { snapshots, downloadUrls };
+  return { snapshots, fingerprints, downloadUrls };
 }
 
 function unreachable(

@@ -2,6 +2,7 @@
  * The seams between the poll logic and the outside world. Each port has one production adapter
  * (`functions/adapters/...`) tested against a real local peer, and the poll code sees only these.
  */
+import type { JobDigest } from './job-digest.ts';
 import type { AuditRecord, Cluster, JobState, RestoreJob, Target, TargetState } from './types.ts';
 
 /** Which restore jobs to list: one cluster's, optionally one batch's. */
@@ -69,8 +70,13 @@ export interface StateReader {
   getTargetStates(targets: readonly TargetRef[]): Promise<Map<string, TargetState>>;
   /** Every known target (for `status` and `audit` without filters). */
   listTargetStates(): Promise<TargetState[]>;
-  /** Job states of one target keyed by job id. */
-  loadJobStates(target: TargetRef): Promise<Map<string, JobState>>;
+  /**
+   * Job states of one target keyed by job id: all of them, or only those of `jobIds` (the ones a
+   * digest says changed; ids without a state are simply absent).
+   */
+  loadJobStates(target: TargetRef, jobIds?: readonly string[]): Promise<Map<string, JobState>>;
+  /** The digest stored with the target's job states (job-digest.ts), if any. */
+  loadJobDigest(target: TargetRef): Promise<JobDigest | undefined>;
   /**
    * Recorded, not suppressed, not yet published; oldest first. With `keep`, only the records it
    * accepts, up to `limit` of them (a shard lists its own projects' alerts past the others').
@@ -85,7 +91,12 @@ export interface StateReader {
  * idempotent or conditional (see docs in the DynamoDB adapter).
  */
 export interface StateStore extends StateReader {
-  saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void>;
+  /**
+   * Writes job states, and with `digest` the target's digest in the same batch (replacing the one
+   * stored). A digest the store cannot hold (job-digest.ts, D3) is left out: the one stored then no
+   * longer matches the target's fingerprint, and so is never used.
+   */
+  saveJobStates(target: TargetRef, states: readonly JobState[], digest?: JobDigest): Promise<void>;
   saveTargetStates(states: readonly TargetState[]): Promise<void>;
   /**
    * Records events not yet recorded (same `eventId` = same event). Returns the ids that were new.

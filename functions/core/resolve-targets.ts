@@ -60,12 +60,11 @@ export async function resolveTargets(
     configured.filter((entry) => !entry.clusterId),
     options.concurrency ?? 1,
     async (entry) => {
-      listings.set(
-        entry,
-        await source.listClusters(entry.projectId, { signal: options.signal }).catch((error: unknown) => ({
-          error,
-        })),
-      );
+      try {
+        listings.set(entry, await source.listClusters(entry.projectId, { signal: options.signal }));
+      } catch (error) {
+        listings.set(entry, { error });
+      }
     },
   );
   const targets: Target[] = [];

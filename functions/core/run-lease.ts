@@ -57,6 +57,7 @@ const READS: Readonly<Record<keyof StateReader, true>> = {
   getTargetStates: true,
   listTargetStates: true,
   loadJobStates: true,
+  loadJobDigest: true,
   listOwedEvents: true,
   queryAudit: true,
 };

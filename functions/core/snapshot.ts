@@ -4,7 +4,7 @@
  * field is taken only when it has the expected type and ignored otherwise: a surprise is data, never
  * a crash.
  */
-import { createHash } from 'node:crypto';
+import { listingFingerprint, snapshotFingerprint } from './job-digest.ts';
 import type { JobSnapshot, RestoreJob, Target } from './types.ts';
 
 /**
@@ -117,39 +117,12 @@ export function snapshotsEqual(a: JobSnapshot, b: JobSnapshot): boolean {
 }
 
 /**
- * `JSON.stringify(SNAPSHOT_FIELDS.map((field) => snapshot[field] ?? null))`, spelled out: the same
- * text a third faster (a poll fingerprints every job it lists). A test checks every field counts.
- */
-function canonical(s: JobSnapshot): string {
-  return JSON.stringify([
-    s.jobId,
-    s.projectId,
-    s.clusterId,
-    s.batchId ?? null,
-    s.hostId ?? null,
-    s.snapshotId ?? null,
-    s.created ?? null,
-    s.statusName ?? null,
-    s.pointInTime ?? null,
-    s.deliveryMethod ?? null,
-    s.deliveryStatus ?? null,
-    s.expires ?? null,
-    s.expirationHours ?? null,
-    s.maxDownloads ?? null,
-    s.hasDownloadUrl ?? null,
-    s.downloaded ?? null,
-    s.timestampDate ?? null,
-  ]);
-}
-
-/**
- * Order-independent hash of a listing: equal iff every job snapshot is equal. Lets a poll skip loading
- * job states when nothing changed (see `canSkipDiff`). 32 hex characters of SHA-256.
+ * Order-independent fingerprint of a listing: equal iff every job snapshot is equal (up to the hash's
+ * 2^-53, see job-digest.ts). Lets a poll skip loading job states when nothing changed (see
+ * `canSkipDiff`). Made of the per-job fingerprints a digest keeps, so the two always agree.
  */
 export function fingerprintJobs(snapshots: readonly JobSnapshot[]): string {
-  const lines = snapshots.map(canonical).sort();
-  // JSON text never contains a raw newline, so joining on one cannot make two listings read alike.
-  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 32);
+  return listingFingerprint(snapshots.map(snapshotFingerprint));
 }
 
 /** The fingerprint `detectChanges` stores for a listing: use it for the `canSkipDiff` pre-check. */

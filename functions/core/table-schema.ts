@@ -6,8 +6,13 @@
  * |-----------------|-------------------------|---------------|------------------------------------------|-------------------------------|-----------------------------|
  * | target state    | `TARGET#{project}#{cl}` | `#TARGET`     | `TARGETS` / `{project}#{cluster}`        |                               |                             |
  * | job state       | `TARGET#{project}#{cl}` | `JOB#{jobId}` |                                          |                               |                             |
+ * | job digest      | `TARGET#{project}#{cl}` | `#DIGEST`     |                                          |                               |                             |
  * | audit event     | `EVENT#{eventId}`       | `EVENT`       | `TARGET#{project}#{cl}` / `{detectedAt}#{eventId}` | `JOB#{jobId}` / `{detectedAt}#{eventId}` | `OWED` / `{detectedAt}#{eventId}` while owed |
- * | run lease       | `LEASE#poll`            | `LEASE`       |                                          |                               |                             |
+ * | run lease       | `LEASE#poll[#i/N]`      | `LEASE`       |                                          |                               |                             |
+ *
+ * The job digest is one Binary attribute `jobs` of 20 bytes a job (functions/core/job-digest.ts), up to
+ * 16,000 jobs (320,000 bytes, under DynamoDB's 400 KB item limit). The run lease is one item per
+ * shard of the fleet: `LEASE#poll` unsharded, `LEASE#poll#2/4` for the second of four shards.
  *
  * Audit events are keyed by their deterministic id so that recording the same event twice is a no-op,
  * which is what makes "record, then publish, then mark" safe without transactions.

@@ -12,10 +12,10 @@
  *     for lack of time, or never polled, leads its project), so a fleet too large for one run still
  *     rotates through every target.
  * O3. Within a round, the project whose target was polled longest ago goes first.
- * O4. Deterministic: the same targets and states give the same order, whatever order they came in.
+ * O4. Deterministic: ties keep the order the targets came in (the configuration's), so the same
+ *     configuration and states give the same order on every run.
  */
 import type { Target } from './types.ts';
-import { targetKey } from './types.ts';
 
 /**
  * `targets` in the order to poll them. `lastPolledAt` gives the ISO instant a target was last polled,
@@ -23,9 +23,9 @@ import { targetKey } from './types.ts';
  */
 export function pollOrder(targets: readonly Target[], lastPolledAt: (target: Target) => string): Target[] {
   const polled = new Map(targets.map((target) => [target, lastPolledAt(target)] as const));
-  const key = new Map(targets.map((target) => [target, targetKey(target)] as const));
+  const position = new Map(targets.map((target, index) => [target, index] as const));
   const older = (a: Target, b: Target) =>
-    compare(polled.get(a) ?? '', polled.get(b) ?? '') || compare(key.get(a) ?? '', key.get(b) ?? '');
+    compare(polled.get(a) ?? '', polled.get(b) ?? '') || (position.get(a) ?? 0) - (position.get(b) ?? 0);
 
   const byProject = new Map<string, Target[]>();
   for (const target of targets) {

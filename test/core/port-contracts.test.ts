@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRunLease } from '../../functions/adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../../functions/adapters/dynamo/dynamo-state-store.ts';
 import type { RunLease, StateStore } from '../../functions/core/ports.ts';
-import type { AuditRecord } from '../../functions/core/types.ts';
+import type { AuditRecord, JobState } from '../../functions/core/types.ts';
 import { record } from '../support/alert-records.ts';
 import { createTestTable, startDynalite, type TestDynamo } from '../support/dynalite.ts';
 import { InMemoryRunLease, InMemoryStateStore } from '../support/in-memory-ports.ts';
@@ -32,6 +32,21 @@ const implementations: Array<[string, () => Promise<{ store: StateStore; lease: 
   ],
 ];
 
+const jobState = (jobId: string): JobState => ({
+  snapshot: {
+    jobId,
+    projectId: '5f0000000000000000000001',
+    clusterId: '5f0000000000000000000002',
+    statusName: 'FINISHED',
+    hasDownloadUrl: false,
+    downloaded: true,
+  },
+  firstSeenAt: '2026-05-01T10:00:00.000Z',
+  lastChangedAt: '2026-05-01T10:00:00.000Z',
+  expiryAlerted: [],
+  stuckAlerted: false,
+  batchCompletedAlerted: false,
+});
 const at = (second: number) => new Date(Date.parse('2026-05-01T10:00:00Z') + second * 1000).toISOString();
 const event = (n: number, overrides: Partial<AuditRecord> = {}) =>
   record({
@@ -78,6 +93,37 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
 
     expect(kept.map((r) => r.eventId)).toEqual(['evt-200', 'evt-201']);
     expect(all.map((r) => r.eventId)).toEqual(['evt-200', 'evt-201', 'evt-202']);
+  });
+
+  it('keeps a target’s digest with its job states, and reads job states by id', async () => {
+    const { store } = await make();
+    const target = { projectId: '5f0000000000000000000001', clusterId: '5f0000000000000000000002' };
+    const states = [1, 2, 3].map((n) => jobState(`5f3a1b2c${String(n).padStart(16, '0')}`));
+    const digest = new Map(states.map((s, i) => [s.snapshot.jobId, 2 ** 52 + i] as const));
+
+    await store.saveJobStates(target, states, digest);
+    const some = await store.loadJobStates(target, [
+      states[0]?.snapshot.jobId ?? '',
+      'ffffffffffffffffffffffff',
+    ]);
+    const none = await store.loadJobStates(target, []);
+
+    expect(await store.loadJobDigest(target)).toEqual(digest);
+    expect([...some.keys()]).toEqual([states[0]?.snapshot.jobId]);
+    expect(none.size).toBe(0);
+    expect((await store.loadJobStates(target)).size).toBe(3);
+    expect(await store.loadJobDigest({ ...target, clusterId: '5f00000000000000000000ff' })).toBeUndefined();
+  });
+
+  it('leaves out a digest it cannot hold, keeping the one stored', async () => {
+    const { store } = await make();
+    const target = { projectId: '5f0000000000000000000001', clusterId: '5f0000000000000000000002' };
+    const stored = new Map([['5f3a1b2c0000000000000001', 1]]);
+    await store.saveJobStates(target, [], stored);
+
+    await store.saveJobStates(target, [], new Map([['not-an-object-id', 2]]));
+
+    expect(await store.loadJobDigest(target)).toEqual(stored);
   });
 
   it('counts failed attempts and rejections, and parks an abandoned event out of the owed list', async () => {

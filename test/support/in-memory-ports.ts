@@ -4,6 +4,7 @@
  * checked against both in test/core/port-contracts.test.ts, so a rule proven here with them holds
  * over dynalite too. Every one counts its calls, so tests can say what a stage did and did not do.
  */
+import { encodeJobDigest, type JobDigest } from '../../functions/core/job-digest.ts';
 import type { Logger } from '../../functions/core/logger.ts';
 import type {
   AlertGroup,
@@ -48,6 +49,7 @@ export class InMemoryStateStore implements StateStore {
   readonly calls = new Calls();
   readonly targets = new Map<string, TargetState>();
   readonly jobs = new Map<string, Map<string, JobState>>();
+  readonly digests = new Map<string, JobDigest>();
   readonly events = new Map<string, AuditRecord>();
   /** Makes the next calls of a method fail (a throttled or unreachable table). */
   readonly failing = new Map<string, Error>();
@@ -73,16 +75,28 @@ export class InMemoryStateStore implements StateStore {
     return [...this.targets.values()].map(clone);
   }
 
-  async loadJobStates(target: TargetRef): Promise<Map<string, JobState>> {
+  async loadJobStates(target: TargetRef, jobIds?: readonly string[]): Promise<Map<string, JobState>> {
     this.#enter('loadJobStates');
-    return new Map([...(this.jobs.get(targetKey(target)) ?? new Map())].map(([id, s]) => [id, clone(s)]));
+    const all = this.jobs.get(targetKey(target)) ?? new Map<string, JobState>();
+    const wanted = jobIds === undefined ? undefined : new Set(jobIds);
+    return new Map(
+      [...all].filter(([id]) => wanted?.has(id) ?? true).map(([id, state]) => [id, clone(state)]),
+    );
   }
 
-  async saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void> {
+  async loadJobDigest(target: TargetRef): Promise<JobDigest | undefined> {
+    this.#enter('loadJobDigest');
+    const digest = this.digests.get(targetKey(target));
+    return digest ? new Map(digest) : undefined;
+  }
+
+  async saveJobStates(target: TargetRef, states: readonly JobState[], digest?: JobDigest): Promise<void> {
     this.#enter('saveJobStates');
     const jobs = this.jobs.get(targetKey(target)) ?? new Map<string, JobState>();
     for (const state of states) jobs.set(state.snapshot.jobId, clone(state));
     this.jobs.set(targetKey(target), jobs);
+    // As the table: a digest that cannot be stored is left out (the old one stays, unmatched).
+    if (digest && encodeJobDigest(digest)) this.digests.set(targetKey(target), new Map(digest));
   }
 
   async saveTargetStates(states: readonly TargetState[]): Promise<void> {

@@ -17,12 +17,15 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandOutput,
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../../core/concurrency.ts';
+import type { JobDigest } from '../../core/job-digest.ts';
 import type { AuditQuery, PublishedMark, PublishFailure, StateStore, TargetRef } from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
 import { sleep } from '../../core/sleep.ts';
@@ -43,10 +46,14 @@ import {
   type Item,
   type ItemKey,
   itemToAuditRecord,
+  itemToJobDigest,
   itemToJobState,
   itemToTargetState,
   JOB_SORT_PREFIX,
+  jobDigestKey,
+  jobDigestToItem,
   jobPartition,
+  jobStateKey,
   jobStateToItem,
   OWED_PARTITION,
   TARGETS_PARTITION,
@@ -142,14 +149,9 @@ export class DynamoStateStore implements StateStore {
     return items.map(itemToTargetState);
   }
 
-  async loadJobStates(target: TargetRef): Promise<Map<string, JobState>> {
-    const items = await this.queryAll('loadJobStates', {
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey, '#sk': TABLE_SCHEMA.sortKey },
-      ExpressionAttributeValues: { ':pk': targetPartition(target), ':prefix': JOB_SORT_PREFIX },
-      // The poll diffs against this: read what the previous run wrote, not a stale replica.
-      ConsistentRead: true,
-    });
+  async loadJobStates(target: TargetRef, jobIds?: readonly string[]): Promise<Map<string, JobState>> {
+    const items =
+      jobIds === undefined ? await this.queryJobStates(target) : await this.jobStatesById(target, jobIds);
     const states = new Map<string, JobState>();
     for (const item of items) {
       const state = itemToJobState(item);
@@ -158,13 +160,42 @@ export class DynamoStateStore implements StateStore {
     return states;
   }
 
-  async saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void> {
+  /** Consistent, like the job states it describes: a poll diffs against what the previous run wrote. */
+  async loadJobDigest(target: TargetRef): Promise<JobDigest | undefined> {
+    const output: GetCommandOutput = await this.send('GetItem', 'loadJobDigest', (doc) =>
+      doc.send(
+        new GetCommand({ TableName: this.tableName, Key: jobDigestKey(target), ConsistentRead: true }),
+      ),
+    );
+    return output.Item ? itemToJobDigest(output.Item) : undefined;
+  }
+
+  private async jobStatesById(target: TargetRef, jobIds: readonly string[]): Promise<Item[]> {
+    if (jobIds.length === 0) return [];
+    const keys = [...new Set(jobIds)].map((jobId) => jobStateKey(target, jobId));
+    return this.batchGet('loadJobStates', keys);
+  }
+
+  private async queryJobStates(target: TargetRef): Promise<Item[]> {
+    return this.queryAll('loadJobStates', {
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey, '#sk': TABLE_SCHEMA.sortKey },
+      ExpressionAttributeValues: { ':pk': targetPartition(target), ':prefix': JOB_SORT_PREFIX },
+      // The poll diffs against this: read what the previous run wrote, not a stale replica.
+      ConsistentRead: true,
+    });
+  }
+
+  async saveJobStates(target: TargetRef, states: readonly JobState[], digest?: JobDigest): Promise<void> {
     // BatchWriteItem rejects two requests for one key: the last state given for a job wins.
     const latest = lastBy(states, (state) => state.snapshot.jobId);
-    await this.batchWrite(
-      'saveJobStates',
-      latest.map((state) => jobStateToItem(target, state)),
-    );
+    const digestItem = digest ? jobDigestToItem(target, digest) : undefined;
+    await this.batchWrite('saveJobStates', [
+      ...latest.map((state) => jobStateToItem(target, state)),
+      // Last: a batch cut short by a failure leaves the previous digest, which the target's
+      // fingerprint still matches (the target state is saved after every job state).
+      ...(digestItem ? [digestItem] : []),
+    ]);
   }
 
   async saveTargetStates(states: readonly TargetState[]): Promise<void> {

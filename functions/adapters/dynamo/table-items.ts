@@ -7,13 +7,14 @@
  * release migrate items lazily. Every object passes through `redactSecrets` first: the core never puts
  * a download URL or an auth token into state or audit, and this is the second line of defence.
  */
+import { decodeJobDigest, encodeJobDigest, type JobDigest } from '../../core/job-digest.ts';
 import { redactSecrets } from '../../core/redact.ts';
 import { POLL_LEASE } from '../../core/shard.ts';
 import { TABLE_SCHEMA } from '../../core/table-schema.ts';
 import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
 
 export const ITEM_SCHEMA_VERSION = 1;
-export type ItemType = 'target' | 'job' | 'event' | 'lease';
+export type ItemType = 'target' | 'job' | 'digest' | 'event' | 'lease';
 
 /** A raw item as the DocumentClient returns it. */
 export type Item = Record<string, unknown>;
@@ -41,6 +42,10 @@ const STORAGE_ATTRIBUTES: ReadonlySet<string> = new Set([
 ]);
 
 export const TARGET_SORT_KEY = '#TARGET';
+/** Sort key of a target's job digest, next to its job states (outside the `JOB#` prefix they are queried by). */
+export const DIGEST_SORT_KEY = '#DIGEST';
+/** The attribute holding the encoded digest (Binary). */
+export const DIGEST_ATTRIBUTE = 'jobs';
 export const JOB_SORT_PREFIX = 'JOB#';
 export const EVENT_SORT_KEY = 'EVENT';
 /** gsi1 partition holding one item per target state (`listTargetStates`). */
@@ -62,6 +67,10 @@ export function targetStateKey(target: { projectId: string; clusterId: string })
 
 export function jobStateKey(target: { projectId: string; clusterId: string }, jobId: string): ItemKey {
   return { [partitionKey]: targetPartition(target), [sortKey]: `${JOB_SORT_PREFIX}${jobId}` } as ItemKey;
+}
+
+export function jobDigestKey(target: { projectId: string; clusterId: string }): ItemKey {
+  return { [partitionKey]: targetPartition(target), [sortKey]: DIGEST_SORT_KEY } as ItemKey;
 }
 
 export function eventKey(eventId: string): ItemKey {
@@ -119,6 +128,26 @@ export function jobStateToItem(target: { projectId: string; clusterId: string },
     itemType: 'job' satisfies ItemType,
     schemaVersion: ITEM_SCHEMA_VERSION,
   };
+}
+
+/** The stored digest, or `undefined` when it cannot be stored (job-digest.ts, D3). */
+export function jobDigestToItem(
+  target: { projectId: string; clusterId: string },
+  digest: JobDigest,
+): Item | undefined {
+  const bytes = encodeJobDigest(digest);
+  if (!bytes) return undefined;
+  return {
+    ...jobDigestKey(target),
+    [DIGEST_ATTRIBUTE]: bytes,
+    itemType: 'digest' satisfies ItemType,
+    schemaVersion: ITEM_SCHEMA_VERSION,
+  };
+}
+
+export function itemToJobDigest(item: Item): Map<string, number> | undefined {
+  const bytes = item[DIGEST_ATTRIBUTE];
+  return bytes instanceof Uint8Array ? decodeJobDigest(bytes) : undefined;
 }
 
 export function auditRecordToItem(record: AuditRecord, retentionDays: number): Item {

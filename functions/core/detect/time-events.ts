@@ -5,9 +5,18 @@
  */
 import { deliveryExpiringSummary, jobStuckSummary } from '../event-summary.ts';
 import { instantToIso, MS_PER_MINUTE, parseInstant } from '../instant.ts';
-import type { AlertSettings, JobState } from '../types.ts';
+import type { AlertSettings, JobSnapshot, JobState } from '../types.ts';
 import { type DetectionContext, jobEvent, type PendingEvent } from './detection-context.ts';
 import { alertedThresholds, stuckClockStart } from './job-state.ts';
+
+/**
+ * Whether a job in this state of the API could raise a time-based event: only a READY delivery can
+ * expire and only an IN_PROGRESS job can get stuck. A poll that diffs only the changed jobs of a
+ * target still reads the state of every such job (see poll-target.ts), since time moves them all.
+ */
+export function canFireByTime(snapshot: Pick<JobSnapshot, 'deliveryStatus' | 'statusName'>): boolean {
+  return snapshot.deliveryStatus === 'READY' || snapshot.statusName === 'IN_PROGRESS';
+}
 
 /**
  * The earliest instant at which a DELIVERY_EXPIRING or JOB_STUCK could fire for a threshold not yet
@@ -17,7 +26,7 @@ export function nextTimeCheck(jobs: readonly JobState[], settings: AlertSettings
   const thresholds = normaliseThresholds(settings.expiryWarningMinutes);
   let earliest = Number.POSITIVE_INFINITY;
   for (const state of jobs) {
-    if (state.goneSince) continue;
+    if (state.goneSince || !canFireByTime(state.snapshot)) continue;
     const snapshot = state.snapshot;
     if (snapshot.deliveryStatus === 'READY') {
       const expiresMs = parseInstant(snapshot.expires);
