@@ -53,10 +53,21 @@ import { type PollSummary, summarizeRun } from './run-summary.ts';
 import { formatShard, type Shard, shardLeaseName, shardTargets, shardView, UNSHARDED } from './shard.ts';
 import { adoptOwedFailures, recoverListedProjects } from './target-health.ts';
 import { pollOrder } from './target-order.ts';
-import type { AlertSettings, AuditRecord, TargetState } from './types.ts';
+import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
 
 export type { DetectedEventSummary, LeaseState, PollSummary } from './run-summary.ts';
+
+/**
+ * Jobs the targets in flight may hold at once: a target keeps its listing's snapshots (a few hundred
+ * bytes a job) until it is diffed, so `cloudManager.concurrency` targets of 5,000-job histories
+ * would hold far more than a function's memory. Each target counts as its last listing's job count
+ * (a never-polled one as one full page), and no target starts while the sum would pass this; a
+ * single larger target still runs, alone. bench/README.md has the memory measurements behind it.
+ */
+export const JOBS_IN_FLIGHT = 100_000;
+/** The weight of a target never listed: one full page of jobs. */
+const UNKNOWN_JOB_COUNT = 500;
 
 /** What a live run needs. */
 export interface PollDependencies {
@@ -291,8 +302,9 @@ function fleetLimits(options: PreviewOptions): FleetLimits {
 /**
  * Every target observed and then settled by `settle` (recorded in a live run, taken as it is in a dry
  * run), in `pollOrder` (projects interleaved, oldest `lastPolledAt` first within each: targets a
- * previous run could not reach go first now), at most `concurrency` at once, none started once the
- * signal fired or the deadline passed; then the project-wide targets that recovered.
+ * previous run could not reach go first now), at most `concurrency` at once and `JOBS_IN_FLIGHT`
+ * jobs among them, none started once the signal fired or the deadline passed; then the project-wide
+ * targets that recovered.
  */
 async function pollFleet(
   plan: RunPlan,
@@ -306,12 +318,18 @@ async function pollFleet(
     (target) => plan.previous.get(targetKey(target))?.lastPolledAt ?? '',
   );
   const context: ObserveContext = { ...reading, projectFailures: plan.projectFailures };
-  const outcomes = await mapWithConcurrency(ordered, limits.concurrency, async (target) => {
-    if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
-      return { kind: 'skipped', target } satisfies TargetOutcome;
-    }
-    return settle(await observeTarget(target, plan.previous.get(targetKey(target)), context));
-  });
+  const jobCount = (target: Target) => plan.previous.get(targetKey(target))?.jobCount ?? UNKNOWN_JOB_COUNT;
+  const outcomes = await mapWithConcurrency(
+    ordered,
+    limits.concurrency,
+    async (target) => {
+      if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
+        return { kind: 'skipped', target } satisfies TargetOutcome;
+      }
+      return settle(await observeTarget(target, plan.previous.get(targetKey(target)), context));
+    },
+    { budget: { limit: JOBS_IN_FLIGHT, weight: jobCount } },
+  );
   const recovered = recoverListedProjects({
     listed: plan.listedProjects,
     previous: plan.previous,
