@@ -45,6 +45,7 @@ const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
 export function itemKind(sortKey: string | undefined): string {
   if (sortKey === '#TARGET') return 'target';
   if (sortKey?.startsWith('JOB#')) return 'job';
+  if (sortKey === '#DIGEST') return 'digest';
   if (sortKey === 'EVENT') return 'event';
   if (sortKey === 'LEASE') return 'lease';
   return 'other';

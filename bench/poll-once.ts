@@ -8,6 +8,7 @@
  * the poll's alone and a fresh client pays its one digest challenge, as a Lambda cold start would;
  * the accounting test runs it in-process.
  */
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,6 +19,7 @@ import { SnsNotifier } from '../functions/adapters/sns/sns-notifier.ts';
 import { parseConfig } from '../functions/core/config.ts';
 import { SILENT_LOGGER } from '../functions/core/logger.ts';
 import { runPoll } from '../functions/core/poll.ts';
+import { resolveShard } from '../functions/core/shard.ts';
 
 export const BENCH_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-bench';
 
@@ -30,10 +32,14 @@ export interface PollInput {
   /** The counting proxy in front of dynalite. */
   dynamoEndpoint: string;
   tableName: string;
-  targets: Array<{ projectId: string; clusterId: string; name: string }>;
-  /** Targets polled at once; omitted = the poll's default. */
+  /** Configured targets: clusters, or whole projects (`clusterId` absent: discovered each poll). */
+  targets: Array<{ projectId: string; clusterId?: string; name?: string }>;
+  /** Targets polled at once (`cloudManager.concurrency`); omitted = the configuration's default. */
   concurrency?: number;
   requestsPerMinute: number;
+  /** `deploy.shards` of the configuration, and the shard this poll runs (`i/N`). */
+  shards?: number;
+  shard?: string;
 }
 
 export interface PollMeasurement {
@@ -80,7 +86,7 @@ export interface PollMeasurement {
   memory: {
     /** RSS right before the poll started (modules loaded, clients built). */
     rssBeforeMb: number;
-    /** Peak RSS of the whole process (`process.resourceUsage().maxRSS`). */
+    /** Peak RSS of the poll process (`VmHWM`, see `peakRssBytes`), warm-up polls included. */
     peakRssMb: number;
     /** V8 heap in use right after the poll (no sampler: `memoryUsage()` itself costs CPU). */
     heapUsedAfterMb: number;
@@ -124,11 +130,17 @@ export interface PollSession {
 export function openPollSession(input: PollInput): PollSession {
   const config = parseConfig(
     {
-      cloudManager: { baseUrl: input.baseUrl, requestsPerMinute: input.requestsPerMinute },
+      cloudManager: {
+        baseUrl: input.baseUrl,
+        requestsPerMinute: input.requestsPerMinute,
+        ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
+      },
       targets: input.targets,
+      ...(input.shards !== undefined ? { deploy: { shards: input.shards } } : {}),
     },
     'benchmark',
   );
+  const shard = resolveShard(input.shard, config);
   // The client's clock (its rate limiter's) moves one schedule period on between polls: in a warm
   // container the previous poll was 5 minutes ago, so its requests no longer count against the
   // per-project limit. Without this, a warm-up poll would make the measured one wait a minute.
@@ -169,7 +181,7 @@ export function openPollSession(input: PollInput): PollSession {
     consoleBaseUrl: new URL(input.baseUrl).origin,
     includeDownloadUrl: config.alerts.includeDownloadUrl,
   });
-  const concurrency = input.concurrency ?? config.cloudManager.concurrency;
+  const concurrency = config.cloudManager.concurrency;
   let polls = 0;
 
   return {
@@ -187,11 +199,7 @@ export function openPollSession(input: PollInput): PollSession {
       const started = performance.now();
       const summary = await runPoll(
         { source: client, store, lease, publisher: notifier, now: () => new Date(), logger: SILENT_LOGGER },
-        {
-          config,
-          runId,
-          ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
-        },
+        { config, runId, shard },
       );
       const wallMs = performance.now() - started;
       const cpu = process.cpuUsage(cpuBefore);
@@ -234,8 +242,7 @@ export function openPollSession(input: PollInput): PollSession {
         },
         memory: {
           rssBeforeMb: round1(rssBefore / MB),
-          // maxRSS is in KiB; it is the peak of the whole process, warm-up polls included.
-          peakRssMb: round1((process.resourceUsage().maxRSS * 1024) / MB),
+          peakRssMb: round1(peakRssBytes() / MB),
           heapUsedAfterMb: round1(process.memoryUsage().heapUsed / MB),
         },
       };
@@ -270,6 +277,22 @@ export async function pollOnce(
   } finally {
     session.close();
   }
+}
+
+/**
+ * The highest RSS of this process so far, warm-up polls included: `VmHWM` of /proc/self/status on
+ * Linux. Not `process.resourceUsage().maxRSS`: Linux carries the parent's high-water mark into a
+ * forked child across exec, so a poll process forked from the benchmark (which holds the simulator's
+ * jobs and dynalite's items) would report the benchmark's RSS, not its own.
+ */
+function peakRssBytes(): number {
+  try {
+    const kib = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kib !== undefined) return Number(kib) * 1024;
+  } catch {
+    // Not Linux: fall back to maxRSS (KiB), which elsewhere is this process's own.
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 function round1(value: number): number {

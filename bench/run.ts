@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MEMORY_MB } from '../lib/monitor-function.ts';
 import {
   bundleHandler,
   bundlePollChild,
@@ -27,28 +28,43 @@ import {
 import {
   type ColdStart,
   checkColdStart,
+  checkFleetLatency,
   checkPoll,
+  checkShards,
   formatChecks,
+  formatShards,
   formatTable,
   type TargetCheck,
 } from './report.ts';
 import {
+  type BenchEnvironment,
   type BenchSizes,
   type Fleet,
   type FleetSpec,
   FULL_SIZES,
   finishJobs,
   forkedPoll,
+  lambdaHeapFlags,
   type MeasureOptions,
   measurePoll,
+  measureShards,
   type PollRecord,
   type PollRunner,
   QUICK_SIZES,
+  type ShardsRecord,
   seedFleet,
   startBenchEnvironment,
 } from './scenarios.ts';
 
-export const SCENARIOS = ['steady', 'first-poll', 'storm', 'long-history', 'cold-start'] as const;
+export const SCENARIOS = [
+  'steady',
+  'first-poll',
+  'storm',
+  'long-history',
+  'fleet-latency',
+  'shards',
+  'cold-start',
+] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 const USAGE = `Usage: node bench/run.ts [options]
@@ -60,7 +76,9 @@ const USAGE = `Usage: node bench/run.ts [options]
   --import-runs N        fresh processes for the import timing (default 5)
   --out FILE             where to write the results (default bench/results.json for full runs)
   --cpu-prof DIR         write a CPU profile of every poll process into DIR
-  --max-old-space MB     V8 old-space limit of the poll processes (e.g. 256, as in a small Lambda)
+  --lambda-memory MB     run each poll with the V8 limits Lambda sets for a function of this memory
+                         (default: the stack's, ${DEFAULT_MEMORY_MB}; 0: Node's own limits)
+  --max-old-space MB     V8 old-space limit of the poll processes instead (overrides --lambda-memory)
   --help`;
 
 interface Options {
@@ -73,6 +91,7 @@ interface Options {
   out?: string;
   cpuProf?: string;
   maxOldSpaceMb?: number;
+  lambdaMemoryMb: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -88,6 +107,7 @@ function parseOptions(argv: string[]): Options {
       out: { type: 'string' },
       'cpu-prof': { type: 'string' },
       'max-old-space': { type: 'string' },
+      'lambda-memory': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -125,6 +145,7 @@ function parseOptions(argv: string[]): Options {
         : {}),
     ...(values['cpu-prof'] ? { cpuProf: values['cpu-prof'] } : {}),
     ...(maxOldSpaceMb !== undefined ? { maxOldSpaceMb } : {}),
+    lambdaMemoryMb: number('lambda-memory', values['lambda-memory'], 0) ?? DEFAULT_MEMORY_MB,
   };
 }
 
@@ -159,6 +180,8 @@ interface FleetStep {
   /** Unmeasured polls in the same process first (a warm container); 0 for a cold one. */
   warmups: number;
   before?: (fleet: Fleet, env: Awaited<ReturnType<typeof startBenchEnvironment>>) => void;
+  /** Simulated latency from this step on (default: `--latency`). */
+  latencyMs?: number;
 }
 
 async function runFleet(
@@ -166,8 +189,18 @@ async function runFleet(
   steps: FleetStep[],
   options: Options,
   runner: PollRunner,
+  extra: {
+    requestsPerMinutePerProject?: number;
+    /** More measurements in the same environment, after the steps. */
+    after?: (fleet: Fleet, env: BenchEnvironment) => Promise<void>;
+  } = {},
 ): Promise<PollRecord[]> {
-  const env = await startBenchEnvironment({ latencyMs: options.latencyMs });
+  const env = await startBenchEnvironment({
+    latencyMs: options.latencyMs,
+    ...(extra.requestsPerMinutePerProject !== undefined
+      ? { requestsPerMinutePerProject: extra.requestsPerMinutePerProject }
+      : {}),
+  });
   const records: PollRecord[] = [];
   try {
     const seeded = performance.now();
@@ -177,13 +210,16 @@ async function runFleet(
     );
     for (const step of steps) {
       const before = step.before;
+      env.sim.latencyMs = step.latencyMs ?? options.latencyMs;
+      // A period passes between two polls (the client's clock moves on in the poll process too).
+      env.advanceClock(5 * 60_000);
       const measureOptions: MeasureOptions = {
         scenario: step.scenario,
         title: step.title,
         hasTargets: step.hasTargets,
         warmups: step.warmups,
         ...(before ? { before: () => before(fleet, env) } : {}),
-        latencyMs: options.latencyMs,
+        latencyMs: env.sim.latencyMs,
         requestsPerMinute: options.requestsPerMinute,
         runner,
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
@@ -207,6 +243,7 @@ async function runFleet(
       }
       if (step.report) records.push(record);
     }
+    await extra.after?.(fleet, env);
   } finally {
     await env.stop();
   }
@@ -248,6 +285,84 @@ function fleetSteps(selected: Set<ScenarioId>, sizes: BenchSizes): FleetStep[] {
   return steps;
 }
 
+/** V8 flags of the poll processes: `--max-old-space`, else Lambda's limits for `--lambda-memory`. */
+function heapFlags(options: Options): string[] {
+  if (options.maxOldSpaceMb !== undefined) return [`--max-old-space-size=${options.maxOldSpaceMb}`];
+  return options.lambdaMemoryMb > 0 ? lambdaHeapFlags(options.lambdaMemoryMb) : [];
+}
+
+/**
+ * `fleet-latency` and `shards`, in one environment: the large fleet's first poll (context), then a
+ * warm steady poll at 0 ms and one at the slow latency, then the same fleet as shards polled at once
+ * at the slow latency. Cloud Manager's own per-project limit is on, so a 429 would show.
+ */
+async function runLarge(
+  sizes: BenchSizes,
+  options: Options,
+  runner: PollRunner,
+): Promise<{ records: PollRecord[]; shards?: ShardsRecord }> {
+  const fleetLatency = options.scenarios.has('fleet-latency');
+  let shards: ShardsRecord | undefined;
+  const records = await runFleet(
+    sizes.large,
+    [
+      {
+        scenario: 'fleet-latency-first',
+        title: 'large fleet, first poll (baseline writes)',
+        hasTargets: false,
+        report: fleetLatency,
+        warmups: 0,
+        latencyMs: 0,
+      },
+      ...(fleetLatency
+        ? [
+            {
+              scenario: 'fleet-latency-0ms',
+              title: 'large fleet, nothing changed, no latency',
+              hasTargets: true,
+              report: true,
+              warmups: 0,
+              latencyMs: 0,
+            },
+            {
+              scenario: 'fleet-latency-slow',
+              title: `large fleet, nothing changed, ${sizes.slowLatencyMs} ms per request`,
+              hasTargets: true,
+              report: true,
+              warmups: 0,
+              latencyMs: sizes.slowLatencyMs,
+            },
+          ]
+        : []),
+    ],
+    options,
+    runner,
+    {
+      requestsPerMinutePerProject: options.requestsPerMinute,
+      after: async (fleet, env) => {
+        if (!options.scenarios.has('shards')) return;
+        env.sim.latencyMs = sizes.slowLatencyMs;
+        env.advanceClock(5 * 60_000);
+        log(`shards: ${sizes.shards} shards at once, ${sizes.slowLatencyMs} ms per request`);
+        shards = await measureShards(env, fleet, {
+          scenario: 'shards',
+          title: `large fleet as ${sizes.shards} shards polled at once, ${sizes.slowLatencyMs} ms per request`,
+          warmups: 0,
+          latencyMs: sizes.slowLatencyMs,
+          requestsPerMinute: options.requestsPerMinute,
+          runner,
+          shards: sizes.shards,
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        });
+        log(
+          `shards: slowest ${Math.round(shards.wallMs)} ms (${shards.perShard.map((r) => Math.round(r.wallMs)).join(', ')}), ${shards.listings.once} of ${shards.listings.clusters} clusters listed once`,
+        );
+      },
+    },
+  );
+  return { records, ...(shards ? { shards } : {}) };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const sizes = options.quick ? QUICK_SIZES : FULL_SIZES;
@@ -258,10 +373,12 @@ async function main(): Promise<void> {
   if (options.scenarios.has('cold-start')) cold = await measureColdStart(options);
 
   const needsFleet = ['steady', 'first-poll', 'storm'].some((s) => options.scenarios.has(s as ScenarioId));
-  if (needsFleet || options.scenarios.has('long-history')) {
+  const needsLarge = options.scenarios.has('fleet-latency') || options.scenarios.has('shards');
+  let shards: ShardsRecord | undefined;
+  if (needsFleet || needsLarge || options.scenarios.has('long-history')) {
     // Polls run from a bundle, as in Lambda (type stripping alone costs ~30 MB of RSS), unless
     // profiling, where readable function names matter more.
-    const heap = options.maxOldSpaceMb !== undefined ? [`--max-old-space-size=${options.maxOldSpaceMb}`] : [];
+    const heap = heapFlags(options);
     const runner = options.cpuProf
       ? forkedPoll(undefined, [...heap, '--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`])
       : forkedPoll(await bundlePollChild(tempDir('restore-watch-bench-child-')), heap);
@@ -292,12 +409,33 @@ async function main(): Promise<void> {
         )),
       );
     }
+    if (needsLarge) {
+      const large = await runLarge(sizes, options, runner);
+      records.push(...large.records);
+      shards = large.shards;
+    }
   }
 
-  const order = ['steady', 'first-poll', 'storm', 'long-history', 'long-history-first'];
+  const order = [
+    'steady',
+    'first-poll',
+    'storm',
+    'long-history',
+    'long-history-first',
+    'fleet-latency-0ms',
+    'fleet-latency-slow',
+    'fleet-latency-first',
+  ];
   records.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
-  const checks: TargetCheck[] = [...records.flatMap(checkPoll), ...(cold ? checkColdStart(cold) : [])];
-  process.stdout.write(`\n${formatTable(records, cold)}\n\n${formatChecks(checks)}\n`);
+  const checks: TargetCheck[] = [
+    ...records.flatMap(checkPoll),
+    ...checkFleetLatency(records),
+    ...(shards ? checkShards(shards, records) : []),
+    ...(cold ? checkColdStart(cold) : []),
+  ];
+  process.stdout.write(
+    `\n${formatTable(records, cold)}\n${shards ? `\n${formatShards(shards)}\n` : ''}\n${formatChecks(checks)}\n`,
+  );
   const met = checks.filter((c) => c.met).length;
   process.stdout.write(
     `\n${met} of ${checks.length} targets met; ${Math.round((performance.now() - started) / 1000)} s in all.\n`,
@@ -318,11 +456,14 @@ async function main(): Promise<void> {
         latencyMs: options.latencyMs,
         concurrency: options.concurrency ?? 'poll default',
         maxOldSpaceMb: options.maxOldSpaceMb ?? 'node default',
+        lambdaMemoryMb: options.maxOldSpaceMb !== undefined ? 'not used' : options.lambdaMemoryMb,
+        pollProcessFlags: heapFlags(options),
         requestsPerMinute: options.requestsPerMinute,
         importRuns: options.importRuns,
       },
       sizes,
       scenarios: records,
+      shards: shards ?? null,
       coldStart: cold ?? null,
       targets: checks,
     };

@@ -27,6 +27,11 @@ export interface FleetSpec {
   jobsPerTarget: number;
   /** The newest jobs of each target are IN_PROGRESS (what a change storm finishes); the rest are old and done. */
   inProgressPerTarget: number;
+  /**
+   * Configure whole projects (their clusters discovered by every poll, one request per project)
+   * rather than each cluster: how a shop with thousands of deployments configures its fleet.
+   */
+  projectWide?: boolean;
 }
 
 export interface FleetTarget {
@@ -47,6 +52,12 @@ export interface BenchSizes {
   /** Jobs finished between the steady poll and the storm poll. */
   stormJobs: number;
   history: FleetSpec;
+  /** `fleet-latency` and `shards`: a large fleet of short histories, polled at two latencies. */
+  large: FleetSpec;
+  /** Latency of the slow half of `fleet-latency` and of `shards` (ms per request). */
+  slowLatencyMs: number;
+  /** Shards polled at once by `shards`. */
+  shards: number;
 }
 
 /** The sizes of the issue. Long history spreads its 20 targets over 4 projects (see README). */
@@ -54,6 +65,15 @@ export const FULL_SIZES: BenchSizes = {
   fleet: { projects: 10, targetsPerProject: 50, jobsPerTarget: 200, inProgressPerTarget: 2 },
   stormJobs: 1000,
   history: { projects: 4, targetsPerProject: 5, jobsPerTarget: 5000, inProgressPerTarget: 2 },
+  large: {
+    projects: 500,
+    targetsPerProject: 20,
+    jobsPerTarget: 50,
+    inProgressPerTarget: 1,
+    projectWide: true,
+  },
+  slowLatencyMs: 300,
+  shards: 4,
 };
 
 /** `--quick`: the same shapes scaled down, for a smoke run in seconds. */
@@ -61,6 +81,15 @@ export const QUICK_SIZES: BenchSizes = {
   fleet: { projects: 4, targetsPerProject: 10, jobsPerTarget: 200, inProgressPerTarget: 2 },
   stormJobs: 80,
   history: { projects: 2, targetsPerProject: 2, jobsPerTarget: 1200, inProgressPerTarget: 2 },
+  large: {
+    projects: 20,
+    targetsPerProject: 10,
+    jobsPerTarget: 50,
+    inProgressPerTarget: 1,
+    projectWide: true,
+  },
+  slowLatencyMs: 100,
+  shards: 4,
 };
 
 // ---- peers --------------------------------------------------------------------------------------
@@ -70,12 +99,28 @@ export interface BenchEnvironment {
   dynamo: EmbeddedDynamo;
   proxy: CountingProxy;
   tableName: string;
+  /** Moves the simulator's clock on (a schedule period between two polls of the same projects). */
+  advanceClock(ms: number): void;
   stop(): Promise<void>;
 }
 
 /** Simulator (real clock, one API key) + in-memory dynalite with a fresh table + the counting proxy. */
-export async function startBenchEnvironment(options: { latencyMs: number }): Promise<BenchEnvironment> {
-  const sim = new CloudManagerSimulator({ apiKeys: [BENCH_API_KEY], latencyMs: options.latencyMs });
+export async function startBenchEnvironment(options: {
+  latencyMs: number;
+  /** Cloud Manager's own per-project limit, answered with 429 (off unless given). */
+  requestsPerMinutePerProject?: number;
+}): Promise<BenchEnvironment> {
+  // The simulator's clock runs ahead by what `advanceClock` added: its per-project rate window then
+  // sees polls a schedule period apart, as the client's own limiter does (see poll-once.ts).
+  let clockOffsetMs = 0;
+  const sim = new CloudManagerSimulator({
+    apiKeys: [BENCH_API_KEY],
+    now: () => new Date(Date.now() + clockOffsetMs),
+    latencyMs: options.latencyMs,
+    ...(options.requestsPerMinutePerProject !== undefined
+      ? { requestsPerMinutePerProject: options.requestsPerMinutePerProject }
+      : {}),
+  });
   await sim.start();
   const dynamo = await startEmbeddedDynamo({});
   const tableName = `bench-${randomUUID()}`;
@@ -87,6 +132,9 @@ export async function startBenchEnvironment(options: { latencyMs: number }): Pro
     dynamo,
     proxy,
     tableName,
+    advanceClock(ms) {
+      clockOffsetMs += ms;
+    },
     async stop() {
       await proxy.stop();
       await sim.stop();
@@ -189,7 +237,7 @@ export function finishJobs(sim: CloudManagerSimulator, fleet: Fleet, count: numb
 /** List pages the poll must fetch per project (a target with no jobs still costs one page). */
 export function pagesByProject(fleet: Fleet): Map<string, number> {
   const pages = new Map<string, number>();
-  const perTarget = Math.max(1, Math.ceil(fleet.spec.jobsPerTarget / PAGE_SIZE));
+  const perTarget = pagesPerTarget(fleet.spec);
   for (const target of fleet.targets) {
     pages.set(target.projectId, (pages.get(target.projectId) ?? 0) + perTarget);
   }
@@ -201,40 +249,88 @@ export function pagesByProject(fleet: Fleet): Map<string, number> {
 export interface LowerBound {
   ms: number;
   pages: number;
-  /** pages × latency ÷ concurrency: the network time no implementation at that concurrency avoids. */
+  /** Requests that must precede the pages: one cluster listing per project-wide entry. */
+  discoveries: number;
+  /**
+   * (discoveries + pages) × latency ÷ concurrency: the network time no implementation at that
+   * concurrency avoids.
+   */
   networkMs: number;
+  /**
+   * The longest chain of requests that must follow one another: a project's discovery, then a
+   * target's pages one after the other (each page's request needs the previous page's count).
+   */
+  chainMs: number;
   /**
    * The per-project limit: the n-th request of a project cannot start before ⌊(n−1)/limit⌋ minutes
    * have passed (sliding window), then takes one latency. 0 while every project fits in one window.
    */
   rateLimitMs: number;
-  binding: 'network' | 'rate-limit';
+  binding: 'network' | 'chain' | 'rate-limit';
 }
 
 export function lowerBound(input: {
   pagesByProject: ReadonlyMap<string, number>;
+  /** Pages of the target with the most (its chain); default 0. */
+  pagesPerTarget?: number;
+  /** Project-wide entries (each one listing before its targets' pages); default 0. */
+  discoveries?: number;
   latencyMs: number;
   concurrency: number;
   requestsPerMinute: number;
 }): LowerBound {
   const pages = [...input.pagesByProject.values()].reduce((sum, n) => sum + n, 0);
-  const networkMs = (pages * input.latencyMs) / Math.max(1, input.concurrency);
+  const discoveries = input.discoveries ?? 0;
+  const networkMs = ((pages + discoveries) * input.latencyMs) / Math.max(1, input.concurrency);
+  const chainMs = ((discoveries > 0 ? 1 : 0) + (input.pagesPerTarget ?? 0)) * input.latencyMs;
   let rateLimitMs = 0;
   for (const n of input.pagesByProject.values()) {
-    if (n > input.requestsPerMinute) {
+    const requests = n + (discoveries > 0 ? 1 : 0);
+    if (requests > input.requestsPerMinute) {
       rateLimitMs = Math.max(
         rateLimitMs,
-        Math.floor((n - 1) / input.requestsPerMinute) * 60_000 + input.latencyMs,
+        Math.floor((requests - 1) / input.requestsPerMinute) * 60_000 + input.latencyMs,
       );
     }
   }
+  const ms = Math.max(networkMs, chainMs, rateLimitMs);
   return {
-    ms: Math.max(networkMs, rateLimitMs),
+    ms,
     pages,
+    discoveries,
     networkMs,
+    chainMs,
     rateLimitMs,
-    binding: rateLimitMs > networkMs ? 'rate-limit' : 'network',
+    binding:
+      ms === rateLimitMs && rateLimitMs > 0
+        ? 'rate-limit'
+        : ms === chainMs && chainMs > networkMs
+          ? 'chain'
+          : 'network',
   };
+}
+
+/** Pages of one target of the fleet (a target with no jobs still costs one page). */
+export function pagesPerTarget(spec: FleetSpec): number {
+  return Math.max(1, Math.ceil(spec.jobsPerTarget / PAGE_SIZE));
+}
+
+/** The configured targets of a fleet: each cluster, or each project once (`projectWide`). */
+export function configuredTargets(fleet: Fleet): PollInput['targets'] {
+  if (!fleet.spec.projectWide) {
+    return fleet.targets.map(({ projectId, clusterId, name }) => ({ projectId, clusterId, name }));
+  }
+  return [...new Set(fleet.targets.map((t) => t.projectId))].map((projectId) => ({ projectId }));
+}
+
+/**
+ * The V8 limits Lambda's Node.js bootstrap sets for a function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`):
+ * a young generation of a tenth of it (semi-spaces of half that) and the rest as old space. The poll
+ * processes run with them, so their peak RSS is what that function's would be.
+ */
+export function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
 }
 
 // ---- one measured poll --------------------------------------------------------------------------
@@ -374,7 +470,7 @@ export async function measurePoll(
       apiKey: BENCH_API_KEY,
       dynamoEndpoint: env.proxy.endpoint,
       tableName: env.tableName,
-      targets: fleet.targets.map(({ projectId, clusterId, name }) => ({ projectId, clusterId, name })),
+      targets: configuredTargets(fleet),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       requestsPerMinute: options.requestsPerMinute,
     },
@@ -385,6 +481,8 @@ export async function measurePoll(
   const proxy = env.proxy.counts();
   const bound = lowerBound({
     pagesByProject: pagesByProject(fleet),
+    pagesPerTarget: pagesPerTarget(fleet.spec),
+    discoveries: fleet.spec.projectWide ? new Set(fleet.targets.map((t) => t.projectId)).size : 0,
     latencyMs: options.latencyMs,
     concurrency: measurement.concurrency,
     requestsPerMinute: options.requestsPerMinute,
@@ -440,4 +538,120 @@ function sameCounts(a: Record<string, number>, b: Record<string, number>): boole
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+// ---- shards at once -----------------------------------------------------------------------------
+
+export interface ShardRun {
+  shard: string;
+  wallMs: number;
+  pollCpuMs: number;
+  targets: PollMeasurement['summary']['targets'];
+  lease: string;
+  /** Pages this shard's client fetched. */
+  pages: number;
+  /** 429 answers this shard's client met, and how often its limiter made a request wait. */
+  rateLimited: number;
+  limiterWaits: number;
+  peakRssMb: number;
+}
+
+export interface ShardsRecord {
+  scenario: string;
+  title: string;
+  fleet: FleetSpec & { targets: number };
+  latencyMs: number;
+  concurrency: number;
+  shards: number;
+  /** The slowest shard's wall: when the whole fleet has been polled. */
+  wallMs: number;
+  perShard: ShardRun[];
+  http: { requests: number; challenges: number; rateLimited: number };
+  /** Restore-job listings answered per cluster, over every shard: each must be exactly 1. */
+  listings: { clusters: number; once: number; more: number; never: number };
+  dynamodb: ProxyCounts;
+  peerCpuMs: number;
+}
+
+/**
+ * `count` shards of `fleet` polled at the same moment, each in its own process (as N invocations of
+ * a tick): each warms up, then all start their measured poll together.
+ */
+export async function measureShards(
+  env: BenchEnvironment,
+  fleet: Fleet,
+  options: Omit<MeasureOptions, 'before' | 'hasTargets'> & { shards: number },
+): Promise<ShardsRecord> {
+  let arrived = 0;
+  let release: () => void = () => {};
+  const allReady = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let peerCpuBefore = process.cpuUsage();
+  const beforeMeasured = async () => {
+    if (++arrived === options.shards) {
+      env.sim.resetStats();
+      env.proxy.reset();
+      peerCpuBefore = process.cpuUsage();
+      release();
+    }
+    await allReady;
+  };
+  const runs = await Promise.all(
+    Array.from({ length: options.shards }, (_, i) =>
+      options.runner(
+        {
+          runId: `bench-${options.scenario}-${i + 1}-${randomUUID().slice(0, 8)}`,
+          baseUrl: env.sim.baseUrl,
+          apiKey: BENCH_API_KEY,
+          dynamoEndpoint: env.proxy.endpoint,
+          tableName: env.tableName,
+          targets: configuredTargets(fleet),
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+          requestsPerMinute: options.requestsPerMinute,
+          shards: options.shards,
+          shard: `${i + 1}/${options.shards}`,
+        },
+        { warmups: options.warmups, beforeMeasured },
+      ),
+    ),
+  );
+  const peerCpu = process.cpuUsage(peerCpuBefore);
+  const listed = new Map<string, number>();
+  for (const request of env.sim.requests) {
+    const match = /\/clusters\/([0-9a-f]{24})\/restoreJobs$/.exec(request.path);
+    if (request.status === 200 && match?.[1]) listed.set(match[1], (listed.get(match[1]) ?? 0) + 1);
+  }
+  const counts = fleet.targets.map((t) => listed.get(t.clusterId) ?? 0);
+  const stats = env.sim.stats();
+  const proxy = env.proxy.counts();
+  return {
+    scenario: options.scenario,
+    title: options.title,
+    fleet: { ...fleet.spec, targets: fleet.targets.length },
+    latencyMs: options.latencyMs,
+    concurrency: runs[0]?.concurrency ?? 0,
+    shards: options.shards,
+    wallMs: round1(Math.max(...runs.map((run) => run.wallMs))),
+    perShard: runs.map((run, i) => ({
+      shard: `${i + 1}/${options.shards}`,
+      wallMs: round1(run.wallMs),
+      pollCpuMs: run.cpuMs,
+      targets: run.summary.targets,
+      lease: run.summary.lease,
+      pages: run.client.apiCalls,
+      rateLimited: run.client.rateLimited,
+      limiterWaits: run.client.limiterWaits,
+      peakRssMb: run.memory.peakRssMb,
+    })),
+    http: { requests: stats.requests, challenges: stats.challenges, rateLimited: stats.rateLimited },
+    listings: {
+      clusters: counts.length,
+      once: counts.filter((n) => n === 1).length,
+      more: counts.filter((n) => n > 1).length,
+      never: counts.filter((n) => n === 0).length,
+    },
+    dynamodb: { ...proxy, busyMs: round1(proxy.busyMs), requestMs: round1(proxy.requestMs) },
+    peerCpuMs: Math.round((peerCpu.user + peerCpu.system) / 1000),
+  };
 }

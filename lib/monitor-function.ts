@@ -22,6 +22,12 @@ export const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'handler.ts');
 export const BUNDLED_CONFIG_NAME = 'restore-watch.config.json';
 export const BUNDLED_CONFIG_PATH = `/var/task/${BUNDLED_CONFIG_NAME}`;
 
+/**
+ * The function's memory (MB) unless a stack sets another: CPU and network scale with it, and Lambda's
+ * Node.js bootstrap derives the V8 heap limits from it (the benchmark runs every poll with them).
+ */
+export const DEFAULT_MEMORY_MB = 512;
+
 /** Item-level DynamoDB actions the state store and the run lease use (no Scan, no table management). */
 export const TABLE_ITEM_ACTIONS = [
   'dynamodb:GetItem',
@@ -57,7 +63,7 @@ export interface MonitorFunctionProps {
   readonly timeout?: Duration;
   /**
    * Memory; CPU and network bandwidth scale with it.
-   * @default 512
+   * @default DEFAULT_MEMORY_MB (512)
    */
   readonly memorySize?: number;
   /**
@@ -113,7 +119,7 @@ export class MonitorFunction extends Construct {
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: props.timeout ?? Duration.minutes(5),
       role: this.role,
       logGroup: this.logGroup,

@@ -18,20 +18,24 @@ export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
  * 500-job page over a slow link, and the targets polled at once (`concurrency`).
  *
  * `concurrency` is sized for I/O, not for CPUs: a target waits on the network almost all the time
- * (a page takes a few hundred milliseconds to arrive and a few to parse), so a poll hides latency by
- * keeping many targets in flight. Each target in flight holds one request, hence one keep-alive
- * socket, and at most one page of jobs: the default keeps sockets far below Lambda's 1,024 file
- * descriptors and the pages in flight within a 512 MB function. The per-project limiter, not this
- * number, is what keeps a project under its rate limit. bench/README.md ("Concurrency") has the
- * measurements behind the value.
+ * (a page takes a few hundred milliseconds to arrive and about a millisecond to process), so a poll
+ * hides latency by keeping about latency ÷ processing time targets in flight: 0.3 s ÷ ~1 ms ≈ 300
+ * on one full core (bench/README.md "Concurrency": from 384 in flight, a 10,000-target poll at
+ * 300 ms per request takes as long as its CPU). Each target in flight holds one request, hence one
+ * keep-alive socket, and at most one page: 384 sockets stay well under Lambda's 1,024 file
+ * descriptors, and `JOBS_IN_FLIGHT` (poll.ts) bounds what the pages and listings hold in memory.
+ * The per-project limiter, not this number, keeps each project under its rate limit.
  */
 export const CLOUD_MANAGER_DEFAULTS = {
   requestsPerMinute: 100,
   requestTimeoutMs: 15_000,
-  concurrency: 64,
+  concurrency: 384,
 } as const;
-/** The most targets a poll may keep in flight: one socket each, under Lambda's 1,024 descriptors. */
-export const MAX_CONCURRENCY = 256;
+/**
+ * The most targets a poll may keep in flight: one socket each, half of Lambda's 1,024 descriptors
+ * (the rest: DynamoDB's pool of 50, SNS, X-Ray, the runtime).
+ */
+export const MAX_CONCURRENCY = 512;
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const objectId = (what: string) =>

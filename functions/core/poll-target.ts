@@ -5,12 +5,7 @@
  *   as it arrives (a long history is never held raw), skips the diff when nothing changed (guarantee
  *   3 of the poll), otherwise loads the states of the jobs that can produce an event (below) and runs
  *   `detectChanges` over them. It writes nothing.
- * - Which job states a diff reads: with the target's digest (job-digest.ts) matching its last
- *   fingerprint, only the jobs whose fingerprint changed, the new ones, the ones gone since, every
- *   job that time can move (`canFireByTime`: a READY delivery, an IN_PROGRESS job) and every member
- *   of a batch one of those belongs to; the others are unchanged since their state was saved and can
- *   raise nothing. Without a usable digest (none stored yet, too large to store, a fingerprint from
- *   an earlier release), every job state of the target, as before.
+ * - Which job states a diff reads, and which snapshots a long listing keeps: listing.ts (K1-K4).
  * - `recordObservation` writes what was observed: events first (owed), then job states with the new
  *   digest, so a crash in between re-detects the same event ids (guarantee 2). A digest is usable
  *   only while the target state's fingerprint is its own, so a run that dies before saving the target
@@ -22,21 +17,20 @@
  */
 import { createHash } from 'node:crypto';
 import { toAuditRecord } from './audit-record.ts';
-import { canFireByTime } from './detect/time-events.ts';
 import { canSkipDiff, detectChanges } from './detect-changes.ts';
 import { describeError, LeaseLostError } from './errors.ts';
-import { digestFingerprint, type JobDigest, listingFingerprint, snapshotFingerprint } from './job-digest.ts';
+import { type JobDigest, listingFingerprint } from './job-digest.ts';
+import { diffInput, LARGE_LISTING_JOBS, type Listing, readListing } from './listing.ts';
 import type { Logger } from './logger.ts';
 import type { RestoreJobSource, StateReader, StateStore } from './ports.ts';
 import { isProjectPseudoTarget } from './resolve-targets.ts';
-import { toSnapshot } from './snapshot.ts';
 import {
   recordTargetFailure,
   recordTargetSuccess,
   type TargetFailure,
   toTargetFailure,
 } from './target-health.ts';
-import type { AlertSettings, AuditRecord, JobSnapshot, JobState, Target, TargetState } from './types.ts';
+import type { AlertSettings, AuditRecord, JobState, Target, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
 
 export interface ObserveContext {
@@ -49,6 +43,8 @@ export interface ObserveContext {
   logger: Logger;
   /** Why a project's clusters could not be listed, keyed by its pseudo target. */
   projectFailures: ReadonlyMap<string, TargetFailure>;
+  /** Listings longer than this keep only their changed snapshots. @default LARGE_LISTING_JOBS */
+  largeListing?: number;
 }
 
 /** What one poll of a target saw, before anything is written. */
@@ -113,13 +109,19 @@ export async function observeTarget(
   }
   let listing: Listing;
   try {
-    listing = await readListing(target, context);
+    listing = await readListing(target, previous, {
+      source: context.source,
+      state: context.state,
+      signal: context.signal,
+      includeDownloadUrls: context.settings.includeDownloadUrl,
+      largeListing: context.largeListing ?? LARGE_LISTING_JOBS,
+    });
   } catch (error) {
     return unreachable(target, previous, context, toTargetFailure(error));
   }
 
   const now = context.now();
-  const jobCount = listing.snapshots.size;
+  const jobCount = listing.fingerprints.size;
   const fingerprint = listingFingerprint(listing.fingerprints.values());
   const health = recordTargetSuccess({ target, previous, now });
   const settingsFingerprint = fingerprintSettings(context.settings);
@@ -171,69 +173,6 @@ export async function observeTarget(
     ...(diff.storedDigest === fingerprint ? {} : { digest: listing.fingerprints }),
     downloadUrls: listing.downloadUrls,
   };
-}
-
-/**
- * What a diff of a baselined target needs (see the module header): the snapshots to run through
- * `detectChanges` and the stored states they are compared with; `storedDigest` is the listing
- * fingerprint of the digest found, so an unchanged one is not written again.
- */
-async function diffInput(
-  target: Target,
-  previous: TargetState,
-  listing: Listing,
-  state: StateReader,
-): Promise<{ snapshots: JobSnapshot[]; previousJobs: Map<string, JobState>; storedDigest?: string }> {
-  const digest = await state.loadJobDigest(target);
-  const storedDigest = digest ? digestFingerprint(digest) : undefined;
-  if (!digest || storedDigest !== previous.fingerprint) {
-    // No usable digest: every job state, as before digests existed.
-    return {
-      snapshots: [...listing.snapshots.values()],
-      previousJobs: await state.loadJobStates(target),
-      ...(storedDigest ? { storedDigest } : {}),
-    };
-  }
-  const needed = new Set<string>();
-  const batches = new Set<string>();
-  for (const [jobId, snapshot] of listing.snapshots) {
-    if (digest.get(jobId) !== listing.fingerprints.get(jobId) || canFireByTime(snapshot)) {
-      needed.add(jobId);
-      if (snapshot.batchId !== undefined) batches.add(snapshot.batchId);
-    }
-  }
-  const gone = [...digest.keys()].filter((jobId) => !listing.snapshots.has(jobId));
-  // A batch completes when its last listed member does, or when the members still running leave it
-  // (they vanish, or the API moves them out): every listed member of a batch touched by a change says
-  // whether it was already reported, and is marked with it. The batches jobs leave are known once
-  // their stored states are read.
-  const touched = withBatchMates(needed, batches, listing);
-  const previousJobs = await state.loadJobStates(target, [...touched, ...gone]);
-  const leftBatches = new Set<string>();
-  for (const job of previousJobs.values()) {
-    const batchId = job.snapshot.batchId;
-    if (batchId !== undefined && !batches.has(batchId)) leftBatches.add(batchId);
-  }
-  const mates = [...withBatchMates(new Set(), leftBatches, listing)].filter((jobId) => !touched.has(jobId));
-  if (mates.length > 0) {
-    for (const [jobId, job] of await state.loadJobStates(target, mates)) previousJobs.set(jobId, job);
-  }
-  const snapshots = [...touched, ...mates].map((jobId) => listing.snapshots.get(jobId) as JobSnapshot);
-  return { snapshots, previousJobs, storedDigest };
-}
-
-/** `jobIds` and every listed job of one of `batches`. */
-function withBatchMates(
-  jobIds: ReadonlySet<string>,
-  batches: ReadonlySet<string>,
-  listing: Listing,
-): Set<string> {
-  const out = new Set(jobIds);
-  if (batches.size === 0) return out;
-  for (const [jobId, snapshot] of listing.snapshots) {
-    if (snapshot.batchId !== undefined && batches.has(snapshot.batchId)) out.add(jobId);
-  }
-  return out;
 }
 
 /** Writes an observation (live runs only). Throws only `LeaseLostError`. */
@@ -291,37 +230,6 @@ export function toOutcome(observation: Observation): TargetOutcome {
   }
   const { kind: _kind, changedJobs: _jobs, digest: _digest, ...rest } = observation;
   return { kind: 'ok', ...rest };
-}
-
-interface Listing {
-  /** By job id, the last sighting winning, in the order first seen. */
-  snapshots: Map<string, JobSnapshot>;
-  /** The listing's digest: by job id, the fingerprint of the snapshot kept in `snapshots`. */
-  fingerprints: Map<string, number>;
-  downloadUrls: Map<string, string>;
-}
-
-async function readListing(target: Target, context: ObserveContext): Promise<Listing> {
-  const snapshots = new Map<string, JobSnapshot>();
-  const fingerprints = new Map<string, number>();
-  const downloadUrls = new Map<string, string>();
-  const includeUrls = context.settings.includeDownloadUrl;
-  const jobs = context.source.restoreJobs({
-    projectId: target.projectId,
-    clusterId: target.clusterId,
-    ...(target.batchId ? { batchId: target.batchId } : {}),
-    signal: context.signal,
-  });
-  for await (const job of jobs) {
-    const snapshot = toSnapshot(job, target);
-    snapshots.set(job.id, snapshot);
-    fingerprints.set(job.id, snapshotFingerprint(snapshot));
-    if (!includeUrls) continue;
-    const url = job.delivery?.url;
-    if (typeof url === 'string' && url !== '') downloadUrls.set(job.id, url);
-    else downloadUrls.delete(job.id);
-  }
-  return { snapshots, fingerprints, downloadUrls };
 }
 
 function unreachable(

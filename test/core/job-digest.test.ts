@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/core/config.ts';
+import { alertSettings, parseConfig } from '../../functions/core/config.ts';
 import {
   DIGEST_ENTRY_BYTES,
   decodeJobDigest,
@@ -16,23 +16,18 @@ import {
   MAX_DIGEST_JOBS,
   snapshotFingerprint,
 } from '../../functions/core/job-digest.ts';
-import { type PollDependencies, runPoll } from '../../functions/core/poll.ts';
+import { readListing } from '../../functions/core/listing.ts';
+import { type ObserveContext, observeTarget, recordObservation } from '../../functions/core/poll-target.ts';
 import type { TargetRef } from '../../functions/core/ports.ts';
 import { fingerprintJobs, SNAPSHOT_FIELDS, toSnapshot } from '../../functions/core/snapshot.ts';
 import {
+  type AuditRecord,
   type JobSnapshot,
   KNOWN_JOB_STATUSES,
   type RestoreJob,
   targetKey,
 } from '../../functions/core/types.ts';
-import {
-  InMemoryRunLease,
-  InMemoryStateStore,
-  ListSource,
-  manualClock,
-  RecordingPublisher,
-  recordingLogger,
-} from '../support/in-memory-ports.ts';
+import { InMemoryStateStore, ListSource, manualClock, recordingLogger } from '../support/in-memory-ports.ts';
 import { BATCH_ID, CLUSTER_ID, JOB_A, JOB_B, job, PROJECT_ID, readyJob, TARGET } from './fixtures.ts';
 
 const objectId = fc.stringMatching(/^[0-9a-f]{24}$/);
@@ -191,25 +186,36 @@ class WatchedStore extends InMemoryStateStore {
   }
 }
 
-function world(store = new WatchedStore()) {
+/**
+ * One target polled as a run polls it (observe, record, then the target state), on in-memory ports.
+ * `largeListing: 0` makes every listing "long": read against the stored digest (K2).
+ */
+function world(options: { largeListing?: number } = {}) {
+  const store = new WatchedStore();
   const source = new ListSource();
   const clock = manualClock(Date.parse('2026-11-28T10:00:00.000Z'));
-  const publisher = new RecordingPublisher();
-  const deps: PollDependencies = {
+  const { logger } = recordingLogger();
+  const context: ObserveContext = {
     source,
-    store,
-    lease: new InMemoryRunLease(),
-    publisher,
+    state: store,
     now: clock.now,
-    logger: recordingLogger().logger,
+    runId: 'run',
+    settings: alertSettings(config),
+    signal: new AbortController().signal,
+    logger,
+    projectFailures: new Map(),
+    ...(options.largeListing !== undefined ? { largeListing: options.largeListing } : {}),
   };
-  let runs = 0;
   return {
     source,
     store,
     clock,
-    publisher,
-    poll: () => runPoll(deps, { config, runId: `run-${++runs}` }),
+    async poll(): Promise<AuditRecord[]> {
+      const previous = (await store.getTargetStates([TARGET])).get(targetKey(TARGET));
+      const outcome = await recordObservation(await observeTarget(TARGET, previous, context), store, logger);
+      if (outcome.kind !== 'skipped' && outcome.next) await store.saveTargetStates([outcome.next]);
+      return outcome.kind === 'skipped' ? [] : outcome.records;
+    },
     list: (jobs: RestoreJob[]) => source.jobs.set(CLUSTER_ID, jobs),
   };
 }
@@ -247,11 +253,11 @@ describe('a changed target with a digest', () => {
       batch[1] as RestoreJob,
       oldJob(300),
     ]);
-    const summary = await w.poll();
+    const records = await w.poll();
 
     // Assess
     expect(w.store.asked).toEqual([[id(3), id(7), id(100), id(200), id(201), id(300)].sort()]);
-    expect(summary.events.map((e) => [e.eventType, e.jobId])).toEqual(
+    expect(records.map((e) => [e.eventType, e.jobId])).toEqual(
       expect.arrayContaining([
         ['JOB_STATUS_CHANGED', id(200)],
         ['BATCH_COMPLETED', undefined],
@@ -270,10 +276,10 @@ describe('a changed target with a digest', () => {
     w.list([oldJob(1), oldJob(2, { statusName: 'KILLED' })]);
     w.clock.advance(5 * 60_000);
 
-    const summary = await w.poll();
+    const records = await w.poll();
 
     expect(w.store.asked).toEqual([undefined]);
-    expect(summary.events.map((e) => e.eventType)).toEqual(['JOB_STATUS_CHANGED']);
+    expect(records.map((e) => e.eventType)).toEqual(['JOB_STATUS_CHANGED']);
     expect(digestFingerprint(w.store.digests.get(targetKey(TARGET)) ?? new Map())).toBe(
       w.store.targets.get(targetKey(TARGET))?.fingerprint,
     );
@@ -290,6 +296,49 @@ describe('a changed target with a digest', () => {
 
     expect(w.store.calls.of('loadJobDigest')).toBe(0);
     expect(w.store.calls.of('saveJobStates')).toBe(0);
+  });
+});
+
+describe('a long listing (K2)', () => {
+  const context = (store: InMemoryStateStore, source: ListSource) => ({
+    source,
+    state: store,
+    signal: new AbortController().signal,
+    includeDownloadUrls: false,
+    largeListing: 10,
+  });
+
+  it('keeps only the snapshots of the jobs that differ from the stored digest, every fingerprint still', async () => {
+    // Prepare: 30 jobs polled once (a baseline, digest stored), then two of them change.
+    const w = world();
+    const jobs = Array.from({ length: 30 }, (_, n) => oldJob(n));
+    w.list(jobs);
+    await w.poll();
+    const previous = w.store.targets.get(targetKey(TARGET));
+    w.list(jobs.map((j, n) => (n === 4 || n === 9 ? { ...j, statusName: 'KILLED' } : j)));
+
+    // Act
+    const listing = await readListing(TARGET, previous, context(w.store, w.source));
+
+    // Assess
+    expect([...listing.snapshots.keys()].sort()).toEqual([id(4), id(9)]);
+    expect(listing.fingerprints.size).toBe(30);
+    expect(listing.against?.digest.size).toBe(30);
+  });
+
+  it('keeps every snapshot when the stored digest is not the target’s, or the listing is short', async () => {
+    const w = world();
+    const jobs = Array.from({ length: 30 }, (_, n) => oldJob(n));
+    w.list(jobs);
+    await w.poll();
+    const previous = w.store.targets.get(targetKey(TARGET));
+    w.store.digests.set(targetKey(TARGET), new Map([[id(1), 1]]));
+
+    const stale = await readListing(TARGET, previous, context(w.store, w.source));
+    const short = await readListing(TARGET, previous, { ...context(w.store, w.source), largeListing: 30 });
+
+    expect([stale.snapshots.size, stale.against]).toEqual([30, undefined]);
+    expect([short.snapshots.size, short.against]).toEqual([30, undefined]);
   });
 });
 
@@ -327,23 +376,27 @@ describe('partial diffs reach what full diffs reach', () => {
     await fc.assert(
       fc.asyncProperty(history, async ([initial, steps]) => {
         const partial = world();
+        const long = world({ largeListing: 0 });
         const full = world();
         full.store.ignoreDigests = true;
         const listing = new Map(initial.map((j) => [j.id, j]));
         for (const { change, drop, minutes } of [{ minutes: 5 }, ...steps]) {
           if (change) listing.set(change.id, change);
           if (drop) listing.delete(drop);
-          for (const w of [partial, full]) {
+          for (const w of [partial, long, full]) {
             w.list([...listing.values()]);
             await w.poll();
             w.clock.advance(minutes * 60_000);
           }
-          expect([...partial.store.events.keys()].sort()).toEqual([...full.store.events.keys()].sort());
-          expect(partial.store.jobs).toEqual(full.store.jobs);
-          expect(partial.store.targets).toEqual(full.store.targets);
+          for (const w of [partial, long]) {
+            expect([...w.store.events.keys()].sort()).toEqual([...full.store.events.keys()].sort());
+            expect(w.store.jobs).toEqual(full.store.jobs);
+            expect(w.store.targets).toEqual(full.store.targets);
+          }
         }
-        // The partial world did read fewer states whenever it could.
+        // The partial worlds read only some states whenever they diffed.
         expect(partial.store.asked.every((ids) => ids !== undefined)).toBe(true);
+        expect(long.store.asked.every((ids) => ids !== undefined)).toBe(true);
       }),
       { numRuns: 300 },
     );
