@@ -40,6 +40,8 @@ export interface PollInput {
   /** `deploy.shards` of the configuration, and the shard this poll runs (`i/N`). */
   shards?: number;
   shard?: string;
+  /** Time the parse floor after the measured poll (it lists a few targets again). @default true */
+  parseFloor?: boolean;
 }
 
 export interface PollMeasurement {
@@ -83,6 +85,21 @@ export interface PollMeasurement {
     /** The notifier's own count, to cross-check. */
     notifierCalls: number;
   };
+  /**
+   * The CPU no implementation avoids: decoding and `JSON.parse` of every response body the poll
+   * received. Timed after the poll, in the same process, on the bodies of a sample of its targets
+   * listed again, and scaled to the poll's bytes.
+   */
+  parse: {
+    /** Response body bytes the measured poll received. */
+    bytes: number;
+    /** Bytes of the sample timed. */
+    sampleBytes: number;
+    /** Decode + parse time of the sample (best of 3), scaled to `bytes`. */
+    floorMs: number;
+    /** HTTP requests the sampling sent after the poll (the benchmark takes them off its counts). */
+    requests: number;
+  };
   memory: {
     /** RSS right before the poll started (modules loaded, clients built). */
     rssBeforeMb: number;
@@ -123,7 +140,9 @@ function countingDynamoClient(endpoint: string, counts: Record<string, number>):
  */
 export interface PollSession {
   /** One poll; every counter starts from zero for it. */
-  poll(runId: string): Promise<PollMeasurement>;
+  poll(runId: string): Promise<Omit<PollMeasurement, 'parse'>>;
+  /** The parse floor of the last poll (see `PollMeasurement.parse`); lists a few targets again. */
+  parseFloor(): Promise<PollMeasurement['parse']>;
   close(): void;
 }
 
@@ -141,6 +160,7 @@ export function openPollSession(input: PollInput): PollSession {
     'benchmark',
   );
   const shard = resolveShard(input.shard, config);
+  const bodies = countResponseBodies();
   // The client's clock (its rate limiter's) moves one schedule period on between polls: in a warm
   // container the previous poll was 5 minutes ago, so its requests no longer count against the
   // per-project limit. Without this, a warm-up poll would make the measured one wait a minute.
@@ -187,6 +207,7 @@ export function openPollSession(input: PollInput): PollSession {
   return {
     async poll(runId) {
       if (polls++ > 0) clockOffsetMs += SCHEDULE_PERIOD_MS;
+      bodies.bytes = 0;
       client.resetStats();
       store.stats.requests = {};
       store.stats.unprocessedRetries = 0;
@@ -247,7 +268,35 @@ export function openPollSession(input: PollInput): PollSession {
         },
       };
     },
+    async parseFloor() {
+      const bytes = bodies.bytes;
+      // A few targets listed again, their bodies kept this time (never during the measured poll,
+      // where keeping them would change its memory).
+      bodies.kept = [];
+      const requestsBefore = client.stats.requests;
+      const sample = await sampleTargets(client, input.targets);
+      for (const target of sample) await client.listRestoreJobs(target);
+      const requests = client.stats.requests - requestsBefore;
+      const kept = bodies.kept;
+      bodies.kept = undefined;
+      const encoded = kept.map((text) => Buffer.from(text, 'utf8'));
+      const sampleBytes = encoded.reduce((sum, buffer) => sum + buffer.length, 0);
+      let best = Number.POSITIVE_INFINITY;
+      for (let round = 0; round < 3; round++) {
+        const started = performance.now();
+        const decoder = new TextDecoder();
+        for (const buffer of encoded) JSON.parse(decoder.decode(buffer));
+        best = Math.min(best, performance.now() - started);
+      }
+      return {
+        bytes,
+        sampleBytes,
+        floorMs: sampleBytes > 0 ? round1((best * bytes) / sampleBytes) : 0,
+        requests,
+      };
+    },
     close() {
+      bodies.restore();
       snsMock.restore();
       sns.destroy();
       storeClient.destroy();
@@ -273,10 +322,86 @@ export async function pollOnce(
       }
     }
     await options.beforeMeasured?.();
-    return await session.poll(input.runId);
+    const measured = await session.poll(input.runId);
+    const parse =
+      input.parseFloor === false
+        ? { bytes: 0, sampleBytes: 0, floorMs: 0, requests: 0 }
+        : await session.parseFloor();
+    return { ...measured, parse };
   } finally {
     session.close();
   }
+}
+
+interface BodyCounter {
+  bytes: number;
+  /** Bodies kept while set. */
+  kept: string[] | undefined;
+  restore(): void;
+}
+
+/** The sessions counting response bodies in this process (the accounting test runs several at once). */
+const bodyCounters = new Set<BodyCounter>();
+let unwrappedFetch: typeof fetch | undefined;
+
+/**
+ * Counts the bytes of every response body read through `fetch` (the Cloud Manager transport reads
+ * each with `text()`), and keeps the bodies while `kept` is set. One wrapper per process, however
+ * many sessions count.
+ */
+function countResponseBodies(): BodyCounter {
+  if (!unwrappedFetch) {
+    const original = globalThis.fetch;
+    unwrappedFetch = original;
+    globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+      const response = await original(...args);
+      const read = response.text.bind(response);
+      Object.defineProperty(response, 'text', {
+        configurable: true,
+        value: async () => {
+          const text = await read();
+          const bytes = Buffer.byteLength(text, 'utf8');
+          for (const counter of bodyCounters) {
+            counter.bytes += bytes;
+            counter.kept?.push(text);
+          }
+          return text;
+        },
+      });
+      return response;
+    };
+  }
+  const counter: BodyCounter = {
+    bytes: 0,
+    kept: undefined,
+    restore: () => {
+      bodyCounters.delete(counter);
+      if (bodyCounters.size === 0 && unwrappedFetch) {
+        globalThis.fetch = unwrappedFetch;
+        unwrappedFetch = undefined;
+      }
+    },
+  };
+  bodyCounters.add(counter);
+  return counter;
+}
+
+/** Up to 8 configured clusters (a project-wide entry's listed first) to time parsing on. */
+async function sampleTargets(
+  client: CloudManagerClient,
+  targets: PollInput['targets'],
+): Promise<Array<{ projectId: string; clusterId: string }>> {
+  const explicit = targets.flatMap((t) =>
+    t.clusterId ? [{ projectId: t.projectId, clusterId: t.clusterId }] : [],
+  );
+  if (explicit.length > 0) {
+    const step = Math.max(1, Math.floor(explicit.length / 8));
+    return explicit.filter((_, i) => i % step === 0).slice(0, 8);
+  }
+  const project = targets[0]?.projectId;
+  if (!project) return [];
+  const clusters = await client.listClusters(project);
+  return clusters.slice(0, 8).map((cluster) => ({ projectId: project, clusterId: cluster.id }));
 }
 
 /**

@@ -39,6 +39,13 @@ export const SLOW_WALL_LIMIT_MS = PERIOD_MS / 2;
 /** Each of N shards polled at once should take about 1/N of the whole fleet's wall: at most 1.5/N. */
 export const SHARD_SHARE_SLACK = 1.5;
 
+const BINDING_LABEL: Readonly<Record<PollRecord['bound']['binding'], string>> = {
+  network: 'network',
+  chain: 'chain',
+  'rate-limit': 'rate',
+  parse: 'parse',
+};
+
 function overUnder(actual: number, limit: number, unit = ''): string {
   const diff = actual - limit;
   const pct = limit === 0 ? 0 : Math.round((Math.abs(diff) / limit) * 100);
@@ -307,7 +314,7 @@ export function formatTable(records: readonly PollRecord[], cold: ColdStart | un
     String(r.latencyMs),
     String(Math.round(r.wallMs)),
     String(Math.round(r.bound.ms)) +
-      (r.bound.binding === 'rate-limit' ? ' (rate)' : r.bound.binding === 'chain' ? ' (chain)' : ''),
+      (r.bound.binding === 'network' ? '' : ` (${BINDING_LABEL[r.bound.binding]})`),
     r.ratio.toFixed(2),
     String(r.pages),
     `${r.http.requests} (${r.http.challenges})`,

@@ -11,6 +11,7 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { ensureTable } from '../functions/adapters/dynamo/create-table.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../functions/adapters/dynamo/embedded-dynalite.ts';
+import { JOBS_IN_FLIGHT, UNKNOWN_JOB_COUNT } from '../functions/core/poll.ts';
 import type { RestoreJob } from '../functions/core/types.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { apiTime } from '../functions/simulator/restore-job-life-cycle.ts';
@@ -252,13 +253,15 @@ export interface LowerBound {
   /** Requests that must precede the pages: one cluster listing per project-wide entry. */
   discoveries: number;
   /**
-   * (discoveries + pages) × latency ÷ concurrency: the network time no implementation at that
-   * concurrency avoids.
+   * Targets in flight at most: the concurrency, or fewer when the jobs-in-flight budget
+   * (`JOBS_IN_FLIGHT` of poll.ts) admits fewer targets of this size at once.
    */
+  inFlight: number;
+  /** (discoveries + pages) × latency ÷ in flight: the network time no implementation avoids. */
   networkMs: number;
   /**
-   * The longest chain of requests that must follow one another: a project's discovery, then a
-   * target's pages one after the other (each page's request needs the previous page's count).
+   * The longest chain of requests that must follow one another: a project's discovery, then the
+   * targets one slot polls in turn (⌈targets ÷ in flight⌉), each target's pages one after another.
    */
   chainMs: number;
   /**
@@ -266,23 +269,32 @@ export interface LowerBound {
    * have passed (sliding window), then takes one latency. 0 while every project fits in one window.
    */
   rateLimitMs: number;
-  binding: 'network' | 'chain' | 'rate-limit';
+  /** Decoding and parsing every response body, measured in the poll process (`PollMeasurement.parse`). */
+  parseMs: number;
+  binding: 'network' | 'chain' | 'rate-limit' | 'parse';
 }
 
 export function lowerBound(input: {
   pagesByProject: ReadonlyMap<string, number>;
+  /** Targets of the fleet (default: 1 per page). */
+  targets?: number;
   /** Pages of the target with the most (its chain); default 0. */
   pagesPerTarget?: number;
   /** Project-wide entries (each one listing before its targets' pages); default 0. */
   discoveries?: number;
   latencyMs: number;
+  /** Targets in flight at most (the concurrency, or what the jobs budget admits). */
   concurrency: number;
   requestsPerMinute: number;
+  /** The parse floor; default 0. */
+  parseMs?: number;
 }): LowerBound {
   const pages = [...input.pagesByProject.values()].reduce((sum, n) => sum + n, 0);
   const discoveries = input.discoveries ?? 0;
-  const networkMs = ((pages + discoveries) * input.latencyMs) / Math.max(1, input.concurrency);
-  const chainMs = ((discoveries > 0 ? 1 : 0) + (input.pagesPerTarget ?? 0)) * input.latencyMs;
+  const inFlight = Math.max(1, input.concurrency);
+  const networkMs = ((pages + discoveries) * input.latencyMs) / inFlight;
+  const turns = input.targets === undefined ? 1 : Math.ceil(input.targets / inFlight);
+  const chainMs = ((discoveries > 0 ? 1 : 0) + turns * (input.pagesPerTarget ?? 0)) * input.latencyMs;
   let rateLimitMs = 0;
   for (const n of input.pagesByProject.values()) {
     const requests = n + (discoveries > 0 ? 1 : 0);
@@ -293,21 +305,18 @@ export function lowerBound(input: {
       );
     }
   }
-  const ms = Math.max(networkMs, chainMs, rateLimitMs);
-  return {
-    ms,
-    pages,
-    discoveries,
-    networkMs,
-    chainMs,
-    rateLimitMs,
-    binding:
-      ms === rateLimitMs && rateLimitMs > 0
-        ? 'rate-limit'
-        : ms === chainMs && chainMs > networkMs
-          ? 'chain'
-          : 'network',
-  };
+  const parseMs = input.parseMs ?? 0;
+  const terms = { network: networkMs, chain: chainMs, 'rate-limit': rateLimitMs, parse: parseMs } as const;
+  const [binding, ms] = (Object.entries(terms) as Array<[LowerBound['binding'], number]>).reduce((a, b) =>
+    b[1] > a[1] ? b : a,
+  );
+  return { ms, pages, discoveries, inFlight, networkMs, chainMs, rateLimitMs, parseMs, binding };
+}
+
+/** Targets a poll of this fleet keeps in flight: its concurrency, within the jobs budget. */
+export function targetsInFlight(spec: FleetSpec, concurrency: number, firstPoll: boolean): number {
+  const weight = firstPoll ? UNKNOWN_JOB_COUNT : Math.max(1, spec.jobsPerTarget);
+  return Math.max(1, Math.min(concurrency, Math.floor(JOBS_IN_FLIGHT / weight)));
 }
 
 /** Pages of one target of the fleet (a target with no jobs still costs one page). */
@@ -431,6 +440,7 @@ export interface PollRecord {
     consistent: boolean;
   };
   sns: PollMeasurement['sns'] & { events: number };
+  parse: PollMeasurement['parse'];
   summary: PollMeasurement['summary'];
   client: PollMeasurement['client'];
   memory: PollMeasurement['memory'];
@@ -481,11 +491,18 @@ export async function measurePoll(
   const proxy = env.proxy.counts();
   const bound = lowerBound({
     pagesByProject: pagesByProject(fleet),
+    targets: fleet.targets.length,
     pagesPerTarget: pagesPerTarget(fleet.spec),
     discoveries: fleet.spec.projectWide ? new Set(fleet.targets.map((t) => t.projectId)).size : 0,
     latencyMs: options.latencyMs,
-    concurrency: measurement.concurrency,
+    // A poll with no warm-up and no targets to compare is a fleet's first: its targets weigh a page.
+    concurrency: targetsInFlight(
+      fleet.spec,
+      measurement.concurrency,
+      options.warmups === 0 && !options.hasTargets,
+    ),
     requestsPerMinute: options.requestsPerMinute,
+    parseMs: measurement.parse.floorMs,
   });
   const expected = sumByKey(measurement.store.requests, measurement.lease);
   return {
@@ -500,11 +517,18 @@ export async function measurePoll(
     wallMs: round1(measurement.wallMs),
     pollCpuMs: measurement.cpuMs,
     peerCpuMs: Math.round((peerCpu.user + peerCpu.system) / 1000),
-    bound: { ...bound, ms: round1(bound.ms), networkMs: round1(bound.networkMs) },
+    bound: {
+      ...bound,
+      ms: round1(bound.ms),
+      networkMs: round1(bound.networkMs),
+      parseMs: round1(bound.parseMs),
+    },
+    parse: measurement.parse,
     ratio: bound.ms > 0 ? Math.round((measurement.wallMs / bound.ms) * 100) / 100 : 0,
     pages: measurement.client.apiCalls,
     http: {
-      requests: simStats.requests,
+      // Without the parse floor's sampling, which the poll process sent after the poll.
+      requests: simStats.requests - measurement.parse.requests,
       challenges: simStats.challenges,
       clientRequests: measurement.client.requests,
     },
@@ -611,6 +635,8 @@ export async function measureShards(
           requestsPerMinute: options.requestsPerMinute,
           shards: options.shards,
           shard: `${i + 1}/${options.shards}`,
+          // Its sampling would list clusters a second time after the poll.
+          parseFloor: false,
         },
         { warmups: options.warmups, beforeMeasured },
       ),

@@ -75,17 +75,18 @@ export async function readListing(
   for await (const job of jobs) {
     const snapshot = toSnapshot(job, target);
     const fingerprint = snapshotFingerprint(snapshot);
+    // A job seen again (the list shifted while paging): its last sighting replaces the first.
+    if (fingerprints.has(job.id)) {
+      snapshots.delete(job.id);
+      timeMovable.delete(job.id);
+      batchOf.delete(job.id);
+    }
     fingerprints.set(job.id, fingerprint);
     if (!against || against.get(job.id) !== fingerprint) {
       snapshots.set(job.id, snapshot);
-      timeMovable.delete(job.id);
-      batchOf.delete(job.id);
     } else {
-      snapshots.delete(job.id);
       if (canFireByTime(snapshot)) timeMovable.add(job.id);
-      else timeMovable.delete(job.id);
       if (snapshot.batchId !== undefined) batchOf.set(job.id, snapshot.batchId);
-      else batchOf.delete(job.id);
     }
     if (!context.includeDownloadUrls) continue;
     const url = job.delivery?.url;

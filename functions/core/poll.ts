@@ -65,9 +65,9 @@ export type { DetectedEventSummary, LeaseState, PollSummary } from './run-summar
  * (a never-polled one as one full page), and no target starts while the sum would pass this; a
  * single larger target still runs, alone. bench/README.md has the memory measurements behind it.
  */
-export const JOBS_IN_FLIGHT = 100_000;
+export const JOBS_IN_FLIGHT = 40_000;
 /** The weight of a target never listed: one full page of jobs. */
-const UNKNOWN_JOB_COUNT = 500;
+export const UNKNOWN_JOB_COUNT = 500;
 
 /** What a live run needs. */
 export interface PollDependencies {

@@ -14,11 +14,14 @@ import {
   lowerBound,
   type MeasureOptions,
   measurePoll,
+  measureShards,
   pagesByProject,
   seedFleet,
   startBenchEnvironment,
   sumByKey,
+  targetsInFlight,
 } from '../../bench/scenarios.ts';
+import { JOBS_IN_FLIGHT } from '../../functions/core/poll.ts';
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
 
@@ -105,7 +108,92 @@ describe('benchmark accounting on a tiny fleet', () => {
   });
 });
 
+describe('a large fleet in shards, on a tiny scale', () => {
+  let env: BenchEnvironment;
+  let fleet: Fleet;
+  beforeAll(async () => {
+    env = await startBenchEnvironment({ latencyMs: 0, requestsPerMinutePerProject: 100 });
+    fleet = seedFleet(env.sim, {
+      projects: 6,
+      targetsPerProject: 3,
+      jobsPerTarget: 2,
+      inProgressPerTarget: 0,
+      projectWide: true,
+    });
+  });
+  afterAll(() => env.stop());
+
+  it('discovers each project once, polls each cluster once over the shards, and counts every shard', async () => {
+    // Prepare: the baseline, unsharded.
+    const first = await measurePoll(env, fleet, {
+      scenario: 'fleet-latency-first',
+      title: 'first',
+      hasTargets: false,
+      warmups: 0,
+      latencyMs: 0,
+      requestsPerMinute: 100,
+      runner: inProcessPoll,
+    });
+
+    // Act
+    const shards = await measureShards(env, fleet, {
+      scenario: 'shards',
+      title: 'shards',
+      warmups: 0,
+      latencyMs: 0,
+      requestsPerMinute: 100,
+      runner: inProcessPoll,
+      shards: 3,
+    });
+
+    // Assess
+    expect(first.bound.discoveries).toBe(6);
+    expect(first.http.requests - first.http.challenges).toBe(6 + 18);
+    expect(shards.listings).toEqual({ clusters: 18, once: 18, more: 0, never: 0 });
+    expect(shards.perShard.map((r) => r.lease)).toEqual(['acquired', 'acquired', 'acquired']);
+    expect(shards.perShard.reduce((sum, r) => sum + r.targets.ok, 0)).toBe(18);
+    expect(shards.perShard.reduce((sum, r) => sum + r.pages, 0)).toBe(6 + 18);
+    expect(shards.http.rateLimited).toBe(0);
+  });
+});
+
 describe('the lower bound', () => {
+  it('counts the chain of a slot: discovery, then the targets it polls in turn, page after page', () => {
+    const pages = new Map([['p', 40]]);
+
+    const bound = lowerBound({
+      pagesByProject: pages,
+      targets: 4,
+      pagesPerTarget: 10,
+      discoveries: 1,
+      latencyMs: 100,
+      concurrency: 2,
+      requestsPerMinute: 1000,
+    });
+
+    expect(bound).toMatchObject({ networkMs: 2050, chainMs: 2100, binding: 'chain', ms: 2100, inFlight: 2 });
+  });
+
+  it('is the parse floor when decoding and parsing take longer than any wait', () => {
+    const bound = lowerBound({
+      pagesByProject: new Map([['p', 10]]),
+      latencyMs: 1,
+      concurrency: 10,
+      requestsPerMinute: 100,
+      parseMs: 250,
+    });
+
+    expect(bound).toMatchObject({ ms: 250, binding: 'parse' });
+  });
+
+  it('keeps as many targets in flight as the jobs budget admits', () => {
+    const spec = { projects: 4, targetsPerProject: 5, jobsPerTarget: 5000, inProgressPerTarget: 0 };
+
+    expect(targetsInFlight(spec, 384, false)).toBe(JOBS_IN_FLIGHT / 5000);
+    expect(targetsInFlight({ ...spec, jobsPerTarget: 50 }, 384, false)).toBe(384);
+    expect(targetsInFlight(spec, 384, true)).toBe(Math.min(384, JOBS_IN_FLIGHT / 500));
+  });
+
   it('is pages × latency ÷ concurrency while every project fits in one rate window', () => {
     // Prepare
     const pages = new Map(Array.from({ length: 10 }, (_, i) => [`p${i}`, 50] as const));
