@@ -198,6 +198,16 @@ export function checkShards(shards: ShardsRecord, records: readonly PollRecord[]
     },
   ];
   if (whole) {
+    // The work each shard does, whatever the machine: its CPU against the whole fleet's.
+    const cpuShare =
+      Math.round((Math.max(...shards.perShard.map((r) => r.pollCpuMs)) / whole.pollCpuMs) * 100) / 100;
+    checks.push({
+      scenario: 'shards',
+      target: `each shard's CPU ≈ 1/${shards.shards} of the whole fleet's (largest ≤ ${Math.round(limit * 100) / 100})`,
+      actual: `largest ${Math.max(...shards.perShard.map((r) => r.pollCpuMs))} ms ÷ ${whole.pollCpuMs} ms = ${cpuShare}`,
+      met: cpuShare <= limit,
+      margin: overUnder(cpuShare, limit),
+    });
     const share = Math.round((shards.wallMs / whole.wallMs) * 100) / 100;
     checks.push({
       scenario: 'shards',

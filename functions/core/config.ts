@@ -19,21 +19,20 @@ export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
  *
  * `concurrency` is sized for I/O, not for CPUs: a target waits on the network almost all the time
  * (a page takes a few hundred milliseconds to arrive and about a millisecond to process), so a poll
- * hides latency by keeping about latency ÷ processing time targets in flight: 0.3 s ÷ ~1 ms ≈ 300
- * on one full core (bench/README.md "Concurrency": from 384 in flight, a 10,000-target poll at
- * 300 ms per request takes as long as its CPU). Each target in flight holds one request, hence one
- * keep-alive socket, and at most one page: 384 sockets stay well under Lambda's 1,024 file
+ * hides latency by keeping about latency ÷ processing time targets in flight: 0.3 s ÷ ~0.6 ms ≈ 500
+ * on one full core (bench/README.md "Concurrency"). Each target in flight holds one request, hence
+ * one keep-alive socket, and at most one page: 512 sockets are half of Lambda's 1,024 file
  * descriptors, and `JOBS_IN_FLIGHT` (poll.ts) bounds what the pages and listings hold in memory.
  * The per-project limiter, not this number, keeps each project under its rate limit.
  */
 export const CLOUD_MANAGER_DEFAULTS = {
   requestsPerMinute: 100,
   requestTimeoutMs: 15_000,
-  concurrency: 384,
+  concurrency: 512,
 } as const;
 /**
- * The most targets a poll may keep in flight: one socket each, half of Lambda's 1,024 descriptors
- * (the rest: DynamoDB's pool of 50, SNS, X-Ray, the runtime).
+ * The most targets a poll may keep in flight (the default): one socket each, half of Lambda's 1,024
+ * descriptors (the rest: DynamoDB's pool of 50, SNS, X-Ray, the runtime). Past it, shard the fleet.
  */
 export const MAX_CONCURRENCY = 512;
 
