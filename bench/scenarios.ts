@@ -460,6 +460,24 @@ export interface MeasureOptions {
   runner: PollRunner;
 }
 
+/** What a poll process needs to poll `fleet` through the peers of `env`. */
+function pollInput(
+  env: BenchEnvironment,
+  fleet: Fleet,
+  options: Pick<MeasureOptions, 'scenario' | 'concurrency' | 'requestsPerMinute'>,
+): PollInput {
+  return {
+    runId: `bench-${options.scenario}-${randomUUID().slice(0, 8)}`,
+    baseUrl: env.sim.baseUrl,
+    apiKey: BENCH_API_KEY,
+    dynamoEndpoint: env.proxy.endpoint,
+    tableName: env.tableName,
+    targets: configuredTargets(fleet),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    requestsPerMinute: options.requestsPerMinute,
+  };
+}
+
 /** One poll of `fleet`, measured from both sides: the polling process and the peers. */
 export async function measurePoll(
   env: BenchEnvironment,
@@ -473,19 +491,10 @@ export async function measurePoll(
     env.proxy.reset();
     peerCpuBefore = process.cpuUsage();
   };
-  const measurement = await options.runner(
-    {
-      runId: `bench-${options.scenario}-${randomUUID().slice(0, 8)}`,
-      baseUrl: env.sim.baseUrl,
-      apiKey: BENCH_API_KEY,
-      dynamoEndpoint: env.proxy.endpoint,
-      tableName: env.tableName,
-      targets: configuredTargets(fleet),
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-      requestsPerMinute: options.requestsPerMinute,
-    },
-    { warmups: options.warmups, beforeMeasured },
-  );
+  const measurement = await options.runner(pollInput(env, fleet, options), {
+    warmups: options.warmups,
+    beforeMeasured,
+  });
   const peerCpu = process.cpuUsage(peerCpuBefore);
   const simStats = env.sim.stats();
   const proxy = env.proxy.counts();
@@ -625,14 +634,7 @@ export async function measureShards(
     Array.from({ length: options.shards }, (_, i) =>
       options.runner(
         {
-          runId: `bench-${options.scenario}-${i + 1}-${randomUUID().slice(0, 8)}`,
-          baseUrl: env.sim.baseUrl,
-          apiKey: BENCH_API_KEY,
-          dynamoEndpoint: env.proxy.endpoint,
-          tableName: env.tableName,
-          targets: configuredTargets(fleet),
-          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-          requestsPerMinute: options.requestsPerMinute,
+          ...pollInput(env, fleet, { ...options, scenario: `${options.scenario}-${i + 1}` }),
           shards: options.shards,
           shard: `${i + 1}/${options.shards}`,
           // Its sampling would list clusters a second time after the poll.

@@ -10,11 +10,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { startEmbeddedDynamo } from '../../functions/adapters/dynamo/embedded-dynalite.ts';
 import { EMBEDDED_STATE_DIR, EMBEDDED_TABLE } from '../../functions/cli/context.ts';
 import { main } from '../../functions/cli/main.ts';
 import { DEFAULT_CONFIG_FILE } from '../../functions/core/config.ts';
-import type { CloudManagerSimulator } from '../../functions/simulator/cloud-manager-simulator.ts';
+import { CloudManagerSimulator } from '../../functions/simulator/cloud-manager-simulator.ts';
+import { createTestTable, startDynalite, type TestDynamo } from '../support/dynalite.ts';
 
 /** The API key the test simulators accept. The private key is a sentinel that must never be printed. */
 export const API_KEY = {
@@ -143,5 +145,50 @@ export function configFor(
       name: cluster.clusterName,
     })),
     ...extra,
+  };
+}
+
+/**
+ * The real peers of a CLI test file: a simulator accepting `API_KEY` and dynalite, started once for
+ * the file; after each test the environment stubs, the latency and the working folders are undone.
+ * `table()` makes a fresh table and points the CLI's AWS SDK at it.
+ */
+export function cliPeers() {
+  const peers: { sim: CloudManagerSimulator; dynamo: TestDynamo } = {
+    sim: undefined as unknown as CloudManagerSimulator,
+    dynamo: undefined as unknown as TestDynamo,
+  };
+  const dirs = workDirs();
+  beforeAll(async () => {
+    peers.dynamo = await startDynalite();
+    peers.sim = new CloudManagerSimulator({ apiKeys: [{ ...API_KEY }] });
+    await peers.sim.start();
+  });
+  afterAll(async () => {
+    await peers.sim.stop();
+    await peers.dynamo.stop();
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    peers.sim.latencyMs = 0;
+    await dirs.removeAll();
+  });
+  return {
+    get sim() {
+      return peers.sim;
+    },
+    get dynamo() {
+      return peers.dynamo;
+    },
+    dirs,
+    /** A fresh table, the SDK pointed at dynalite; returns the CLI environment naming it. */
+    async table(): Promise<{ tableName: string; env: Record<string, string> }> {
+      const tableName = await createTestTable(peers.dynamo.client);
+      vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', peers.dynamo.endpoint);
+      vi.stubEnv('AWS_REGION', 'local');
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
+      return { tableName, env: { ...CREDENTIALS_ENV, RESTORE_WATCH_TABLE: tableName } };
+    },
   };
 }

@@ -5,32 +5,14 @@
  * under its own lease), and a bad shard is exit 2 with nothing read or written.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoRunLease } from '../../functions/adapters/dynamo/dynamo-run-lease.ts';
 import type { PollSummary } from '../../functions/core/poll.ts';
 import { shardOfProject } from '../../functions/core/shard.ts';
-import { CloudManagerSimulator } from '../../functions/simulator/cloud-manager-simulator.ts';
-import { createTestTable, startDynalite, type TestDynamo } from '../support/dynalite.ts';
-import { API_KEY, addProject, CREDENTIALS_ENV, runCli, workDirs, writeConfig } from './cli-harness.ts';
+import { addProject, cliPeers, runCli, writeConfig } from './cli-harness.ts';
 
 const SHARDS = 3;
-let dynamo: TestDynamo;
-let sim: CloudManagerSimulator;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  sim = new CloudManagerSimulator({ apiKeys: [{ ...API_KEY }] });
-  await sim.start();
-});
-afterAll(async () => {
-  await sim.stop();
-  await dynamo.stop();
-});
-const dirs = workDirs();
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  sim.latencyMs = 0;
-  await dirs.removeAll();
-});
+const peers = cliPeers();
 
 /**
  * Six projects of two clusters each, at least one in every shard; the first is configured
@@ -42,35 +24,31 @@ async function prepare() {
     new Set(projects.map((p) => shardOfProject(p.projectId, SHARDS))).size < SHARDS ||
     projects.length < 6
   ) {
-    projects.push(addProject(sim, `c${projects.length}a`, `c${projects.length}b`));
+    projects.push(addProject(peers.sim, `c${projects.length}a`, `c${projects.length}b`));
   }
   const [wide, ...explicit] = projects;
   const config = {
-    cloudManager: { baseUrl: sim.baseUrl },
+    cloudManager: { baseUrl: peers.sim.baseUrl },
     targets: [
       { projectId: wide?.projectId },
       ...explicit.flatMap((p) => p.clusters.map((c) => ({ projectId: p.projectId, clusterId: c.id }))),
     ],
     deploy: { shards: SHARDS },
   };
-  const cwd = await dirs.make();
+  const cwd = await peers.dirs.make();
   await writeConfig(cwd, config);
-  const tableName = await createTestTable(dynamo.client);
-  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
-  vi.stubEnv('AWS_REGION', 'local');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
-  const env = { ...CREDENTIALS_ENV, RESTORE_WATCH_TABLE: tableName };
+  const { tableName, env } = await peers.table();
   const poll = (...args: string[]) => runCli(['poll', ...args], { cwd, env });
   const items = async () =>
-    (await dynamo.client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
+    (await peers.dynamo.client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ??
+    [];
   const clusterIds = projects.flatMap((p) => p.clusters.map((c) => c.id));
   return { projects, wide, poll, items, tableName, clusterIds };
 }
 
 /** Successful requests to the simulator since `from`, by path. */
 function answeredSince(from: number): string[] {
-  return sim.requests
+  return peers.sim.requests
     .slice(from)
     .filter((r) => r.status === 200)
     .map((r) => r.path);
@@ -80,7 +58,7 @@ describe('restore-watch poll --shard', () => {
   it('covers every target exactly once over the shards; a project is discovered in its own shard only', async () => {
     // Prepare
     const w = await prepare();
-    const from = sim.requests.length;
+    const from = peers.sim.requests.length;
     const wideShard = shardOfProject(w.wide?.projectId ?? '', SHARDS);
 
     // Act
@@ -105,7 +83,7 @@ describe('restore-watch poll --shard', () => {
   it('lets two shards polled at the same moment both complete', async () => {
     // Prepare: every answer takes a moment, so the two runs overlap.
     const w = await prepare();
-    sim.latencyMs = 30;
+    peers.sim.latencyMs = 30;
 
     // Act
     const [one, two] = await Promise.all([
@@ -126,7 +104,7 @@ describe('restore-watch poll --shard', () => {
   it('is kept out by a run holding its own shard’s lease only', async () => {
     // Prepare
     const w = await prepare();
-    const lease = new DynamoRunLease({ client: dynamo.client, tableName: w.tableName });
+    const lease = new DynamoRunLease({ client: peers.dynamo.client, tableName: w.tableName });
     await lease.acquire('lambda-shard-2', new Date(), 60_000, 'poll#2/3');
 
     // Act
@@ -151,7 +129,7 @@ describe('restore-watch poll --shard', () => {
   ])('exits 2 for --shard %s, saying why, with nothing read or written', async (spec, message) => {
     // Prepare
     const w = await prepare();
-    const from = sim.requests.length;
+    const from = peers.sim.requests.length;
 
     // Act
     const result = await w.poll('--shard', spec);
@@ -159,7 +137,7 @@ describe('restore-watch poll --shard', () => {
     // Assess
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
-    expect(sim.requests.length).toBe(from);
+    expect(peers.sim.requests.length).toBe(from);
     expect(await w.items()).toEqual([]);
   });
 
