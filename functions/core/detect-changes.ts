@@ -10,6 +10,10 @@
  *   while a job is created), and a deleted state would make the job "new" when it comes back.
  * - Every event id is derived from the change itself (see `eventId`), so detecting the same change
  *   twice after a crash yields the same id and the audit trail records it once.
+ * - The API dates a job's request (`created`) but not its finish, delivery or download: a poll only
+ *   learns that something happened since the previous poll. So status events carry that previous
+ *   poll (`previousPollAt`) and a first-seen download its window (`downloadObserved`): the report's
+ *   durations are ranges of exactly that width, never a false precision.
  */
 import { deliveryStatusSeverity, EVENT_TYPES, jobStatusSeverity, worstSeverity } from './event-catalogue.ts';
 import { eventId } from './event-id.ts';
@@ -77,6 +81,11 @@ interface Context {
   /** Distinct positive thresholds, descending. */
   thresholds: number[];
   baselined: boolean;
+  /**
+   * The target's previous successful poll, once baselined: every change this poll sees happened after
+   * it (for a job it listed). Recorded on events so that the report can say how precisely it knows when.
+   */
+  previousPollAt: string | undefined;
 }
 
 /** An event with what it is sorted by. */
@@ -96,6 +105,7 @@ export function detectChanges(input: DetectInput): DetectOutput {
     settings,
     thresholds: normaliseThresholds(settings.expiryWarningMinutes),
     baselined: previousTarget?.baselined === true,
+    previousPollAt: previousTarget?.baselined === true ? previousTarget.lastSuccessAt : undefined,
   };
 
   const snapshots =
@@ -110,7 +120,7 @@ export function detectChanges(input: DetectInput): DetectOutput {
     if (next.has(snapshot.jobId)) continue;
     const previous = previousJobs.get(snapshot.jobId);
     const state = previous
-      ? carryOver(previous, snapshot, context.nowIso)
+      ? carryOver(previous, snapshot, context.nowIso, sawJobAt(context, previous))
       : firstSight(snapshot, context.nowIso);
     if (context.baselined) {
       pending.push(...(previous ? statusChanges(context, previous, snapshot) : arrival(context, snapshot)));
@@ -220,7 +230,7 @@ function stuckClockStart(state: JobState): number | undefined {
 }
 
 function firstSight(snapshot: JobSnapshot, nowIso: string): JobState {
-  return {
+  const state: JobState = {
     snapshot,
     firstSeenAt: nowIso,
     lastChangedAt: nowIso,
@@ -228,14 +238,25 @@ function firstSight(snapshot: JobSnapshot, nowIso: string): JobState {
     stuckAlerted: false,
     batchCompletedAlerted: false,
   };
+  // Downloaded before the monitor knew the job: only an upper bound is known.
+  if (snapshot.downloaded) state.downloadObserved = { by: nowIso };
+  return state;
 }
 
-/** The previous state moved forward to `snapshot`; a returning job loses its `goneSince`. */
-function carryOver(previous: JobState, snapshot: JobSnapshot, nowIso: string): JobState {
+/**
+ * The previous state moved forward to `snapshot`; a returning job loses its `goneSince`. `sawItAt` is
+ * the previous poll that listed the job (see `sawJobAt`): a download first seen now happened after it.
+ */
+function carryOver(
+  previous: JobState,
+  snapshot: JobSnapshot,
+  nowIso: string,
+  sawItAt: string | undefined,
+): JobState {
   const changed = !snapshotsEqual(previous.snapshot, snapshot);
   // A new `expires` means a new delivery: its warnings start over.
   const sameExpires = (previous.snapshot.expires ?? undefined) === snapshot.expires;
-  return {
+  const state: JobState = {
     snapshot,
     firstSeenAt: previous.firstSeenAt ?? nowIso,
     lastChangedAt: changed ? nowIso : (previous.lastChangedAt ?? nowIso),
@@ -243,6 +264,20 @@ function carryOver(previous: JobState, snapshot: JobSnapshot, nowIso: string): J
     stuckAlerted: previous.stuckAlerted === true,
     batchCompletedAlerted: previous.batchCompletedAlerted === true,
   };
+  if (previous.downloadObserved) {
+    state.downloadObserved = previous.downloadObserved;
+  } else if (snapshot.downloaded && previous.snapshot.downloaded !== true) {
+    state.downloadObserved = sawItAt === undefined ? { by: nowIso } : { after: sawItAt, by: nowIso };
+  }
+  return state;
+}
+
+/**
+ * The previous poll that listed this job, when known: the target's previous successful poll, unless
+ * the job was missing from it (then when it was last listed is not known).
+ */
+function sawJobAt(context: Context, previous: JobState): string | undefined {
+  return previous.goneSince === undefined ? context.previousPollAt : undefined;
 }
 
 function jobStatesEqual(a: JobState, b: JobState): boolean {
@@ -253,6 +288,8 @@ function jobStatesEqual(a: JobState, b: JobState): boolean {
     (a.goneSince ?? undefined) === (b.goneSince ?? undefined) &&
     a.stuckAlerted === b.stuckAlerted &&
     a.batchCompletedAlerted === b.batchCompletedAlerted &&
+    a.downloadObserved?.after === b.downloadObserved?.after &&
+    a.downloadObserved?.by === b.downloadObserved?.by &&
     sameNumberSet(alertedThresholds(a), alertedThresholds(b))
   );
 }
@@ -273,6 +310,8 @@ function jobEvent(
     summary: string;
     before?: JobSnapshot | null;
     details?: Record<string, unknown>;
+    /** See `MonitorEvent.previousPollAt`. */
+    previousPollAt?: string | undefined;
   },
 ): Pending {
   const { target } = context;
@@ -295,6 +334,7 @@ function jobEvent(
     summary: parts.summary,
     after: snapshot,
   };
+  if (parts.previousPollAt !== undefined) event.previousPollAt = parts.previousPollAt;
   // The batch id lets the notifier put the events of one sharded restore in one message.
   if (snapshot.batchId !== undefined) event.batchId = snapshot.batchId;
   if (parts.before !== undefined) event.before = parts.before;
@@ -316,13 +356,14 @@ function arrival(context: Context, snapshot: JobSnapshot): Pending[] {
       discriminator: 'created',
       summary: jobCreatedSummary(snapshot),
       before: null,
+      previousPollAt: context.previousPollAt,
     }),
   ];
   if (!INITIAL_JOB_STATUSES.has(snapshot.statusName)) {
-    out.push(jobStatusEvent(context, undefined, snapshot, 'new'));
+    out.push(jobStatusEvent(context, undefined, snapshot, 'new', context.previousPollAt));
   }
   if (snapshot.deliveryStatus !== undefined && !INITIAL_DELIVERY_STATUSES.has(snapshot.deliveryStatus)) {
-    out.push(deliveryStatusEvent(context, undefined, snapshot, 'new'));
+    out.push(deliveryStatusEvent(context, undefined, snapshot, 'new', context.previousPollAt));
   }
   return out;
 }
@@ -332,15 +373,18 @@ function statusChanges(context: Context, previous: JobState, snapshot: JobSnapsh
   // Part of the id: the same from->to transition can recur (a flapping status) and must not be
   // swallowed as a duplicate, while re-detecting it from the same previous state must reproduce it.
   const since = previous.lastChangedAt ?? '';
+  const sawItAt = sawJobAt(context, previous);
   const out: Pending[] = [];
   const previousStatus = before.statusName ?? UNKNOWN_STATUS;
   if (previousStatus !== snapshot.statusName) {
-    out.push(jobStatusEvent(context, before, snapshot, `${previousStatus}@${since}`));
+    out.push(jobStatusEvent(context, before, snapshot, `${previousStatus}@${since}`, sawItAt));
   }
   // A delivery that vanished from the job is recorded in the state but is nothing to act on.
   const previousDelivery = before.deliveryStatus ?? undefined;
   if (snapshot.deliveryStatus !== undefined && previousDelivery !== snapshot.deliveryStatus) {
-    out.push(deliveryStatusEvent(context, before, snapshot, `${previousDelivery ?? 'none'}@${since}`));
+    out.push(
+      deliveryStatusEvent(context, before, snapshot, `${previousDelivery ?? 'none'}@${since}`, sawItAt),
+    );
   }
   return out;
 }
@@ -350,6 +394,7 @@ function jobStatusEvent(
   before: JobSnapshot | undefined,
   snapshot: JobSnapshot,
   from: string,
+  previousPollAt: string | undefined,
 ): Pending {
   return jobEvent(context, {
     eventType: 'JOB_STATUS_CHANGED',
@@ -358,6 +403,7 @@ function jobStatusEvent(
     discriminator: `${from}->${snapshot.statusName}`,
     summary: jobStatusSummary(snapshot, before?.statusName),
     before: before ?? null,
+    previousPollAt,
   });
 }
 
@@ -366,6 +412,7 @@ function deliveryStatusEvent(
   before: JobSnapshot | undefined,
   snapshot: JobSnapshot,
   from: string,
+  previousPollAt: string | undefined,
 ): Pending {
   const status = snapshot.deliveryStatus ?? UNKNOWN_STATUS;
   const details: Record<string, unknown> = {};
@@ -377,6 +424,7 @@ function deliveryStatusEvent(
     discriminator: `${from}->${status}`,
     summary: deliveryStatusSummary(snapshot),
     before: before ?? null,
+    previousPollAt,
     ...(Object.keys(details).length > 0 ? { details } : {}),
   });
 }

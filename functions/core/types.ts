@@ -118,11 +118,29 @@ export interface JobSnapshot {
   timestampDate?: string;
 }
 
+/**
+ * When a poll first saw something, and the previous poll of the target, which had not: it happened
+ * in between. The API gives no time for most changes, so this window is the precision of every
+ * duration the report computes from it.
+ */
+export interface ObservedWindow {
+  /** The previous successful poll (it saw the old state); absent when there was none to compare. */
+  after?: string;
+  /** The first poll that saw it. */
+  by: string;
+}
+
 /** What the monitor remembers about one job between polls. */
 export interface JobState {
   snapshot: JobSnapshot;
   firstSeenAt: string;
   lastChangedAt: string;
+  /**
+   * When the backup was first seen downloaded (`snapshot.downloaded` turned true). No event records
+   * a download, so this is where the report's "ready to downloaded" comes from. Absent for jobs
+   * downloaded before this was recorded.
+   */
+  downloadObserved?: ObservedWindow;
   /** Set when a job that was listed before is no longer listed. */
   goneSince?: string;
   /** `DELIVERY_EXPIRING` thresholds (minutes) already alerted for the current `expires`. */
@@ -191,6 +209,12 @@ export interface MonitorEvent {
   jobId?: string;
   batchId?: string;
   detectedAt: string;
+  /**
+   * The previous successful poll of the target, which saw the state before this change: the change
+   * happened after it and by `detectedAt`. Set on JOB_CREATED and status changes once a target is
+   * baselined (absent on events recorded before it existed, and when the job was not listed then).
+   */
+  previousPollAt?: string;
   /** One-line human summary without secrets, e.g. `restore 5f3a... BROKEN`. */
   summary: string;
   before?: Partial<JobSnapshot> | null;
