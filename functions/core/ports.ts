@@ -89,6 +89,24 @@ export interface StateStore {
   markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void>;
   /** Newest first. */
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /**
+   * What `restore-watch report` reads of one target: its audit events detected in [since, until) and
+   * the states of its jobs requested in [since, until), both by key range, never a scan.
+   */
+  readPeriod(target: TargetRef, period: ReportPeriod): Promise<PeriodRecords>;
+}
+
+/** A half-open time range [since, until) of ISO instants. */
+export interface ReportPeriod {
+  since: string;
+  until: string;
+}
+
+export interface PeriodRecords {
+  /** Oldest first. */
+  events: AuditRecord[];
+  /** Requested (`created`) in the period, oldest first; a job without `created` counts from when it was first seen. */
+  jobs: JobState[];
 }
 
 export type LeaseResult =

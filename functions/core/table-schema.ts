@@ -5,12 +5,17 @@
  * | item            | pk                      | sk            | gsi1pk / gsi1sk                          | gsi2pk / gsi2sk               | owedPk / owedSk             |
  * |-----------------|-------------------------|---------------|------------------------------------------|-------------------------------|-----------------------------|
  * | target state    | `TARGET#{project}#{cl}` | `#TARGET`     | `TARGETS` / `{project}#{cluster}`        |                               |                             |
- * | job state       | `TARGET#{project}#{cl}` | `JOB#{jobId}` |                                          |                               |                             |
+ * | job state       | `TARGET#{project}#{cl}` | `JOB#{jobId}` | `JOBS#{project}#{cl}` / `{requestedAt}#{jobId}` |                        |                             |
  * | audit event     | `EVENT#{eventId}`       | `EVENT`       | `TARGET#{project}#{cl}` / `{detectedAt}#{eventId}` | `JOB#{jobId}` / `{detectedAt}#{eventId}` | `OWED` / `{detectedAt}#{eventId}` while owed |
  * | run lease       | `LEASE#poll`            | `LEASE`       |                                          |                               |                             |
  *
  * Audit events are keyed by their deterministic id so that recording the same event twice is a no-op,
  * which is what makes "record, then publish, then mark" safe without transactions.
+ *
+ * gsi1 answers every "this target over a period" question with one key-range Query per target: its
+ * audit trail by detection time, and its job states by request time (`created`, else first seen), which
+ * is what `restore-watch report` reads instead of scanning. Job states written before the `JOBS#`
+ * keys existed get them from `restore-watch init` (see docs/deploy.md, "Upgrading").
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -18,7 +23,7 @@ export const TABLE_SCHEMA = {
   /** Epoch seconds; DynamoDB deletes audit items after it (dynalite never does). */
   ttlAttribute: 'ttl',
   indexes: {
-    /** Targets, and the audit trail of one target by time. */
+    /** Targets; the audit trail of one target by time; the job states of one target by request time. */
     byTarget: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     /** The audit trail of one job by time. */
     byJob: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },

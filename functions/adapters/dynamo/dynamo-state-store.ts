@@ -22,7 +22,15 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditQuery, PublishedMark, PublishFailure, StateStore, TargetRef } from '../../core/ports.ts';
+import type {
+  AuditQuery,
+  PeriodRecords,
+  PublishedMark,
+  PublishFailure,
+  ReportPeriod,
+  StateStore,
+  TargetRef,
+} from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
 import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
@@ -45,7 +53,10 @@ import {
   itemToTargetState,
   JOB_SORT_PREFIX,
   jobPartition,
+  jobRequestSortKey,
+  jobStateKey,
   jobStateToItem,
+  jobsByRequestPartition,
   OWED_PARTITION,
   TARGETS_PARTITION,
   targetPartition,
@@ -336,6 +347,86 @@ export class DynamoStateStore implements StateStore {
       .slice(0, limit);
   }
 
+  /**
+   * Two key-range Queries on gsi1, run together: the target's events by detection time and its job
+   * states by request time, each within [since, until). Sort keys are `{time}#{id}`, so `BETWEEN since
+   * AND until` takes `since` itself and stops before `until`. Eventually consistent, like every GSI
+   * read: a report is about the past.
+   */
+  async readPeriod(target: TargetRef, period: ReportPeriod): Promise<PeriodRecords> {
+    const since = canonicalTime(period.since);
+    const until = canonicalTime(period.until);
+    if (Number.isNaN(Date.parse(since)) || Number.isNaN(Date.parse(until)) || since > until) {
+      throw new StateStoreError(
+        `readPeriod: the period must be two ISO date-times with since <= until, got "${period.since}" to "${period.until}"`,
+        { operation: 'readPeriod', tableName: this.tableName },
+      );
+    }
+    const index = TABLE_SCHEMA.indexes.byTarget;
+    const range = (partition: string): Omit<QueryCommandInput, 'TableName'> => ({
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :since AND :until',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+      ExpressionAttributeValues: { ':pk': partition, ':since': since, ':until': until },
+      ScanIndexForward: true,
+    });
+    const [events, jobs] = await Promise.all([
+      this.queryAll('readPeriod', range(targetPartition(target))),
+      this.queryAll('readPeriod', range(jobsByRequestPartition(target))),
+    ]);
+    return { events: events.map(itemToAuditRecord), jobs: jobs.map(itemToJobState) };
+  }
+
+  /**
+   * Migration for `restore-watch init`: gives the job states written before they were indexed by
+   * request time (see `TABLE_SCHEMA`) their gsi1 keys. Each is one UpdateItem that only adds the two
+   * key attributes, on condition they are still absent, so a poll running meanwhile loses nothing and
+   * running it twice is harmless. Reads the job states of every known target once.
+   */
+  async indexJobStates(): Promise<{ jobStates: number; indexed: number }> {
+    const index = TABLE_SCHEMA.indexes.byTarget;
+    let jobStates = 0;
+    const pending: Array<{ target: TargetRef; state: Pick<JobState, 'snapshot' | 'firstSeenAt'> }> = [];
+    for (const target of await this.listTargetStates()) {
+      const items = await this.queryAll('indexJobStates', {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ProjectionExpression: '#gsiPk, #snapshot.#jobId, #snapshot.#created, #firstSeenAt',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_SCHEMA.partitionKey,
+          '#sk': TABLE_SCHEMA.sortKey,
+          '#gsiPk': index.partitionKey,
+          '#snapshot': 'snapshot',
+          '#jobId': 'jobId',
+          '#created': 'created',
+          '#firstSeenAt': 'firstSeenAt',
+        },
+        ExpressionAttributeValues: { ':pk': targetPartition(target), ':prefix': JOB_SORT_PREFIX },
+      });
+      jobStates += items.length;
+      for (const item of items) {
+        if (item[index.partitionKey] !== undefined) continue;
+        pending.push({ target, state: item as unknown as Pick<JobState, 'snapshot' | 'firstSeenAt'> });
+      }
+    }
+    const applied = await runPool(pending, UPDATE_CONCURRENCY, ({ target, state }) =>
+      this.conditionalUpdate('indexJobStates', {
+        Key: jobStateKey(target, state.snapshot.jobId),
+        UpdateExpression: 'SET #gsiPk = :gsiPk, #gsiSk = :gsiSk',
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#gsiPk)',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_SCHEMA.partitionKey,
+          '#gsiPk': index.partitionKey,
+          '#gsiSk': index.sortKey,
+        },
+        ExpressionAttributeValues: {
+          ':gsiPk': jobsByRequestPartition(target),
+          ':gsiSk': jobRequestSortKey(state),
+        },
+      }),
+    );
+    return { jobStates, indexed: applied.filter(Boolean).length };
+  }
+
   private async queryEvents(
     index: { name: string; partitionKey: string; sortKey: string },
     partition: string,
@@ -462,17 +553,21 @@ export class DynamoStateStore implements StateStore {
     });
   }
 
-  /** UpdateItem whose failed condition means "nothing to do" (record gone, or already published). */
+  /**
+   * UpdateItem whose failed condition means "nothing to do" (record gone, already published, already
+   * indexed). True when the update was applied.
+   */
   private async conditionalUpdate(
     operation: string,
     input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await this.send('UpdateItem', operation, (doc) =>
         doc.send(new UpdateCommand({ ...input, TableName: this.tableName })),
       );
+      return true;
     } catch (error) {
-      if (error instanceof StateStoreError && isConditionalCheckFailed(error.cause)) return;
+      if (error instanceof StateStoreError && isConditionalCheckFailed(error.cause)) return false;
       throw error;
     }
   }

@@ -68,6 +68,21 @@ export function jobPartition(jobId: string): string {
   return `JOB#${jobId}`;
 }
 
+/** gsi1 partition of the job states of one target, sorted by when each restore was requested. */
+export function jobsByRequestPartition(target: { projectId: string; clusterId: string }): string {
+  return `JOBS#${target.projectId}#${target.clusterId}`;
+}
+
+/**
+ * gsi1 sort key of a job state: the restore's request time (`created`, canonical), or when the monitor
+ * first saw the job if the API gave no usable `created`; the job id makes it unique.
+ */
+export function jobRequestSortKey(state: Pick<JobState, 'snapshot' | 'firstSeenAt'>): string {
+  const created = state.snapshot.created;
+  const requested = created !== undefined && !Number.isNaN(Date.parse(created)) ? created : state.firstSeenAt;
+  return `${canonicalTime(requested)}#${state.snapshot.jobId}`;
+}
+
 /**
  * ISO timestamps sort as strings only in one canonical form (`2026-05-01T10:00:00.000Z`); a `since` of
  * `2026-05-01T10:00:00Z` would otherwise sort after events of that very second. Unparseable values are
@@ -112,6 +127,8 @@ export function jobStateToItem(target: { projectId: string; clusterId: string },
   return {
     ...clean,
     ...jobStateKey(target, state.snapshot.jobId),
+    [indexes.byTarget.partitionKey]: jobsByRequestPartition(target),
+    [indexes.byTarget.sortKey]: jobRequestSortKey(state),
     itemType: 'job' satisfies ItemType,
     schemaVersion: ITEM_SCHEMA_VERSION,
   };
