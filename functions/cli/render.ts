@@ -1,17 +1,8 @@
 /** Plain-text tables and summaries for the terminal. */
 import type { PollSummary } from '../core/poll.ts';
 
-export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = headers.map((header, i) =>
-    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
+// The table layout is shared with the plain-text report, which the Lambda digest renders too.
+export { table } from '../core/text-table.ts';
 
 export function shortTime(iso: string | undefined): string {
   if (!iso) return '-';
