@@ -10,6 +10,7 @@ import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
 import { initCommand } from './commands/init.ts';
 import { pollCommand } from './commands/poll.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
 import type { LogLevel } from './console-logger.ts';
@@ -25,6 +26,8 @@ Commands:
   status [--json]                            every known job: target, status, delivery, expiry, last change
   audit  [--target ID] [--job ID] [--since 24h] [--limit N] [--json]
                                              the audit trail, newest first
+  report [--since 90d] [--until ISO] [--target NAME] [--format text|md|csv|json|html] [--output F]
+                                             what the audit trail proves about the restores of a period
   demo   [--fast]                            everything embedded: simulator, DynamoDB, alerts in the terminal
 
 Options:
@@ -38,7 +41,7 @@ and the standard AWS SDK variables (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DY
 Exit codes: 0 all targets polled; 1 some target failed; 2 bad configuration, arguments or credentials.
 `;
 
-const COMMANDS = new Set(['poll', 'run', 'init', 'status', 'audit', 'demo', 'help']);
+const COMMANDS = new Set(['poll', 'run', 'init', 'status', 'audit', 'report', 'demo', 'help']);
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
@@ -88,6 +91,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     init: [],
     status: ['json'],
     audit: ['target', 'job', 'since', 'limit', 'json'],
+    report: ['since', 'until', 'target', 'format', 'output'],
     demo: ['fast'],
   };
   const global = new Set(['verbose', 'quiet', 'help']);
@@ -134,6 +138,17 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         io,
       );
     }
+    case 'report':
+      return reportCommand(
+        {
+          since: values.since ?? '90d',
+          format: values.format ?? 'text',
+          ...(values.until !== undefined ? { until: values.until } : {}),
+          ...(values.target !== undefined ? { target: values.target } : {}),
+          ...(values.output !== undefined ? { output: values.output } : {}),
+        },
+        io,
+      );
     default:
       return demoCommand({ fast: values.fast === true }, io);
   }
@@ -152,6 +167,9 @@ function parseCli(argv: readonly string[]) {
       target: { type: 'string' },
       job: { type: 'string' },
       since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string' },
       limit: { type: 'string' },
       fast: { type: 'boolean' },
       verbose: { type: 'boolean' },

@@ -3,6 +3,7 @@ import type { AuditQuery } from '../../core/ports.ts';
 import { type CliIo, openStateTable, UsageError } from '../context.ts';
 import { parseSince } from '../durations.ts';
 import { shortTime, table } from '../render.ts';
+import { findTarget } from '../target-match.ts';
 
 export interface AuditCommandOptions {
   target?: string;
@@ -28,22 +29,7 @@ export async function auditCommand(options: AuditCommandOptions, io: CliIo): Pro
     const query: AuditQuery = { since, limit: options.limit };
     if (options.job) query.jobId = options.job.toLowerCase();
     if (options.target) {
-      const targets = await store.listTargetStates();
-      const wanted = options.target.toLowerCase();
-      const match = targets.find(
-        (t) =>
-          t.clusterId === wanted ||
-          `${t.projectId}:${t.clusterId}` === wanted ||
-          t.name.toLowerCase() === wanted,
-      );
-      if (!match) {
-        throw new UsageError(
-          `--target "${options.target}": no known target has that cluster id, projectId:clusterId or name` +
-            (targets.length > 0
-              ? ` (known: ${targets.map((t) => t.name).join(', ')})`
-              : ' (no state yet: run a poll first)'),
-        );
-      }
+      const match = findTarget(await store.listTargetStates(), options.target);
       query.projectId = match.projectId;
       query.clusterId = match.clusterId;
     }
