@@ -109,7 +109,7 @@ ${figure(percentText(o.successRatePercent), `succeeded (${o.restores.finished} f
 ${figure(rangeText(o.duration?.median), 'median request to finish')}
 ${figure(rangeText(o.duration?.p90), 'p90 request to finish')}
 ${figure(String(o.downloads.expiredUnused), 'download links expired unused')}
-${figure(String(Object.values(report.incidents.byKind).reduce((sum, n) => sum + n, 0)), 'incidents')}
+${figure(String(Object.values(report.incidents.byKind).reduce((sum, n) => sum + n, 0)), 'incidents (condition alerts, see below)')}
 </div>`;
 }
 
@@ -158,7 +158,7 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 0
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
 thead th { background: var(--band); font-weight: 600; }
-tbody th { font-weight: 500; }
+tbody th { font-weight: 500; white-space: nowrap; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font: 0.85em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .outcome { font-weight: 600; font-size: 0.85em; }

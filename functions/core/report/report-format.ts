@@ -9,12 +9,15 @@ function trim(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
-/** `40-45 min`, `2.5-2.6 h`; one value when the bounds meet. */
+/**
+ * `40-45 min`; past ten hours `10.5-10.6 h`; one value when the bounds meet. Minutes up to ten hours
+ * keep the poll period's precision visible (a tenth of an hour would round it away).
+ */
 export function rangeText(range: MinutesRange | null | undefined): string {
   if (!range) return '-';
-  const hours = range.highMinutes >= 120;
+  const hours = range.highMinutes >= 600;
   const unit = hours ? 'h' : 'min';
-  const show = (minutes: number) => trim(hours ? Math.round((minutes / 60) * 10) / 10 : minutes);
+  const show = (minutes: number) => trim(hours ? Math.round((minutes / 60) * 10) / 10 : Math.round(minutes));
   const low = show(range.lowMinutes);
   const high = show(range.highMinutes);
   return low === high ? `${low} ${unit}` : `${low}-${high} ${unit}`;
