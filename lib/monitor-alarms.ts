@@ -31,6 +31,11 @@ export interface MonitorAlarmsProps {
    * @default Duration.minutes(5)
    */
   readonly period?: Duration;
+  /**
+   * The monthly report function (`deploy.report`): alarmed when an invocation fails for good.
+   * @default - no report function, no alarm
+   */
+  readonly reportFunction?: lambda.IFunction;
 }
 
 /**
@@ -48,6 +53,7 @@ export class MonitorAlarms extends Construct {
   readonly notificationsFailed: cloudwatch.Alarm;
   readonly alertsRefused: cloudwatch.Alarm;
   readonly tableThrottles: cloudwatch.Alarm;
+  readonly reportErrors?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: MonitorAlarmsProps) {
     super(scope, id);
@@ -152,6 +158,15 @@ export class MonitorAlarms extends Construct {
       'DynamoDB throttled the state table. See docs/deploy.md#table-throttles.',
     );
 
+    if (props.reportFunction) {
+      // A day: the function's own retries span hours, and a report is only ever a month late.
+      this.reportErrors = atLeastOnce(
+        'ReportErrors',
+        props.reportFunction.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.days(1) }),
+        'The monthly restore report could not be published. See docs/deploy.md#report-errors.',
+      );
+    }
+
     const notify = new actions.SnsAction(props.operationsTopic);
     for (const alarm of this.all) {
       alarm.addAlarmAction(notify);
@@ -170,6 +185,7 @@ export class MonitorAlarms extends Construct {
       this.notificationsFailed,
       this.alertsRefused,
       this.tableThrottles,
+      ...(this.reportErrors ? [this.reportErrors] : []),
     ];
   }
 }

@@ -1,11 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,8 +12,13 @@ import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
 import { TABLE_SCHEMA } from '../functions/core/table-schema.ts';
+import {
+  acknowledgeTracingWildcard,
+  functionDefaults,
+  lambdaBundling,
+  REPO_ROOT,
+} from './function-defaults.ts';
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The handler's entry file. */
 export const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'handler.ts');
 /** Where the validated configuration lands in the bundle, and so under `/var/task`. */
@@ -109,53 +112,28 @@ export class MonitorFunction extends Construct {
     writeFileSync(configCopy, `${JSON.stringify(props.config, null, 2)}\n`);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...functionDefaults(),
       entry: HANDLER_ENTRY,
       handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(5),
       role: this.role,
       logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
       description: 'restore-watch: polls Cloud Manager restore jobs and alerts on changes',
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      projectRoot: REPO_ROOT,
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
         [ENV.configFile]: BUNDLED_CONFIG_PATH,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        externalModules: props.bundleAwsSdk === false ? ['@aws-sdk/*'] : [],
-        // CDK runs the local esbuild as `npx --no-install esbuild`. Under `npx -p node@24 ...` (how the
-        // README and CI run Node 24 on older machines) the outer npx exports its package list, and the
-        // inner npx would refuse to run without "installing" node@24 again: clear it.
-        environment: { npm_config_package: '' },
-        // CommonJS dependencies (the X-Ray SDK) call require(); ESM output needs one.
-        banner:
-          "import{createRequire as __rwCreateRequire}from'node:module';const require=__rwCreateRequire(import.meta.url);",
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The configuration travels in the bundle: re-validated by the handler at cold start.
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(configCopy)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_NAME))}`,
-          ],
-        },
-      },
+      bundling: lambdaBundling({
+        ...(props.bundleAwsSdk !== undefined ? { bundleAwsSdk: props.bundleAwsSdk } : {}),
+        // The configuration travels in the bundle: re-validated by the handler at cold start.
+        afterBundling: (outputDir) => [
+          `cp ${shellQuote(configCopy)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_NAME))}`,
+        ],
+      }),
     });
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, so active tracing needs Resource "*"; every other statement of this role names its resource.',
-    });
+    acknowledgeTracingWildcard(this.role);
   }
 
   /** Read/write items of the state table (and query its three indexes); sets `RESTORE_WATCH_TABLE`. */

@@ -10,6 +10,8 @@ import { MonitorAlarms } from './monitor-alarms.ts';
 import { MonitorFunction } from './monitor-function.ts';
 import { NotificationKey } from './notification-key.ts';
 import { PollSchedule } from './poll-schedule.ts';
+import { ReportFunction } from './report-function.ts';
+import { ReportSchedule } from './report-schedule.ts';
 import { SlackChannel } from './slack-channel.ts';
 import { StateTable } from './state-table.ts';
 
@@ -38,6 +40,8 @@ export class RestoreWatchStack extends Stack {
   readonly schedule: PollSchedule;
   readonly alarms: MonitorAlarms;
   readonly slack?: SlackChannel;
+  /** The monthly digest, with `deploy.report` only. */
+  readonly report?: { function: ReportFunction; schedule: ReportSchedule };
 
   constructor(scope: Construct, id: string, props: RestoreWatchStackProps) {
     super(scope, id, {
@@ -97,6 +101,19 @@ export class RestoreWatchStack extends Stack {
       ),
     });
 
+    if (deploy.report) {
+      const reportFunction = new ReportFunction(this, 'Report', {
+        logRetention: retentionDays(deploy.logRetentionDays),
+      });
+      reportFunction.useTable(this.table.table);
+      reportFunction.useTopic(this.alerts.topic);
+      const reportSchedule = new ReportSchedule(this, 'ReportSchedule', {
+        function: reportFunction.function,
+        expression: deploy.report.schedule,
+      });
+      this.report = { function: reportFunction, schedule: reportSchedule };
+    }
+
     this.alarms = new MonitorAlarms(this, 'Alarms', {
       function: this.monitor.function,
       table: this.table.table,
@@ -104,6 +121,7 @@ export class RestoreWatchStack extends Stack {
       operationsTopic: this.operations.topic,
       failureQueue: this.schedule.failureQueue,
       schedulePeriod: Duration.seconds(period.seconds),
+      ...(this.report ? { reportFunction: this.report.function.function } : {}),
     });
 
     this.addOutputs();

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts';
@@ -19,6 +18,7 @@ import { ENV } from '../functions/core/environment.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability/metric-names.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
+import { lambdaContext } from './support/lambda-context.ts';
 
 const API_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-HANDLER-PRIVATE-9c1e' };
 const REVOKED_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-REVOKED-PRIVATE-4d2b' };
@@ -125,25 +125,6 @@ async function coldStart() {
 }
 
 /** What Lambda passes: remaining time counts down from the moment the invocation starts. */
-function lambdaContext(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  const functionName = 'RestoreWatch-MonitorFunction-3Xk9QpL2';
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `2026/11/28/[$LATEST]${randomUUID().replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 const scheduleEvent = () => ({
   scheduledTime: new Date().toISOString(),
   scheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/RestoreWatch-Schedule',

@@ -79,6 +79,9 @@ export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 export const SCHEDULE_EXPRESSION =
   /^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*\S+(\s+\S+){5}\s*\))$/;
 
+/** The monthly digest's default: 08:00 UTC on the first of every month (the previous month is reported). */
+export const DEFAULT_REPORT_SCHEDULE = 'cron(0 8 1 * ? *)';
+
 const deploySchema = strictObject({
   schedule: string()
     .regex(SCHEDULE_EXPRESSION, {
@@ -100,6 +103,14 @@ const deploySchema = strictObject({
   credentialsSecret: string().min(1).max(2048).optional(),
   /** Log retention of the function in days. */
   logRetentionDays: number().int().positive().default(30),
+  /** Optional monthly digest: the text report of the previous month, published to the alerts topic. */
+  report: strictObject({
+    schedule: string()
+      .regex(SCHEDULE_EXPRESSION, {
+        error: `must be an EventBridge Scheduler expression such as "${DEFAULT_REPORT_SCHEDULE}" (08:00 UTC on the 1st)`,
+      })
+      .default(DEFAULT_REPORT_SCHEDULE),
+  }).optional(),
 });
 
 export const configSchema = strictObject({

@@ -102,6 +102,22 @@ export interface ReportPeriod {
   until: string;
 }
 
+/** One plain-text report, sent as a single message (the monthly digest). */
+export interface ReportMessage {
+  /** ASCII, at most 99 characters (an email subject). */
+  subject: string;
+  /** The `text` report, complete or cut at a line with a note saying so. */
+  text: string;
+  /** A few lines for chat (Slack), where the whole report would not read. */
+  headline: string;
+  period: ReportPeriod;
+}
+
+/** Delivers a report to the people who receive the alerts (`SnsReportPublisher`). */
+export interface ReportPublisher {
+  publishReport(message: ReportMessage): Promise<{ messageId: string }>;
+}
+
 export interface PeriodRecords {
   /** Oldest first. */
   events: AuditRecord[];

@@ -1,0 +1,131 @@
+/**
+ * The monthly digest's Lambda handler end to end: a fresh module per test (cold start), the known
+ * history in dynalite (through AWS_ENDPOINT_URL_DYNAMODB), SNS on the SDK mock.
+ */
+import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamoStateStore } from '../functions/adapters/dynamo/dynamo-state-store.ts';
+import type { ConfigError } from '../functions/core/config.ts';
+import { ENV } from '../functions/core/environment.ts';
+import { runScenario, TARGET } from './core/report/report-scenario.ts';
+import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
+import { lambdaContext } from './support/lambda-context.ts';
+
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts';
+const sns = mockClient(SNSClient);
+let dynamo: TestDynamo;
+let tableName: string;
+let logs: string[];
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  tableName = await createTestTable(dynamo.client);
+  const history = runScenario();
+  const store = new DynamoStateStore({ client: dynamo.client, tableName });
+  await store.saveTargetStates([history.target]);
+  await store.recordEvents(history.events);
+  await store.saveJobStates(TARGET, history.jobs);
+});
+afterAll(async () => {
+  sns.restore();
+  await dynamo.stop();
+});
+beforeEach(() => {
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'digest-1' });
+  // Powertools writes its log lines to stdout and stderr: kept here, out of the test output.
+  logs = [];
+  const capture = (chunk: unknown) => {
+    logs.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  vi.resetModules();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+function environment(overrides: Record<string, string> = {}): void {
+  const values: Record<string, string> = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    [ENV.table]: tableName,
+    [ENV.topicArn]: TOPIC_ARN,
+    ...overrides,
+  };
+  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
+}
+
+describe('report handler (monthly digest)', () => {
+  it('publishes the month before the scheduled time as one REPORT message', async () => {
+    // Prepare
+    environment();
+    const { handler } = await import('../functions/report-handler.ts');
+
+    // Act
+    const result = await handler(
+      { scheduledTime: '2026-12-01T08:00:00Z' },
+      lambdaContext(60_000, 'RestoreWatch-ReportFunction'),
+    );
+
+    // Assess
+    expect(result).toEqual({
+      period: { since: '2026-11-01T00:00:00.000Z', until: '2026-12-01T00:00:00.000Z' },
+      targets: 1,
+      restores: 10,
+      messageId: 'digest-1',
+    });
+    const calls = sns.commandCalls(PublishCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]?.args[0].input as PublishCommandInput;
+    expect(input.TopicArn).toBe(TOPIC_ARN);
+    expect(input.Subject).toMatch(/^\[INFO\] restore-watch report 2026-11: 10 restores/);
+    expect(input.MessageAttributes?.eventType?.StringValue).toBe('REPORT');
+    expect(input.MessageAttributes?.severity?.StringValue).toBe('info');
+    const email = (JSON.parse(input.Message as string) as { email: string }).email;
+    expect(email).toMatch(
+      /^restore-watch report: restores requested 2026-11-01 00:00 UTC to 2026-12-01 00:00 UTC/,
+    );
+    expect(email).toContain('Precision: Cloud Manager does not record when a restore finished');
+  });
+
+  it('fails at cold start naming every missing variable', async () => {
+    // Prepare
+    environment({ [ENV.table]: '', [ENV.topicArn]: 'not-an-arn' });
+
+    // Act
+    const failure = await import('../functions/report-handler.ts').catch((error: unknown) => error);
+
+    // Assess
+    expect((failure as ConfigError).name).toBe('ConfigError');
+    expect((failure as ConfigError).problems).toEqual([
+      `${ENV.table} is not set: it must name the DynamoDB state table (the stack sets it)`,
+      `${ENV.topicArn} is not an SNS topic ARN (arn:aws:sns:region:account:name)`,
+    ]);
+  });
+
+  it('fails the invocation, so that it is retried and alarmed, when SNS refuses the report', async () => {
+    // Prepare
+    environment();
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('KMS key disabled'), { name: 'KMSDisabledException' }));
+    const { handler } = await import('../functions/report-handler.ts');
+
+    // Act
+    const failure = await handler({ scheduledTime: '2026-12-01T08:00:00Z' }, lambdaContext(60_000)).catch(
+      (error: unknown) => error,
+    );
+
+    // Assess
+    expect((failure as Error).name).toBe('ReportPublishError');
+    expect((failure as Error).message).toContain('KMSDisabledException: KMS key disabled');
+    expect(logs.join('')).toMatch(/"level":"ERROR","message":"Report failed"/);
+  });
+});
