@@ -41,6 +41,7 @@ import { type PollSummary, runPoll } from './core/poll.ts';
 import { logger, pollLogger } from './observability/logger.ts';
 import { METRIC } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
+import { countEventsByType } from './observability/poll-summary-log.ts';
 import { tracer } from './observability/tracer.ts';
 import { createPollDependencies, type PollRuntime } from './runtime/dependencies.ts';
 
@@ -245,6 +246,7 @@ export async function pollHandler(
     failedTargets: summary.failedTargets,
     jobsSeen: summary.jobsSeen,
     eventsDetected: summary.eventsDetected,
+    eventsByType: countEventsByType(summary.events),
     alertsPublished: summary.alertsPublished,
     alertsFailed: summary.alertsFailed,
     alertsAbandoned: summary.alertsAbandoned,

@@ -7,6 +7,7 @@ import { CredentialsSecret } from './credentials-secret.ts';
 import { schedulePeriod } from './deploy-config.ts';
 import { EncryptedTopic } from './encrypted-topic.ts';
 import { MonitorAlarms } from './monitor-alarms.ts';
+import { MonitorDashboard } from './monitor-dashboard.ts';
 import { MonitorFunction } from './monitor-function.ts';
 import { NotificationKey } from './notification-key.ts';
 import { PollSchedule } from './poll-schedule.ts';
@@ -39,6 +40,7 @@ export class RestoreWatchStack extends Stack {
   readonly monitor: MonitorFunction;
   readonly schedule: PollSchedule;
   readonly alarms: MonitorAlarms;
+  readonly dashboard: MonitorDashboard;
   readonly slack?: SlackChannel;
   /** The monthly digest, with `deploy.report` only. */
   readonly report?: { function: ReportFunction; schedule: ReportSchedule };
@@ -121,6 +123,17 @@ export class RestoreWatchStack extends Stack {
       operationsTopic: this.operations.topic,
       failureQueue: this.schedule.failureQueue,
       schedulePeriod: Duration.seconds(period.seconds),
+      ...(this.report ? { reportFunction: this.report.function.function } : {}),
+    });
+
+    this.dashboard = new MonitorDashboard(this, 'Dashboard', {
+      name: this.stackName,
+      function: this.monitor.function,
+      logGroup: this.monitor.logGroup,
+      table: this.table.table,
+      alertsTopic: this.alerts.topic,
+      failureQueue: this.schedule.failureQueue,
+      alarms: this.alarms.all,
       ...(this.report ? { reportFunction: this.report.function.function } : {}),
     });
 

@@ -16,6 +16,7 @@ import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts
 import type { ConfigError, ConfigInput } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability/metric-names.ts';
+import { POLL_SUMMARY_LOG } from '../functions/observability/poll-summary-log.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { lambdaContext } from './support/lambda-context.ts';
@@ -217,6 +218,26 @@ describe('a scheduled run', () => {
     });
     // Two clusters, one page each, plus the digest challenge of the first request.
     expect(emf[METRIC.apiRequests]).toBeGreaterThanOrEqual(2);
+  });
+
+  it("logs the run's events by type on the summary line, where the dashboard reads them", async () => {
+    // Prepare: a baseline run, then a new restore job.
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler } = await coldStart();
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    sim.addRestoreJob(fixture.projectId, fixture.clusterIds[0] as string);
+
+    // Act
+    await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess
+    const finished = jsonLines().filter((line) => line.message === POLL_SUMMARY_LOG.message);
+    // The baseline's finished job has a link that expires within the hour: a warning at once.
+    expect(finished.map((line) => line[POLL_SUMMARY_LOG.eventsByType])).toEqual([
+      { DELIVERY_EXPIRING: 1 },
+      { JOB_CREATED: 1 },
+    ]);
   });
 
   it('logs one summary line carrying the run id and the Lambda context', async () => {

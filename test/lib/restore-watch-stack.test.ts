@@ -10,7 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../functions/adapters/dynamo/create-table.ts';
 import { parseConfig, parseConfigText } from '../../functions/core/config.ts';
 import { ENV } from '../../functions/core/environment.ts';
+import { EVENT_TYPES } from '../../functions/core/event-catalogue.ts';
 import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../functions/observability/metric-names.ts';
+import { POLL_SUMMARY_LOG } from '../../functions/observability/poll-summary-log.ts';
 import { BUNDLED_CONFIG_NAME, BUNDLED_CONFIG_PATH, TABLE_ITEM_ACTIONS } from '../../lib/monitor-function.ts';
 import { BASE_CONFIG, type BuiltStack, buildStack, normaliseAssetHashes } from './stack-fixture.ts';
 
@@ -354,6 +356,52 @@ describe('alarms', () => {
       expect(resource.Properties?.AlarmActions).toEqual(operations());
       expect(resource.Properties?.OKActions).toEqual(operations());
     }
+  });
+});
+
+describe('dashboard', () => {
+  /** The dashboard body as text, every CloudFormation token written as its JSON. */
+  const body = (): string => {
+    const dashboards = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const dashboardBody = dashboards[0]?.Properties?.DashboardBody as
+      | { 'Fn::Join': [string, unknown[]] }
+      | undefined;
+    const join = dashboardBody?.['Fn::Join'] ?? ['', []];
+    return join[1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+  };
+
+  it('is one dashboard named after the stack, with every alarm in its status widget', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'RestoreWatch' });
+    const text = body();
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(8);
+    expect(text).toContain('"type":"alarm"');
+    for (const [id] of alarms) expect(text).toContain(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+  });
+
+  it("graphs the poll metrics and reads the summary line of the poll function's log group", () => {
+    const text = body();
+    for (const name of [
+      METRIC.pollsSucceeded,
+      METRIC.pollDuration,
+      METRIC.eventsDetected,
+      METRIC.alertsFailed,
+    ]) {
+      expect(text).toContain(`"${METRICS_NAMESPACE}","${name}"`);
+    }
+    expect(text).toContain(JSON.stringify({ Ref: logicalId('AWS::Logs::LogGroup', '/Monitor/') }));
+    expect(text).toContain(`filter message = \\"${POLL_SUMMARY_LOG.message}\\"`);
+    for (const type of EVENT_TYPES)
+      expect(text).toContain(`sum(${POLL_SUMMARY_LOG.eventsByType}.${type}) as ${type}`);
+  });
+
+  it('shows the standard Lambda, DynamoDB, SNS and SQS widgets (cdk-monitoring-constructs) and adds no alarm', () => {
+    const text = body();
+    for (const title of ['### Lambda Function', '### Dynamo Table', '### SNS Topic', '### SQS Queue']) {
+      expect(text).toContain(title);
+    }
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
   });
 });
 
