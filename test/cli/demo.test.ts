@@ -2,7 +2,10 @@
  * `restore-watch demo --fast`: the zero-setup tour (`npm start` without a configuration file) runs to
  * the end and shows every event type it promises, then the status and audit views.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_REPORT_FILE } from '../../functions/cli/commands/demo.ts';
 import { type CliResult, hasEmbeddedState, runCli, workDirs } from './cli-harness.ts';
 
 const dirs = workDirs();
@@ -53,6 +56,20 @@ describe('restore-watch demo --fast', () => {
     expect(audit).toBeGreaterThan(status);
     expect(result.stdout.slice(status, audit)).toMatch(/^payments +[0-9a-f]{24} +BROKEN +FAILED/m);
     expect(result.stdout.slice(audit)).toMatch(/^\S+ \S+ +critical +BATCH_COMPLETED +payments /m);
+  });
+
+  it('ends by writing the HTML report of what it did, and says where', async () => {
+    const path = join(cwd, DEMO_REPORT_FILE);
+    const section = result.stdout.indexOf('=== What `restore-watch report --format html` makes of it\n');
+    expect(section).toBeGreaterThan(result.stdout.indexOf('=== What `restore-watch audit` shows now'));
+    expect(result.stdout.slice(section)).toContain(
+      `with charts, in one file that needs no network: ${path}\n`,
+    );
+    const html = await readFile(path, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<script data-library="@observablehq/plot">');
+    // Six restores: the forgotten one, two of orders-prod, a sharded batch of three.
+    expect(html).toContain('6 restores requested in the period');
   });
 
   it('keeps no state in the working folder', () => {

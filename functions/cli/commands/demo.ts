@@ -4,6 +4,8 @@
  * and every alert is rendered in the terminal as email and Slack would show it. A virtual clock jumps
  * forward between steps so expiry warnings and a stuck job appear in seconds, not hours.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsolePublisher } from '../../adapters/console/console-publisher.ts';
 import { ensureTable } from '../../adapters/dynamo/create-table.ts';
@@ -12,17 +14,23 @@ import { startEmbeddedDynamo } from '../../adapters/dynamo/embedded-dynalite.ts'
 import { consoleBaseUrlFor } from '../../core/alert-message.ts';
 import { parseConfig } from '../../core/config.ts';
 import { runPoll } from '../../core/poll.ts';
+import { readRestoreReport } from '../../core/report/read-report.ts';
 import { createPollDependencies } from '../../runtime/dependencies.ts';
 import { CloudManagerSimulator } from '../../simulator/cloud-manager-simulator.ts';
 import { createConsoleLogger } from '../console-logger.ts';
 import type { CliIo } from '../context.ts';
 import { describeSummary, shortTime, table } from '../render.ts';
+import { loadChartScripts } from '../report/chart-libraries.ts';
+import { renderHtml } from '../report/render-html.ts';
 
 const PROJECT = '5f1a2b3c4d5e6f7081920a1b';
 const MINUTE = 60_000;
+/** Where the demo leaves its HTML report, in the folder it was started from. */
+export const DEMO_REPORT_FILE = 'restore-watch-demo-report.html';
 
 export async function demoCommand(options: { fast: boolean }, io: CliIo): Promise<number> {
   let virtualNow = io.now().getTime();
+  const startedAt = virtualNow;
   const now = () => new Date(virtualNow);
   const advance = (minutes: number) => {
     virtualNow += minutes * MINUTE;
@@ -179,6 +187,27 @@ export async function demoCommand(options: { fast: boolean }, io: CliIo): Promis
         ]),
       )}\n`,
     );
+    // The report of what just happened: from a day before (the oldest job was requested before the
+    // demo began) to the virtual clock's end.
+    const report = await readRestoreReport(store, {
+      period: {
+        since: new Date(startedAt - 24 * 60 * MINUTE).toISOString(),
+        until: new Date(virtualNow + MINUTE).toISOString(),
+      },
+      generatedAt: now().toISOString(),
+      targets: await store.listTargetStates(),
+    });
+    const reportPath = join(io.cwd, DEMO_REPORT_FILE);
+    io.stdout('\n=== What `restore-watch report --format html` makes of it\n');
+    try {
+      await writeFile(reportPath, renderHtml(report, await loadChartScripts()));
+      io.stdout(
+        `${report.overall.restores.requested} restores, their outcomes, durations (as ranges: finishes are known to within a poll) and incidents,\n` +
+          `with charts, in one file that needs no network: ${reportPath}\nOpen it in a browser; it prints to PDF.\n`,
+      );
+    } catch (error) {
+      io.stdout(`Could not write the report to ${reportPath}: ${(error as Error).message}\n`);
+    }
     io.stdout(
       `\nThat was ${audit.length} audit events from ${run} polls. Next: copy docs/restore-watch.config.example.json to restore-watch.config.json,\n` +
         'set CLOUD_MANAGER_PUBLIC_KEY / CLOUD_MANAGER_PRIVATE_KEY, and `npm start` polls your real clusters.\n',

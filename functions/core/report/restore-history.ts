@@ -282,13 +282,19 @@ export function incidentsOf(period: TargetPeriod): Incident[] {
     if (list) list.push(event);
     else byJob.set(event.jobId, [event]);
   }
+  /** The first later record matching; `sameInstant` also takes one detected at the same instant. */
   const firstAfter = (
     list: readonly AuditRecord[],
     event: AuditRecord,
     match: (next: AuditRecord) => boolean,
+    sameInstant = false,
   ) => {
     const from = ms(event.detectedAt) ?? 0;
-    return list.find((next) => (ms(next.detectedAt) ?? 0) > from && match(next))?.detectedAt ?? null;
+    const found = list.find((next) => {
+      const at = ms(next.detectedAt) ?? 0;
+      return next !== event && (at > from || (sameInstant && at === from)) && match(next);
+    });
+    return found?.detectedAt ?? null;
   };
   const out: Incident[] = [];
   for (const event of events) {
@@ -308,7 +314,9 @@ export function incidentsOf(period: TargetPeriod): Incident[] {
         out.push(
           incident(
             'TARGET_FAILING',
-            firstAfter(recoveries, event, () => true),
+            // A recovery is never in the failing poll itself, but two polls can share an instant
+            // (a CLI run right after another, the demo's virtual clock).
+            firstAfter(recoveries, event, () => true, true),
           ),
         );
         break;

@@ -202,3 +202,42 @@ describe('buildRestoreReport as of the end of the period', () => {
     });
   });
 });
+
+describe('buildRestoreReport incidents', () => {
+  it('counts a failing target as resolved by a recovery detected at the same instant', () => {
+    // Prepare: two polls at one instant (the second one recovered).
+    const base = {
+      severity: 'critical' as const,
+      projectId: TARGET.projectId,
+      clusterId: TARGET.clusterId,
+      targetName: TARGET.name,
+      detectedAt: at(10),
+      summary: 'x',
+      runId: 'run',
+      publishAttempts: 1,
+    };
+    const events = [
+      { ...base, eventId: 'failing', eventType: 'TARGET_FAILING' as const },
+      { ...base, eventId: 'recovered', eventType: 'TARGET_RECOVERED' as const, severity: 'info' as const },
+    ];
+
+    // Act
+    const result = buildRestoreReport({
+      period: PERIOD,
+      generatedAt: at(601),
+      targets: [{ target: TARGET, events, jobs: [] }],
+    });
+
+    // Assess
+    expect(result.incidents.items).toEqual([
+      {
+        kind: 'TARGET_FAILING',
+        target: TARGET.name,
+        jobId: null,
+        openedAt: at(10),
+        resolvedAt: at(10),
+        eventId: 'failing',
+      },
+    ]);
+  });
+});
