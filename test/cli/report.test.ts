@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { generateTrail } from '../../bench/report-trail.ts';
 import { DynamoStateStore } from '../../functions/adapters/dynamo/dynamo-state-store.ts';
 import { buildRestoreReport } from '../../functions/core/report/build-report.ts';
 import { CSV_HEADERS } from '../../functions/core/report/render-csv.ts';
@@ -160,4 +161,65 @@ describe('restore-watch report with bad input', () => {
     expect(result.stderr).toContain('--until "y"');
     expect(result.stderr).toContain('--format "pdf"');
   });
+});
+
+describe('restore-watch report on a generated 400-day trail', () => {
+  const END = Date.parse('2026-11-28T08:00:00.000Z');
+  const trail = generateTrail({ targets: 3, days: 400, events: 3_000, endMs: END, seed: 5 });
+  let trailTable: string;
+
+  beforeAll(async () => {
+    trailTable = await createTestTable(dynamo.client);
+    const store = new DynamoStateStore({ client: dynamo.client, tableName: trailTable });
+    await store.saveTargetStates(trail.targets);
+    await store.recordEvents(trail.events);
+    for (const target of trail.targets) {
+      await store.saveJobStates(
+        target,
+        trail.jobs.filter((job) => job.target.clusterId === target.clusterId).map((job) => job.state),
+      );
+    }
+  }, 60_000);
+
+  async function trailReport(format: string) {
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
+    vi.stubEnv('AWS_REGION', 'local');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
+    const cwd = await dirs.make();
+    return runCli(['report', '--since', '90d', '--format', format], {
+      cwd,
+      env: { RESTORE_WATCH_TABLE: trailTable },
+      now: () => new Date(END),
+    });
+  }
+
+  it('reports, in every format, exactly the restores requested in the last 90 days', async () => {
+    // Prepare: what the trail holds for the period, counted from the generator's own records.
+    const since = new Date(END - 90 * 86_400_000).toISOString();
+    const requested = trail.jobs.filter(
+      (job) =>
+        (job.state.snapshot.created ?? '') >= since && job.state.firstSeenAt < new Date(END).toISOString(),
+    ).length;
+
+    // Act
+    const results = Object.fromEntries(
+      await Promise.all(
+        ['text', 'md', 'csv', 'json', 'html'].map(async (f) => [f, await trailReport(f)] as const),
+      ),
+    );
+
+    // Assess
+    for (const result of Object.values(results)) expect(result.code).toBe(0);
+    const json = JSON.parse(results.json?.stdout ?? '') as RestoreReport;
+    expect(requested).toBeGreaterThan(100);
+    expect(json.overall.restores.requested).toBe(requested);
+    expect(json.targets).toHaveLength(3);
+    expect(json.overall.duration?.count).toBeGreaterThan(50);
+    expect(json.batches.length).toBeGreaterThan(0);
+    expect(results.csv?.stdout.trimEnd().split('\r\n')).toHaveLength(1 + requested);
+    expect(results.text?.stdout).toContain(`all targets  ${requested} `);
+    expect(results.md?.stdout).toContain(`| **all targets** | ${requested} |`);
+    expect(results.html?.stdout).toContain(`${requested} restores requested in the period`);
+  }, 60_000);
 });
