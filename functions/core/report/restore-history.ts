@@ -54,10 +54,24 @@ function ms(value: string | null | undefined): number | undefined {
   return Number.isNaN(parsed) ? undefined : parsed;
 }
 
+/**
+ * `detectedAt` in milliseconds, parsed once per record: a report compares the times of tens of
+ * thousands of events many times over. A WeakMap, so the cache goes with the records.
+ */
+const detectedTimes = new WeakMap<AuditRecord, number>();
+function detectedMs(event: AuditRecord): number {
+  let at = detectedTimes.get(event);
+  if (at === undefined) {
+    at = ms(event.detectedAt) ?? 0;
+    detectedTimes.set(event, at);
+  }
+  return at;
+}
+
 /** Oldest first; each time parsed once (a 90-day trail of a busy fleet is tens of thousands). */
 function chronological(events: readonly AuditRecord[]): AuditRecord[] {
   return events
-    .map((event) => ({ event, at: ms(event.detectedAt) ?? 0 }))
+    .map((event) => ({ event, at: detectedMs(event) }))
     .sort((a, b) => a.at - b.at)
     .map(({ event }) => event);
 }
@@ -88,7 +102,7 @@ function firstDefined<K extends keyof JobSnapshot>(
 function latestEarlier(events: readonly AuditRecord[], beforeMs: number, state: JobState | undefined) {
   let latest: number | undefined;
   for (const event of events) {
-    const at = ms(event.detectedAt);
+    const at = detectedMs(event);
     if (at !== undefined && at < beforeMs && (latest === undefined || at > latest)) latest = at;
   }
   const firstSeen = ms(state?.firstSeenAt);
@@ -104,7 +118,7 @@ function changedAfter(
 ): number | undefined {
   const previousPoll = ms(event.previousPollAt);
   if (previousPoll !== undefined) return previousPoll;
-  return latestEarlier(events, ms(event.detectedAt) ?? 0, state);
+  return latestEarlier(events, detectedMs(event), state);
 }
 
 function iso(value: number | undefined): string | null {
@@ -289,9 +303,9 @@ export function incidentsOf(period: TargetPeriod): Incident[] {
     match: (next: AuditRecord) => boolean,
     sameInstant = false,
   ) => {
-    const from = ms(event.detectedAt) ?? 0;
+    const from = detectedMs(event);
     const found = list.find((next) => {
-      const at = ms(next.detectedAt) ?? 0;
+      const at = detectedMs(next);
       return next !== event && (at > from || (sameInstant && at === from)) && match(next);
     });
     return found?.detectedAt ?? null;
