@@ -28,10 +28,13 @@ import {
   type ColdStart,
   checkColdStart,
   checkPoll,
+  checkReport,
   formatChecks,
+  formatReportTable,
   formatTable,
   type TargetCheck,
 } from './report.ts';
+import { measureReport, REPORT_FULL, REPORT_QUICK, type ReportRecord } from './report-bench.ts';
 import {
   type BenchSizes,
   type Fleet,
@@ -48,7 +51,7 @@ import {
   startBenchEnvironment,
 } from './scenarios.ts';
 
-export const SCENARIOS = ['steady', 'first-poll', 'storm', 'long-history', 'cold-start'] as const;
+export const SCENARIOS = ['steady', 'first-poll', 'storm', 'long-history', 'cold-start', 'report'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 const USAGE = `Usage: node bench/run.ts [options]
@@ -254,8 +257,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const records: PollRecord[] = [];
   let cold: ColdStart | undefined;
+  let report: ReportRecord | undefined;
 
   if (options.scenarios.has('cold-start')) cold = await measureColdStart(options);
+  if (options.scenarios.has('report'))
+    report = await measureReport(options.quick ? REPORT_QUICK : REPORT_FULL);
 
   const needsFleet = ['steady', 'first-poll', 'storm'].some((s) => options.scenarios.has(s as ScenarioId));
   if (needsFleet || options.scenarios.has('long-history')) {
@@ -296,8 +302,16 @@ async function main(): Promise<void> {
 
   const order = ['steady', 'first-poll', 'storm', 'long-history', 'long-history-first'];
   records.sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario));
-  const checks: TargetCheck[] = [...records.flatMap(checkPoll), ...(cold ? checkColdStart(cold) : [])];
-  process.stdout.write(`\n${formatTable(records, cold)}\n\n${formatChecks(checks)}\n`);
+  const checks: TargetCheck[] = [
+    ...records.flatMap(checkPoll),
+    ...(cold ? checkColdStart(cold) : []),
+    ...(report ? checkReport(report) : []),
+  ];
+  const tables = [
+    ...(records.length > 0 || cold ? [formatTable(records, cold)] : []),
+    ...(report ? [formatReportTable(report)] : []),
+  ];
+  process.stdout.write(`\n${tables.join('\n\n')}\n\n${formatChecks(checks)}\n`);
   const met = checks.filter((c) => c.met).length;
   process.stdout.write(
     `\n${met} of ${checks.length} targets met; ${Math.round((performance.now() - started) / 1000)} s in all.\n`,
@@ -321,9 +335,10 @@ async function main(): Promise<void> {
         requestsPerMinute: options.requestsPerMinute,
         importRuns: options.importRuns,
       },
-      sizes,
+      sizes: { ...sizes, report: options.quick ? REPORT_QUICK : REPORT_FULL },
       scenarios: records,
       coldStart: cold ?? null,
+      report: report ?? null,
       targets: checks,
     };
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
