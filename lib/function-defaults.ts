@@ -7,9 +7,10 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Validations } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -68,4 +69,15 @@ export function acknowledgeTracingWildcard(role: iam.IRole): void {
     reason:
       'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, so active tracing needs Resource "*"; every other statement of this role names its resource.',
   });
+}
+
+/**
+ * `sns:Publish` on `topic` with exactly the KMS actions SNS needs on its key: `topic.grantPublish`
+ * would add `kms:GenerateDataKey*`, a wildcard.
+ */
+export function allowPublish(role: iam.IRole, topic: sns.ITopic, sid: string): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid, actions: ['sns:Publish'], resources: [topic.topicArn] }),
+  );
+  topic.masterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
 }

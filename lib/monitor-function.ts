@@ -14,6 +14,7 @@ import { ENV } from '../functions/core/environment.ts';
 import { TABLE_SCHEMA } from '../functions/core/table-schema.ts';
 import {
   acknowledgeTracingWildcard,
+  allowPublish,
   functionDefaults,
   lambdaBundling,
   REPO_ROOT,
@@ -162,14 +163,7 @@ export class MonitorFunction extends Construct {
    * `RESTORE_WATCH_TOPIC_ARN`. `topic.grantPublish` would add `kms:GenerateDataKey*`, a wildcard.
    */
   useTopic(topic: sns.ITopic): void {
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishAlerts',
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-      }),
-    );
-    topic.masterKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    allowPublish(this.role, topic, 'PublishAlerts');
     this.function.addEnvironment(ENV.topicArn, topic.topicArn);
   }
 

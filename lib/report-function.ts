@@ -10,6 +10,7 @@ import { ENV } from '../functions/core/environment.ts';
 import { TABLE_SCHEMA } from '../functions/core/table-schema.ts';
 import {
   acknowledgeTracingWildcard,
+  allowPublish,
   functionDefaults,
   lambdaBundling,
   REPO_ROOT,
@@ -89,14 +90,7 @@ export class ReportFunction extends Construct {
 
   /** Publish to the alerts topic, with the KMS actions SNS needs on its key; sets `RESTORE_WATCH_TOPIC_ARN`. */
   useTopic(topic: sns.ITopic): void {
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishReport',
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-      }),
-    );
-    topic.masterKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    allowPublish(this.role, topic, 'PublishReport');
     this.function.addEnvironment(ENV.topicArn, topic.topicArn);
   }
 }

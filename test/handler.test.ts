@@ -20,6 +20,8 @@ import { POLL_SUMMARY_LOG } from '../functions/observability/poll-summary-log.ts
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { lambdaContext } from './support/lambda-context.ts';
+import { stubLambdaEnvironment } from './support/lambda-environment.ts';
+import { captureProcessOutput } from './support/process-output.ts';
 
 const API_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-HANDLER-PRIVATE-9c1e' };
 const REVOKED_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-REVOKED-PRIVATE-4d2b' };
@@ -64,13 +66,7 @@ beforeEach(() => {
     Failed: [],
   }));
   // Everything Powertools writes (logs, EMF metrics) goes through process.stdout.
-  output = [];
-  const capture = (chunk: unknown) => {
-    output.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureProcessOutput();
 });
 
 afterEach(() => {
@@ -99,18 +95,13 @@ async function prepare(options: { clusters?: number; config?: Partial<ConfigInpu
   writeFileSync(configFile, JSON.stringify(config));
   // One secret id per test: middy's credential cache lives as long as the process.
   const secretId = `restore-watch/test/${randomUUID()}`;
-  const environment: Record<string, string> = {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  stubLambdaEnvironment(dynamo.endpoint, {
     [ENV.table]: tableName,
     [ENV.topicArn]: TOPIC_ARN,
     [ENV.credentialsSecret]: secretId,
     [ENV.configFile]: configFile,
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  };
-  for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+  });
   return { secretId, tableName, projectId, clusterIds, configFile };
 }
 

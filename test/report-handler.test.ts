@@ -11,6 +11,8 @@ import { ENV } from '../functions/core/environment.ts';
 import { runScenario, TARGET } from './core/report/report-scenario.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { lambdaContext } from './support/lambda-context.ts';
+import { stubLambdaEnvironment } from './support/lambda-environment.ts';
+import { captureProcessOutput } from './support/process-output.ts';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts';
 const sns = mockClient(SNSClient);
@@ -34,14 +36,7 @@ afterAll(async () => {
 beforeEach(() => {
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'digest-1' });
-  // Powertools writes its log lines to stdout and stderr: kept here, out of the test output.
-  logs = [];
-  const capture = (chunk: unknown) => {
-    logs.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  logs = captureProcessOutput();
   vi.resetModules();
 });
 afterEach(() => {
@@ -50,16 +45,7 @@ afterEach(() => {
 });
 
 function environment(overrides: Record<string, string> = {}): void {
-  const values: Record<string, string> = {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    [ENV.table]: tableName,
-    [ENV.topicArn]: TOPIC_ARN,
-    ...overrides,
-  };
-  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
+  stubLambdaEnvironment(dynamo.endpoint, { [ENV.table]: tableName, [ENV.topicArn]: TOPIC_ARN, ...overrides });
 }
 
 describe('report handler (monthly digest)', () => {

@@ -14,9 +14,19 @@ import {
   precisionText,
   rangeText,
   timeText,
-  trendText,
 } from '../../core/report/report-format.ts';
-import { INCIDENT_KINDS, type RestoreReport, type TargetSummary } from '../../core/report/report-model.ts';
+import type { RestoreReport } from '../../core/report/report-model.ts';
+import {
+  alertDeliveryText,
+  downloadsTable,
+  firstSeenText,
+  incidentsTable,
+  longestStuckText,
+  OVERALL_LABEL,
+  pickColumns,
+  summaryTable,
+  type TextTable,
+} from '../../core/report/report-tables.ts';
 import type { ChartScripts } from './chart-libraries.ts';
 
 /** What `report-charts.js` draws from: only the fields the charts use. */
@@ -84,6 +94,18 @@ function htmlTable(
   return `<div class="table-wrap"><table>\n<caption>${escapeHtml(caption)}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table></div>`;
 }
 
+/** A table shared with the text formats: plain cells, escaped; the overall row reads "All targets". */
+function sharedTable(caption: string, source: TextTable): string {
+  return htmlTable(
+    caption,
+    source.headers,
+    source.rows.map((row) =>
+      row.map((cell, i) => escapeHtml(i === 0 && cell === OVERALL_LABEL ? 'All targets' : cell)),
+    ),
+    { numeric: new Set(source.numeric) },
+  );
+}
+
 const OUTCOME_CLASS: Record<string, string> = {
   FINISHED: 'finished',
   BROKEN: 'broken',
@@ -93,10 +115,6 @@ const OUTCOME_CLASS: Record<string, string> = {
 
 function outcomeBadge(outcome: string): string {
   return `<span class="outcome ${OUTCOME_CLASS[outcome] ?? 'other'}">${escapeHtml(outcome === 'IN_PROGRESS' ? 'RUNNING' : outcome)}</span>`;
-}
-
-function label(summary: TargetSummary): string {
-  return summary.target ? escapeHtml(summary.target.name) : 'All targets';
 }
 
 function figures(report: RestoreReport): string {
@@ -184,45 +202,17 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85rem; border-top: 
 `;
 
 export function renderHtml(report: RestoreReport, charts: ChartScripts): string {
-  const rows = [...report.targets, report.overall];
   const numeric = (...columns: number[]) => new Set(columns);
   const title = `Restore report: ${periodText(report)}`;
   const sections: string[] = [];
+  const summary = summaryTable(report);
 
   sections.push(`<section aria-labelledby="summary-heading">
 <h2 id="summary-heading">Summary</h2>
 ${figures(report)}
-${htmlTable(
-  'Restores requested in the period, by target (outcome at the end of the period)',
-  [
-    'Target',
-    'Requested',
-    'Finished',
-    'Broken',
-    'Killed',
-    'Running',
-    'Success',
-    'Median',
-    'p90',
-    'Max',
-    'Trend',
-  ],
-  rows.map((s) => [
-    label(s),
-    String(s.restores.requested),
-    String(s.restores.finished),
-    String(s.restores.broken),
-    String(s.restores.killed),
-    String(s.restores.running),
-    percentText(s.successRatePercent),
-    rangeText(s.duration?.median),
-    rangeText(s.duration?.p90),
-    rangeText(s.duration?.max),
-    escapeHtml(trendText(s.durationTrend)),
-  ]),
-  { numeric: numeric(1, 2, 3, 4, 5, 6, 7, 8, 9) },
-)}
-<p>Median, p90 and max are of the time from request to finish of FINISHED restores whose finish was seen (ranges, see Precision). ${report.overall.restores.firstSeenFinished} restore${report.overall.restores.firstSeenFinished === 1 ? ' was' : 's were'} first seen already finished: counted, without a duration.</p>
+${sharedTable('Restores requested in the period, by target (outcome at the end of the period)', pickColumns(summary, [0, 1, 2, 3, 4, 5, 6, 7]))}
+${sharedTable('Duration from request to finish, by target (FINISHED restores whose finish was seen)', pickColumns(summary, [0, 8, 9, 10, 11, 12]))}
+<p>Median, p90 and max are of the time from request to finish of FINISHED restores whose finish was seen (ranges, see Precision). ${escapeHtml(firstSeenText(report))}</p>
 </section>`);
 
   sections.push(`<section aria-labelledby="charts-heading">
@@ -234,18 +224,7 @@ ${chartFigure('trend', 'Durations by request time', 'Each finished restore as a 
 
   sections.push(`<section aria-labelledby="downloads-heading">
 <h2 id="downloads-heading">Downloads</h2>
-${htmlTable(
-  'Downloads by target',
-  ['Target', 'Downloaded', 'Expired unused', 'Ready to downloaded (median)', 'p90'],
-  rows.map((s) => [
-    label(s),
-    String(s.downloads.downloaded),
-    String(s.downloads.expiredUnused),
-    rangeText(s.readyToDownloaded?.median),
-    rangeText(s.readyToDownloaded?.p90),
-  ]),
-  { numeric: numeric(1, 2, 3, 4) },
-)}
+${sharedTable('Downloads by target', downloadsTable(report))}
 </section>`);
 
   if (report.batches.length > 0) {
@@ -270,30 +249,17 @@ ${htmlTable(
 </section>`);
   }
 
-  const stuck = report.overall.longestStuck;
   sections.push(`<section aria-labelledby="incidents-heading">
 <h2 id="incidents-heading">Incidents and alerts</h2>
-<p><strong>Longest stuck restore:</strong> ${
-    stuck
-      ? `<code>${escapeHtml(stuck.jobId)}</code>, requested ${timeText(stuck.requestedAt)}, in progress ${rangeText(stuck.inProgress)}, ${stuck.outcome === 'IN_PROGRESS' ? 'still running at the end of the period' : `ended ${escapeHtml(stuck.outcome)}`}.`
-      : 'no restore raised JOB_STUCK.'
-  }</p>
-${htmlTable(
-  'Incidents by kind (derived from condition alerts until on-call incidents exist)',
-  ['Kind', 'Count', 'Resolved in the period'],
-  INCIDENT_KINDS.map((kind) => {
-    const items = report.incidents.items.filter((item) => item.kind === kind);
-    return [kind, String(items.length), String(items.filter((item) => item.resolvedAt !== null).length)];
-  }),
-  { numeric: numeric(1, 2) },
-)}
+<p><strong>Longest stuck restore:</strong> ${escapeHtml(longestStuckText(report))}</p>
+${sharedTable('Incidents by kind (derived from condition alerts until on-call incidents exist)', incidentsTable(report))}
 ${htmlTable(
   'Events detected in the period, by type',
   ['Event type', 'Count'],
   Object.entries(report.alerts.byType).map(([type, count]) => [type, String(count)]),
   { numeric: numeric(1) },
 )}
-<p>Published ${report.alerts.published}, below minSeverity ${report.alerts.suppressed}, still owed ${report.alerts.owed}, refused by SNS ${report.alerts.rejected}.</p>
+<p>${escapeHtml(alertDeliveryText(report))}</p>
 </section>`);
 
   sections.push(`<section aria-labelledby="restores-heading">

@@ -2,9 +2,19 @@
  * The `md` format: GitHub-flavoured Markdown that pastes into a ticket or an audit evidence request.
  * The same sections as `text`, as tables, plus one row per restore in a collapsible block.
  */
-import { shortId } from '../event-summary.ts';
-import { percentText, periodText, precisionText, rangeText, timeText, trendText } from './report-format.ts';
-import { INCIDENT_KINDS, type RestoreReport, type TargetSummary } from './report-model.ts';
+import { periodText, precisionText, rangeText, timeText } from './report-format.ts';
+import type { RestoreReport } from './report-model.ts';
+import {
+  alertDeliveryText,
+  batchesTable,
+  downloadsTable,
+  firstSeenText,
+  incidentsTable,
+  longestStuckText,
+  OVERALL_LABEL,
+  summaryTable,
+  type TextTable,
+} from './report-tables.ts';
 
 /** A table cell: pipes and line breaks would end the cell or the row. */
 function cell(text: string): string {
@@ -16,12 +26,15 @@ function mdTable(headers: readonly string[], rows: ReadonlyArray<readonly string
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function label(summary: TargetSummary): string {
-  return summary.target ? summary.target.name : '**all targets**';
+/** A shared table as Markdown; the overall row in bold so it reads as the total. */
+function shared(source: TextTable): string {
+  return mdTable(
+    source.headers,
+    source.rows.map((row) => (row[0] === OVERALL_LABEL ? [`**${OVERALL_LABEL}**`, ...row.slice(1)] : row)),
+  );
 }
 
 export function renderMarkdown(report: RestoreReport): string {
-  const rows = [...report.targets, report.overall];
   const out: string[] = [
     `## Restore report: ${periodText(report)}`,
     '',
@@ -31,91 +44,28 @@ export function renderMarkdown(report: RestoreReport): string {
     '',
     '### Restores and durations',
     '',
-    mdTable(
-      [
-        'Target',
-        'Requested',
-        'Finished',
-        'Broken',
-        'Killed',
-        'Running',
-        'Success',
-        'Median',
-        'p90',
-        'Max',
-        'Trend',
-      ],
-      rows.map((s) => [
-        label(s),
-        String(s.restores.requested),
-        String(s.restores.finished),
-        String(s.restores.broken),
-        String(s.restores.killed),
-        String(s.restores.running),
-        percentText(s.successRatePercent),
-        rangeText(s.duration?.median),
-        rangeText(s.duration?.p90),
-        rangeText(s.duration?.max),
-        trendText(s.durationTrend),
-      ]),
-    ),
+    shared(summaryTable(report)),
     '',
-    `Durations run from the request to the first poll that saw the restore FINISHED, as ranges. Restores first seen already finished (${report.overall.restores.firstSeenFinished}) have no duration.`,
+    `Durations run from the request to the first poll that saw the restore FINISHED, as ranges. ${firstSeenText(report)}`,
     '',
     '### Downloads',
     '',
-    mdTable(
-      ['Target', 'Downloaded', 'Expired unused', 'Ready to downloaded (median)', 'p90'],
-      rows.map((s) => [
-        label(s),
-        String(s.downloads.downloaded),
-        String(s.downloads.expiredUnused),
-        rangeText(s.readyToDownloaded?.median),
-        rangeText(s.readyToDownloaded?.p90),
-      ]),
-    ),
+    shared(downloadsTable(report)),
   ];
   if (report.batches.length > 0) {
-    out.push(
-      '',
-      '### Sharded batches',
-      '',
-      mdTable(
-        ['Batch', 'Target', 'Requested', 'Shards', 'Outcome', 'Duration', 'Slowest shard'],
-        report.batches.map((batch) => [
-          `\`${batch.batchId}\``,
-          batch.target,
-          timeText(batch.requestedAt),
-          String(batch.members),
-          batch.outcome,
-          rangeText(batch.duration),
-          batch.slowestShard
-            ? `\`${shortId(batch.slowestShard.jobId)}\` ${rangeText(batch.slowestShard.duration)}`
-            : '-',
-        ]),
-      ),
-    );
+    out.push('', '### Sharded batches', '', shared(batchesTable(report)));
   }
-  const stuck = report.overall.longestStuck;
   out.push(
     '',
     '### Longest stuck restore',
     '',
-    stuck
-      ? `\`${stuck.jobId}\`, requested ${timeText(stuck.requestedAt)}: in progress ${rangeText(stuck.inProgress)}, ${stuck.outcome === 'IN_PROGRESS' ? 'still running at the end of the period' : `ended ${stuck.outcome}`}.`
-      : 'No restore raised JOB_STUCK.',
+    longestStuckText(report),
     '',
     '### Incidents',
     '',
     'Derived from condition alerts until on-call incidents exist.',
     '',
-    mdTable(
-      ['Kind', 'Count', 'Resolved in period'],
-      INCIDENT_KINDS.map((kind) => {
-        const items = report.incidents.items.filter((item) => item.kind === kind);
-        return [kind, String(items.length), String(items.filter((item) => item.resolvedAt !== null).length)];
-      }),
-    ),
+    shared(incidentsTable(report)),
     '',
     '### Alerts',
     '',
@@ -124,7 +74,7 @@ export function renderMarkdown(report: RestoreReport): string {
       Object.entries(report.alerts.byType).map(([type, count]) => [type, String(count)]),
     ),
     '',
-    `Published ${report.alerts.published}, below minSeverity ${report.alerts.suppressed}, still owed ${report.alerts.owed}, refused by SNS ${report.alerts.rejected}.`,
+    alertDeliveryText(report),
     '',
     `<details><summary>${report.restores.length} restore${report.restores.length === 1 ? '' : 's'}</summary>`,
     '',

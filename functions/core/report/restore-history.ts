@@ -249,9 +249,8 @@ function reconstruct(
   };
 }
 
-/** The restores of one target requested in the period, oldest request first. */
-export function restoresOf(period: TargetPeriod, bounds: Bounds): ReconstructedRestore[] {
-  const events = chronological(period.events);
+/** The events of each job, in the order given (events without a job are left out). */
+function eventsByJob(events: readonly AuditRecord[]): Map<string, AuditRecord[]> {
   const byJob = new Map<string, AuditRecord[]>();
   for (const event of events) {
     if (!event.jobId) continue;
@@ -259,6 +258,13 @@ export function restoresOf(period: TargetPeriod, bounds: Bounds): ReconstructedR
     if (list) list.push(event);
     else byJob.set(event.jobId, [event]);
   }
+  return byJob;
+}
+
+/** The restores of one target requested in the period, oldest request first. */
+export function restoresOf(period: TargetPeriod, bounds: Bounds): ReconstructedRestore[] {
+  const events = chronological(period.events);
+  const byJob = eventsByJob(events);
   const states = new Map(period.jobs.map((state) => [state.snapshot.jobId, state]));
   const jobIds = new Set([...states.keys(), ...byJob.keys()]);
   const out: ReconstructedRestore[] = [];
@@ -289,13 +295,7 @@ export function incidentsOf(period: TargetPeriod): Incident[] {
   const events = chronological(period.events);
   // Indexes, so that finding what resolved an incident is a short scan, not one over the whole period.
   const recoveries = events.filter((event) => event.eventType === 'TARGET_RECOVERED');
-  const byJob = new Map<string, AuditRecord[]>();
-  for (const event of events) {
-    if (!event.jobId) continue;
-    const list = byJob.get(event.jobId);
-    if (list) list.push(event);
-    else byJob.set(event.jobId, [event]);
-  }
+  const byJob = eventsByJob(events);
   /** The first later record matching; `sameInstant` also takes one detected at the same instant. */
   const firstAfter = (
     list: readonly AuditRecord[],

@@ -66,7 +66,7 @@ describe('renderText', () => {
 
     // Assess
     expect(text).toMatch(/^orders-prod +5 +50-55 min +57-62 min +58-63 min/m);
-    expect(text).toContain('2 restores were first seen already finished: no duration');
+    expect(text).toContain('2 restores were first seen already finished: counted, without a duration');
     expect(text).toContain(`LONGEST STUCK RESTORE: ${JOB.e}`);
   });
 });
@@ -79,7 +79,7 @@ describe('renderMarkdown', () => {
     // Assess
     expect(markdown).toContain(`> **Precision.** ${PRECISION_STATEMENT}`);
     expect(markdown).toContain(
-      '| orders-prod | 9 | 7 | 1 | 0 | 1 | 87.5% | 50-55 min | 57-62 min | 58-63 min | - |',
+      '| orders-prod | 9 | 7 | 1 | 0 | 1 | 0 | 87.5% | 5 | 50-55 min | 57-62 min | 58-63 min | - |',
     );
     expect(markdown).toMatch(/^### Sharded batches$/m);
     expect(markdown).toContain(
