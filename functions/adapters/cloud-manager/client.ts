@@ -10,6 +10,7 @@ import type { CloudManagerCredentials } from '../../core/config.ts';
 import { isAllowedBaseUrl } from '../../core/config.ts';
 import type { RestoreJobQuery, RestoreJobSource } from '../../core/ports.ts';
 import type { Cluster, RestoreJob } from '../../core/types.ts';
+import type { CloudManagerConnection } from './connection.ts';
 import { chooseQop, DigestAuthenticator, isSupportedDigestAlgorithm } from './digest-auth.ts';
 import {
   CloudManagerAbortedError,
@@ -54,8 +55,10 @@ export {
   CloudManagerError,
   CloudManagerNetworkError,
   CloudManagerNotFoundError,
+  CloudManagerProxyError,
   CloudManagerRateLimitError,
   CloudManagerResponseError,
+  CloudManagerTlsError,
   CloudManagerValidationError,
   isRetryable,
 } from './errors.ts';
@@ -90,6 +93,11 @@ export interface CloudManagerClientOptions {
   /** Injectable clock (ms since epoch) for token expiry, `Retry-After` dates and the limiter. */
   now?: () => number;
   logger?: CloudManagerLogger;
+  /**
+   * Trusted CAs and proxy (`cloudManager.caFile`, `cloudManager.proxyUrl`, the CLI's HTTPS_PROXY).
+   * @default DIRECT_CONNECTION: Node's default roots, no proxy
+   */
+  connection?: CloudManagerConnection;
 }
 
 const SILENT: CloudManagerLogger = { debug() {}, warn() {} };
@@ -175,6 +183,7 @@ export class CloudManagerClient implements RestoreJobSource {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #logger: CloudManagerLogger;
+  readonly #connection: CloudManagerConnection | undefined;
   readonly #limiter: SlidingWindowRateLimiter;
   readonly #digest: DigestAuthenticator | undefined;
   readonly #tokens: OAuthTokenCache | undefined;
@@ -193,6 +202,7 @@ export class CloudManagerClient implements RestoreJobSource {
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? SILENT;
+    this.#connection = options.connection;
     this.#limiter = new SlidingWindowRateLimiter({
       limit: options.requestsPerMinute ?? 100,
       now: this.#now,
@@ -510,6 +520,7 @@ export class CloudManagerClient implements RestoreJobSource {
       body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
       timeoutMs: this.#timeoutMs,
       target,
+      ...(this.#connection ? { connection: this.#connection } : {}),
     });
     this.stats.latency.record(exchange.ms);
     this.#logger.debug('Cloud Manager token request', {
@@ -565,6 +576,7 @@ export class CloudManagerClient implements RestoreJobSource {
       timeoutMs: this.#timeoutMs,
       target: spec.target,
       ...(spec.signal ? { signal: spec.signal } : {}),
+      ...(this.#connection ? { connection: this.#connection } : {}),
     });
     this.stats.latency.record(exchange.ms);
     if (exchange.status === 429) this.stats.rateLimited += 1;
