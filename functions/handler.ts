@@ -37,7 +37,8 @@ import {
   TOPIC_ARN,
 } from './core/config.ts';
 import { ENV } from './core/environment.ts';
-import { type PollSummary, runPoll } from './core/poll.ts';
+import { LeaseLostError } from './core/errors.ts';
+import { type LeaseState, type PollSummary, runPoll } from './core/poll.ts';
 import { logger, pollLogger } from './observability/logger.ts';
 import { METRIC } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
@@ -195,9 +196,8 @@ function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
       credentials,
       ...(settings.baseUrlOverride ? { baseUrlOverride: settings.baseUrlOverride } : {}),
       tableName: settings.tableName,
-      topicArn: settings.topicArn,
+      alerts: { kind: 'sns', topicArn: settings.topicArn, snsClient },
       dynamoClient,
-      snsClient,
       logger: pollLogger,
     });
     runtime = { fingerprint, deps };
@@ -205,9 +205,13 @@ function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
   return runtime.deps;
 }
 
+/** Whether this invocation already emitted its heartbeat data point (one per invocation). */
+let heartbeatRecorded = false;
+
 function recordMetrics(summary: PollSummary, apiRequests: number): void {
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count(METRIC.pollsSucceeded, pollSucceeded(summary) ? 1 : 0);
+  heartbeatRecorded = true;
   count(METRIC.targetsFailed, summary.targets.failed);
   count(METRIC.targetsSkipped, summary.targets.skipped);
   count(METRIC.jobsSeen, summary.jobsSeen);
@@ -237,7 +241,7 @@ export async function pollHandler(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   recordMetrics(summary, deps.client.stats.requests - requestsBefore);
-  logger.info(summary.lease === 'acquired' ? 'Poll finished' : 'Poll skipped: another run holds the lease', {
+  logger.info(SUMMARY_MESSAGE[summary.lease], {
     scheduledTime: event?.scheduledTime,
     lease: summary.lease,
     targets: summary.targets,
@@ -251,8 +255,19 @@ export async function pollHandler(
     alertsOwed: summary.alertsOwed,
     durationMs: summary.durationMs,
   });
+  // Another run took over mid-way: this one stopped writing and publishing. A failed invocation
+  // (alarmed, in the failure queue) says so; the other run owns the work, so nothing is lost.
+  if (summary.lease === 'lost')
+    throw new LeaseLostError(runId, summary.leaseHolder ? { holder: summary.leaseHolder } : {});
   return summary;
 }
+
+const SUMMARY_MESSAGE: Readonly<Record<LeaseState, string>> = {
+  acquired: 'Poll finished',
+  'held-by-other': 'Poll skipped: another run holds the lease',
+  lost: 'Poll stopped: another run took the lease over',
+  'not-used': 'Poll finished (dry run)',
+};
 
 /**
  * Credentials from Secrets Manager. Typed as the middleware's options (not inferred from the literal)
@@ -277,6 +292,10 @@ const credentialsMiddlewareOptions: Parameters<typeof secretsManager>[0] = {
  * handlers run before the middlewares' own, so the failure data point is flushed by `logMetrics`.
  */
 export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_MS })
+  // First of all: a warm container's previous invocation must not count as this one's heartbeat.
+  .before(() => {
+    heartbeatRecorded = false;
+  })
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
@@ -284,6 +303,7 @@ export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_
   // Any failure (secret, configuration of the secret, DynamoDB, lease lost, early timeout): a zero
   // heartbeat data point and one structured error line; the error still fails the invocation.
   .onError((request) => {
-    metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, 0);
+    // A run that ended (lease lost) has its data point already; one that never got that far has not.
+    if (!heartbeatRecorded) metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, 0);
     logger.error('Poll failed', request.error instanceof Error ? request.error : String(request.error));
   });

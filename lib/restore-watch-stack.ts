@@ -13,10 +13,8 @@ import { PollSchedule } from './poll-schedule.ts';
 import { SlackChannel } from './slack-channel.ts';
 import { StateTable } from './state-table.ts';
 
-/** Lambda and Scheduler refuse a maximum event age below one minute, Lambda above six hours. */
-const MIN_EVENT_AGE_SECONDS = 60;
-const MAX_EVENT_AGE_SECONDS = 6 * 3600;
-/** A run never outlives five minutes; the time budget carries what is left to the next run. */
+/** A run gets one period to work, at least a minute and at most five (the time budget carries the rest). */
+const MIN_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 300;
 
 export interface RestoreWatchStackProps extends StackProps {
@@ -76,25 +74,16 @@ export class RestoreWatchStack extends Stack {
       config: props.config,
       logRetention: retentionDays(deploy.logRetentionDays),
       timeout: Duration.seconds(
-        period.exact
-          ? clamp(period.seconds, MIN_EVENT_AGE_SECONDS, MAX_TIMEOUT_SECONDS)
-          : MAX_TIMEOUT_SECONDS,
+        period.exact ? clamp(period.seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS) : MAX_TIMEOUT_SECONDS,
       ),
     });
     this.monitor.useTable(this.table.table);
     this.monitor.useTopic(this.alerts.topic);
     this.monitor.useCredentialsSecret(this.credentials.secret, this.credentials.secretId);
 
-    // An event older than one period is superseded by the next tick; for an irregular cron the
-    // period is unknown, so the minimum keeps the promise.
     this.schedule = new PollSchedule(this, 'Schedule', {
       function: this.monitor.function,
       expression: deploy.schedule,
-      maxEventAge: Duration.seconds(
-        period.exact
-          ? clamp(period.seconds, MIN_EVENT_AGE_SECONDS, MAX_EVENT_AGE_SECONDS)
-          : MIN_EVENT_AGE_SECONDS,
-      ),
     });
 
     this.alarms = new MonitorAlarms(this, 'Alarms', {

@@ -13,8 +13,14 @@ import {
   TOPIC_ARN,
 } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
-import type { PollLogger } from '../core/poll.ts';
-import { createPollDependencies, type PollRuntime } from '../runtime/dependencies.ts';
+import type { Logger } from '../core/logger.ts';
+import {
+  createPollDependencies,
+  createPreviewDependencies,
+  type PollRuntime,
+  type PreviewRuntime,
+  type SourceInput,
+} from '../runtime/dependencies.ts';
 import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './context.ts';
 
 export interface PollSetup {
@@ -66,26 +72,33 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
   };
 }
 
+function sourceInput(setup: PollSetup, io: CliIo, logger: Logger, table: StateTable): SourceInput {
+  return {
+    config: setup.config,
+    credentials: setup.credentials,
+    ...(setup.baseUrlOverride ? { baseUrlOverride: setup.baseUrlOverride } : {}),
+    tableName: table.tableName,
+    dynamoClient: table.client,
+    logger,
+    now: io.now,
+  };
+}
+
+/** A live run's dependencies: SNS when a topic is set, else alerts printed to `io.stdout`. */
 export async function buildRuntime(
   setup: PollSetup,
   io: CliIo,
-  logger: PollLogger,
+  logger: Logger,
   state?: StateTable,
 ): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
   const table = state ?? (await openStateTable(io));
   const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
   const runtime = createPollDependencies({
-    config: setup.config,
-    credentials: setup.credentials,
-    ...(setup.baseUrlOverride ? { baseUrlOverride: setup.baseUrlOverride } : {}),
-    tableName: table.tableName,
-    ...(setup.topicArn ? { topicArn: setup.topicArn } : {}),
-    dynamoClient: table.client,
-    ...(snsClient ? { snsClient } : {}),
-    logger,
-    write: io.stdout,
-    color: io.isTTY,
-    now: io.now,
+    ...sourceInput(setup, io, logger, table),
+    alerts:
+      setup.topicArn && snsClient
+        ? { kind: 'sns', topicArn: setup.topicArn, snsClient }
+        : { kind: 'console', write: io.stdout, color: io.isTTY },
   });
   return {
     runtime,
@@ -94,6 +107,19 @@ export async function buildRuntime(
       snsClient?.destroy();
       if (!state) await table.close();
     },
+  };
+}
+
+/** A dry run's dependencies: no publisher of any kind, whatever the environment names. */
+export async function buildPreviewRuntime(
+  setup: PollSetup,
+  io: CliIo,
+  logger: Logger,
+): Promise<{ runtime: PreviewRuntime; close(): Promise<void> }> {
+  const table = await openStateTable(io);
+  return {
+    runtime: createPreviewDependencies(sourceInput(setup, io, logger, table)),
+    close: () => table.close(),
   };
 }
 

@@ -5,11 +5,18 @@
 
 import type { core, input, output } from 'zod';
 import { array, boolean, email, number, strictObject, string, enum as zodEnum } from 'zod';
+import { ENV } from './environment.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
 import type { AlertSettings } from './types.ts';
 
 export const DEFAULT_CONFIG_FILE = 'restore-watch.config.json';
 export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
+/**
+ * Cloud Manager call defaults, shared by the schema and `CloudManagerClient` (which can be built
+ * without a configuration): the documented 100 requests per minute per project, and a timeout that
+ * fits a 500-job page over a slow link.
+ */
+export const CLOUD_MANAGER_DEFAULTS = { requestsPerMinute: 100, requestTimeoutMs: 15_000 } as const;
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const objectId = (what: string) =>
@@ -95,7 +102,7 @@ const deploySchema = strictObject({
         error: 'must be a Slack channel id such as C012ABCDE',
       }),
     }).optional(),
-  }).default({ emails: [] }),
+  }).prefault({}),
   /** Existing Secrets Manager secret (name or ARN) with the Cloud Manager credentials. */
   credentialsSecret: string().min(1).max(2048).optional(),
   /** Log retention of the function in days. */
@@ -106,25 +113,21 @@ export const configSchema = strictObject({
   cloudManager: strictObject({
     baseUrl: baseUrl.default(DEFAULT_BASE_URL),
     /** Client-side limit per project; Cloud Manager documents 100 requests per minute. */
-    requestsPerMinute: number().int().positive().max(10_000).default(100),
-    requestTimeoutMs: number().int().positive().max(120_000).default(15_000),
-  }).default({ baseUrl: DEFAULT_BASE_URL, requestsPerMinute: 100, requestTimeoutMs: 15_000 }),
+    requestsPerMinute: number()
+      .int()
+      .positive()
+      .max(10_000)
+      .default(CLOUD_MANAGER_DEFAULTS.requestsPerMinute),
+    requestTimeoutMs: number().int().positive().max(120_000).default(CLOUD_MANAGER_DEFAULTS.requestTimeoutMs),
+  }).prefault({}),
   targets: array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
-  alerts: alertsSchema.default({
-    expiryWarningMinutes: [60, 15],
-    stuckAfterMinutes: 360,
-    failingAfterPolls: 3,
-    minSeverity: 'info',
-    includeDownloadUrl: false,
-  }),
+  alerts: alertsSchema.prefault({}),
   state: strictObject({
     retentionDays: number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
-  }).default({ retentionDays: DEFAULT_AUDIT_RETENTION_DAYS }),
-  deploy: deploySchema.default({
-    schedule: 'rate(5 minutes)',
-    subscriptions: { emails: [] },
-    logRetentionDays: 30,
-  }),
+  }).prefault({}),
+  // `prefault`: an absent section is parsed as `{}`, so each field's own default (written once, above)
+  // applies, instead of a second copy of every default here.
+  deploy: deploySchema.prefault({}),
 }).superRefine((config, ctx) => {
   const seen = new Map<string, number>();
   config.targets.forEach((target, index) => {
@@ -227,28 +230,30 @@ export function parseCredentials(
     }
     return undefined;
   };
-  const publicKey = pick('publicKey', 'CLOUD_MANAGER_PUBLIC_KEY');
-  const privateKey = pick('privateKey', 'CLOUD_MANAGER_PRIVATE_KEY');
-  const clientId = pick('clientId', 'CLOUD_MANAGER_CLIENT_ID');
-  const clientSecret = pick('clientSecret', 'CLOUD_MANAGER_CLIENT_SECRET');
+  const publicKey = pick('publicKey', ENV.publicKey);
+  const privateKey = pick('privateKey', ENV.privateKey);
+  const clientId = pick('clientId', ENV.clientId);
+  const clientSecret = pick('clientSecret', ENV.clientSecret);
   const hasKey = Boolean(publicKey || privateKey);
   const hasAccount = Boolean(clientId || clientSecret);
+  const apiKey = `${ENV.publicKey} + ${ENV.privateKey}`;
+  const serviceAccount = `${ENV.clientId} + ${ENV.clientSecret}`;
   const problems: string[] = [];
   if (hasKey && hasAccount) {
     problems.push(
-      'both an API key pair and a service account are set: keep exactly one (CLOUD_MANAGER_PUBLIC_KEY + CLOUD_MANAGER_PRIVATE_KEY, or CLOUD_MANAGER_CLIENT_ID + CLOUD_MANAGER_CLIENT_SECRET)',
+      `both an API key pair and a service account are set: keep exactly one (${apiKey}, or ${serviceAccount})`,
     );
   } else if (hasKey && !(publicKey && privateKey)) {
     problems.push(
-      `${publicKey ? 'CLOUD_MANAGER_PRIVATE_KEY (privateKey)' : 'CLOUD_MANAGER_PUBLIC_KEY (publicKey)'} is missing: an API key needs both halves`,
+      `${publicKey ? `${ENV.privateKey} (privateKey)` : `${ENV.publicKey} (publicKey)`} is missing: an API key needs both halves`,
     );
   } else if (hasAccount && !(clientId && clientSecret)) {
     problems.push(
-      `${clientId ? 'CLOUD_MANAGER_CLIENT_SECRET (clientSecret)' : 'CLOUD_MANAGER_CLIENT_ID (clientId)'} is missing: a service account needs both`,
+      `${clientId ? `${ENV.clientSecret} (clientSecret)` : `${ENV.clientId} (clientId)`} is missing: a service account needs both`,
     );
   } else if (!hasKey && !hasAccount) {
     problems.push(
-      'no Cloud Manager credentials: set CLOUD_MANAGER_PUBLIC_KEY + CLOUD_MANAGER_PRIVATE_KEY (API key) or CLOUD_MANAGER_CLIENT_ID + CLOUD_MANAGER_CLIENT_SECRET (service account)',
+      `no Cloud Manager credentials: set ${apiKey} (API key) or ${serviceAccount} (service account)`,
     );
   }
   if (problems.length > 0) throw new ConfigError(source, problems);
