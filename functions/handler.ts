@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -27,6 +28,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
+import { readCaBundle } from './adapters/cloud-manager/ca-bundle.ts';
 import {
   type CloudManagerCredentials,
   type Config,
@@ -43,6 +45,7 @@ import { logger, pollLogger } from './observability/logger.ts';
 import { METRIC } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
 import { tracer } from './observability/tracer.ts';
+import { connectionProblems, createCloudManagerConnection } from './runtime/cloud-manager-connection.ts';
 import { createPollDependencies, type PollRuntime } from './runtime/dependencies.ts';
 
 /** No new target starts when less than this is left before the Lambda deadline. */
@@ -75,6 +78,8 @@ export interface HandlerSettings {
   /** Secrets Manager secret id (name or ARN) holding the Cloud Manager credentials. */
   credentialsSecret: string;
   baseUrlOverride?: string;
+  /** The certificates of `cloudManager.caFile` (the stack bundles the file next to the configuration). */
+  caBundle?: { pem: string; source: string };
 }
 
 /**
@@ -137,6 +142,20 @@ export function loadHandlerSettings(
       problems.push(...error.problems);
     }
   }
+  let caBundle: HandlerSettings['caBundle'];
+  const caFile = config?.cloudManager.caFile;
+  if (config && caFile) {
+    try {
+      // Relative to the configuration file; for inline configuration, to the task root (the cwd).
+      const configFile = inline || !file ? join(process.cwd(), ENV.config) : file;
+      const bundle = readCaBundle(caFile, configFile, { configSource, read: readFile });
+      caBundle = { pem: bundle.pem, source: caFile };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (config) problems.push(...connectionProblems({ config }));
   if (problems.length > 0 || !config) throw new ConfigError(configSource, problems);
   return {
     config,
@@ -145,6 +164,7 @@ export function loadHandlerSettings(
     topicArn,
     credentialsSecret,
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
@@ -183,6 +203,11 @@ export function pollSucceeded(summary: PollSummary): boolean {
 const settings = loadHandlerSettings(process.env);
 const dynamoClient = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const snsClient = tracer.captureAWSv3Client(new SNSClient({}));
+/** Trust (caFile) and proxy (proxyUrl) for Cloud Manager calls only; AWS SDK calls go direct. */
+const connection = createCloudManagerConnection({
+  config: settings.config,
+  ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
+});
 
 /** Dependencies hold the Cloud Manager client (digest nonce, rate limiter): rebuilt only on rotation. */
 let runtime: { fingerprint: string; deps: PollRuntime } | undefined;
@@ -199,6 +224,7 @@ function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
       alerts: { kind: 'sns', topicArn: settings.topicArn, snsClient },
       dynamoClient,
       logger: pollLogger,
+      connection,
     });
     runtime = { fingerprint, deps };
   }

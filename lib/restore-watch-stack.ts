@@ -20,6 +20,12 @@ const MAX_TIMEOUT_SECONDS = 300;
 export interface RestoreWatchStackProps extends StackProps {
   /** The validated configuration (`loadDeployConfig`): targets for the function, `deploy` for the stack. */
   readonly config: Config;
+  /**
+   * The checked PEM certificates of `cloudManager.caFile` (`loadDeployConfig`), bundled with the
+   * configuration. Required when the configuration names a caFile.
+   * @default - none
+   */
+  readonly caCertificates?: string;
 }
 
 /**
@@ -72,6 +78,7 @@ export class RestoreWatchStack extends Stack {
 
     this.monitor = new MonitorFunction(this, 'Monitor', {
       config: props.config,
+      ...(props.caCertificates ? { caCertificates: props.caCertificates } : {}),
       logRetention: retentionDays(deploy.logRetentionDays),
       timeout: Duration.seconds(
         period.exact ? clamp(period.seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS) : MAX_TIMEOUT_SECONDS,

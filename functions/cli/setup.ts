@@ -14,6 +14,7 @@ import {
 } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
 import type { Logger } from '../core/logger.ts';
+import { connectionProblems, createCloudManagerConnection } from '../runtime/cloud-manager-connection.ts';
 import {
   createPollDependencies,
   createPreviewDependencies,
@@ -21,13 +22,15 @@ import {
   type PreviewRuntime,
   type SourceInput,
 } from '../runtime/dependencies.ts';
-import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './context.ts';
+import { type CliIo, loadCaBundle, loadConfigFile, openStateTable, type StateTable } from './context.ts';
 
 export interface PollSetup {
   config: Config;
   credentials: CloudManagerCredentials;
   topicArn?: string;
   baseUrlOverride?: string;
+  /** The certificates of `cloudManager.caFile`, checked. */
+  caBundle?: { pem: string; source: string };
 }
 
 export async function validatePollInputs(configPath: string, io: CliIo): Promise<PollSetup> {
@@ -38,6 +41,16 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+  }
+  let caBundle: PollSetup['caBundle'];
+  if (config) {
+    try {
+      caBundle = loadCaBundle(config, configPath, io);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+    }
+    problems.push(...connectionProblems({ config, proxyEnvironment: io.env }));
   }
   let credentials: CloudManagerCredentials | undefined;
   try {
@@ -69,6 +82,7 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
     credentials,
     ...(topicArn ? { topicArn } : {}),
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
@@ -81,6 +95,12 @@ function sourceInput(setup: PollSetup, io: CliIo, logger: Logger, table: StateTa
     dynamoClient: table.client,
     logger,
     now: io.now,
+    // The CLI honours HTTPS_PROXY / NO_PROXY for Cloud Manager calls (unless cloudManager.proxyUrl).
+    connection: createCloudManagerConnection({
+      config: setup.config,
+      ...(setup.caBundle ? { caBundle: setup.caBundle } : {}),
+      proxyEnvironment: io.env,
+    }),
   };
 }
 
@@ -93,8 +113,9 @@ export async function buildRuntime(
 ): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
   const table = state ?? (await openStateTable(io));
   const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
+  const source = sourceInput(setup, io, logger, table);
   const runtime = createPollDependencies({
-    ...sourceInput(setup, io, logger, table),
+    ...source,
     alerts:
       setup.topicArn && snsClient
         ? { kind: 'sns', topicArn: setup.topicArn, snsClient }
@@ -105,6 +126,7 @@ export async function buildRuntime(
     state: table,
     close: async () => {
       snsClient?.destroy();
+      source.connection?.close();
       if (!state) await table.close();
     },
   };
@@ -117,9 +139,13 @@ export async function buildPreviewRuntime(
   logger: Logger,
 ): Promise<{ runtime: PreviewRuntime; close(): Promise<void> }> {
   const table = await openStateTable(io);
+  const source = sourceInput(setup, io, logger, table);
   return {
-    runtime: createPreviewDependencies(sourceInput(setup, io, logger, table)),
-    close: () => table.close(),
+    runtime: createPreviewDependencies(source),
+    close: async () => {
+      source.connection?.close();
+      await table.close();
+    },
   };
 }
 

@@ -26,15 +26,10 @@ import {
   type TLSSocket,
 } from 'node:tls';
 
-/** The variables Node's proxy support reads (`proxyEnv`), upper- and lower-case. */
-export const PROXY_VARIABLES = [
-  'HTTPS_PROXY',
-  'https_proxy',
-  'HTTP_PROXY',
-  'http_proxy',
-  'NO_PROXY',
-  'no_proxy',
-] as const;
+/** The variables naming a proxy, in Node's order of precedence (lower case wins). */
+export const PROXY_URL_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] as const;
+/** Every variable Node's proxy support reads (`proxyEnv`). */
+export const PROXY_VARIABLES = [...PROXY_URL_VARIABLES, 'no_proxy', 'NO_PROXY'] as const;
 
 export type ProxySetting =
   | { kind: 'none' }
@@ -163,7 +158,7 @@ export class CloudManagerConnection {
     if (this.proxy.kind === 'url') return `${proxyOrigin(this.proxy.url)} (cloudManager.proxyUrl)`;
     const env = this.#proxyEnv;
     if (!env) return undefined;
-    const name = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].find((n) => env[n]);
+    const name = PROXY_URL_VARIABLES.find((n) => env[n]);
     return name ? `${proxyOrigin(env[name] as string)} (${name})` : undefined;
   }
 
