@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
 import { TABLE_SCHEMA } from '../functions/core/table-schema.ts';
+import type { MonitorNetwork } from './monitor-network.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The handler's entry file. */
@@ -81,6 +82,12 @@ export interface MonitorFunctionProps {
    * @default true
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * Run inside a VPC (`deploy.network`): its subnets and security groups, and the permission Lambda
+   * needs to manage the function's network interfaces there.
+   * @default - outside any VPC
+   */
+  readonly network?: MonitorNetwork;
 }
 
 /**
@@ -140,6 +147,13 @@ export class MonitorFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.subnets,
+            securityGroups: props.network.securityGroups,
+          }
+        : {}),
       description: 'restore-watch: polls Cloud Manager restore jobs and alerts on changes',
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       projectRoot: REPO_ROOT,
@@ -172,6 +186,9 @@ export class MonitorFunction extends Construct {
         },
       },
     });
+    if (props.network) {
+      this.function.node.addDependency(props.network.allowNetworkInterfaces(this.role));
+    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -8,6 +8,7 @@ import { schedulePeriod } from './deploy-config.ts';
 import { EncryptedTopic } from './encrypted-topic.ts';
 import { MonitorAlarms } from './monitor-alarms.ts';
 import { MonitorFunction } from './monitor-function.ts';
+import { egressPorts, MonitorNetwork } from './monitor-network.ts';
 import { NotificationKey } from './notification-key.ts';
 import { PollSchedule } from './poll-schedule.ts';
 import { SlackChannel } from './slack-channel.ts';
@@ -39,6 +40,8 @@ export class RestoreWatchStack extends Stack {
   readonly operations: EncryptedTopic;
   readonly credentials: CredentialsSecret;
   readonly monitor: MonitorFunction;
+  /** Only with `deploy.network`. */
+  readonly network?: MonitorNetwork;
   readonly schedule: PollSchedule;
   readonly alarms: MonitorAlarms;
   readonly slack?: SlackChannel;
@@ -76,7 +79,15 @@ export class RestoreWatchStack extends Stack {
       ...(deploy.credentialsSecret ? { existingSecret: deploy.credentialsSecret } : {}),
     });
 
+    if (deploy.network) {
+      this.network = new MonitorNetwork(this, 'Network', {
+        network: deploy.network,
+        egressPorts: egressPorts(props.config),
+        flowLogRetention: retentionDays(deploy.logRetentionDays),
+      });
+    }
     this.monitor = new MonitorFunction(this, 'Monitor', {
+      ...(this.network ? { network: this.network } : {}),
       config: props.config,
       ...(props.caCertificates ? { caCertificates: props.caCertificates } : {}),
       logRetention: retentionDays(deploy.logRetentionDays),
@@ -136,6 +147,13 @@ export class RestoreWatchStack extends Stack {
       description:
         'Query the audit trail of the last 24 hours from a clone of the repository (npm ci first; Node 22.18+, or prefix npx -y -p node@24)',
     });
+    if (this.network && this.network.egressIps.length > 0) {
+      new CfnOutput(this, 'EgressIps', {
+        value: Fn.join(', ', this.network.egressIps),
+        description:
+          "The function's only egress addresses (the NAT gateways' Elastic IPs): add these addresses to the API key's (or service account's) IP access list in Cloud Manager",
+      });
+    }
     if (this.credentials.created) {
       new CfnOutput(this, 'CredentialsSetupCommand', {
         value: Fn.join('', [
