@@ -30,11 +30,13 @@ export interface BuiltStack {
   template: Template;
 }
 
-export function buildStack(configInput: ConfigInput, options: { bundle?: boolean } = {}): BuiltStack {
+/** An app with the feature flags of cdk.json and the metadata the CLI adds; `outdir` for a real assembly. */
+export function cdkApp(options: { bundle?: boolean; outdir?: string } = {}): App {
   const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
   };
-  const app = new App({
+  return new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
     context: {
       ...cdkJson.context,
       // What the CLI sets: construct paths and asset folders in resource metadata.
@@ -44,6 +46,10 @@ export function buildStack(configInput: ConfigInput, options: { bundle?: boolean
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
   });
+}
+
+export function buildStack(configInput: ConfigInput, options: { bundle?: boolean } = {}): BuiltStack {
+  const app = cdkApp(options);
   const stack = new RestoreWatchStack(app, 'RestoreWatch', {
     config: parseConfig(configInput, 'test config'),
   });
