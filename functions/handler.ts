@@ -3,7 +3,9 @@
  * the same poll as `restore-watch poll`. Everything here is plumbing around `runPoll`:
  *
  * - configuration and environment are read and validated once, at cold start; an invalid file makes
- *   the module throw there, listing every problem (the stack validated the same file at synth);
+ *   the module throw there, listing every problem (the stack validated the same file at synth); so
+ *   is `cloudManager.caFile` (bundled next to the configuration), which with `cloudManager.proxyUrl`
+ *   makes the connection every Cloud Manager call uses (AWS SDK calls go direct or via VPC endpoints);
  * - Cloud Manager credentials come from Secrets Manager through `@middy/secrets-manager`, cached for
  *   `CREDENTIALS_CACHE_MS` so a rotated key is picked up within that time without a redeploy;
  * - a time budget: no new target starts within `POLL_TIME_MARGIN_MS` of the Lambda deadline; the
