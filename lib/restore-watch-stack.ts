@@ -116,6 +116,16 @@ export class RestoreWatchStack extends Stack {
     this.addOutputs();
   }
 
+  /**
+   * Three AZs by `Fn::GetAZs`, whatever the environment. With an account and region CDK would look
+   * the zones up in the account at synth (a context lookup, needing credentials) as soon as a VPC
+   * asks; the NAT network names its zones this way itself, and this keeps the check CDK makes of them
+   * offline too.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1, 2].map((index) => Fn.select(index, Fn.getAzs()));
+  }
+
   private addOutputs(): void {
     const tableName = this.table.table.tableName;
     new CfnOutput(this, 'TableName', { value: tableName, description: 'State table (RESTORE_WATCH_TABLE)' });

@@ -7,9 +7,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../../functions/core/config.ts';
+import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
 import { NETWORK_INTERFACE_ACTIONS } from '../../lib/monitor-network.ts';
-import { BASE_CONFIG, type BuiltStack, buildStack, normaliseAssetHashes } from './stack-fixture.ts';
+import { RestoreWatchStack } from '../../lib/restore-watch-stack.ts';
+import { BASE_CONFIG, type BuiltStack, buildStack, cdkApp, normaliseAssetHashes } from './stack-fixture.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 
@@ -155,6 +156,17 @@ describe('deploy.network { egress: "nat" }', () => {
 
   it('matches the reviewed template (asset hashes normalised)', () => {
     expect(normaliseAssetHashes(template.toJSON())).toMatchSnapshot();
+  });
+});
+
+describe('deploy.network in a stack with an account and a region', () => {
+  it('synthesises without looking anything up in the account', () => {
+    const app = cdkApp();
+    new RestoreWatchStack(app, 'RestoreWatch', {
+      config: parseConfig({ ...BASE_CONFIG, deploy: { network: { egress: 'nat', maxAzs: 3 } } }),
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    expect(app.synth().manifest.missing ?? []).toEqual([]);
   });
 });
 
