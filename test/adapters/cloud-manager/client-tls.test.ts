@@ -132,6 +132,20 @@ describe('trust', () => {
     expect(error.message).toContain('presents a self-signed certificate ("opsmanager.internal")');
     expect(error.message).toContain('set cloudManager.caFile to a PEM file with that certificate');
   });
+
+  it('trusts a self-signed server certificate once caFile holds it, as that message says', async () => {
+    // Prepare
+    const selfSigned = await createSelfSignedCertificate({ names: ['localhost'], ips: ['127.0.0.1'] });
+    const server = await serveWith(selfSigned);
+    const { projectId } = addTarget(server);
+    const connection = new CloudManagerConnection({ extraCaPem: selfSigned.certPem });
+
+    // Act
+    const clusters = await clientFor(server, { connection }).listClusters(projectId);
+
+    // Assess
+    expect(clusters).toHaveLength(1);
+  });
 });
 
 describe('certificates that no caFile can fix', () => {
