@@ -55,7 +55,7 @@ async function prepare(extra: Record<string, unknown> = {}, cloudManager: Record
   sim.addRestoreJob(project.projectId, project.clusters[0]?.id as string);
   await mkdir(join(cwd, 'conf'), { recursive: true });
   await writeFile(join(cwd, 'conf', 'ops-ca.pem'), ca.certPem);
-  const config = configFor(sim, project, { alerts: { failingAfterPolls: 1 }, ...extra });
+  const config = configFor(sim, project, extra);
   await writeConfig(cwd, { ...config, cloudManager: { ...config.cloudManager, ...cloudManager } }, CONFIG);
   return { cwd };
 }
@@ -64,7 +64,7 @@ const poll = (cwd: string, env: Record<string, string> = {}) =>
   runCli(['poll', '--config', CONFIG], { cwd, env: { ...CREDENTIALS_ENV, ...env } });
 
 describe('a private CA', () => {
-  it('fails the target without caFile, naming the CA and the fix in the failure and the alert', async () => {
+  it('fails the target without caFile and alerts at once (default failingAfterPolls), naming the CA and the fix', async () => {
     // Prepare
     const { cwd } = await prepare();
 
@@ -79,6 +79,7 @@ describe('a private CA', () => {
       '"Ops Manager Test CA", a CA this monitor does not trust',
     );
     expect(result.stdout).toContain('TARGET_FAILING');
+    expect(result.stdout).toContain("the API's TLS certificate is not trusted");
     expect(result.stdout).toContain(fix);
     expect(result.stdout + result.stderr).not.toContain(API_KEY.privateKey);
   });

@@ -120,8 +120,8 @@ export class CloudManagerTlsError extends CloudManagerError {
   /** The host whose certificate was refused. */
   readonly host: string;
   constructor(message: string, fields: CloudManagerErrorFields & { host: string; errorCode: string }) {
-    // `unavailable` to the poll (the API cannot be reached), but never retried within a run.
-    super(message, { ...fields, kind: 'unavailable', retryable: false });
+    // A trust problem never heals by itself: never retried, and alerted at the first failure.
+    super(message, { ...fields, kind: 'untrusted', retryable: false });
     this.name = 'CloudManagerTlsError';
     this.host = fields.host;
   }
