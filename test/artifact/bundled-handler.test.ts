@@ -269,6 +269,7 @@ describe('fresh containers', () => {
   it('reports a TLS failure naming caFile when the configuration lacks it', async () => {
     // Prepare: the same bundle with an inline configuration (which wins) that has no caFile
     const readsBefore = secrets.getSecretValueCount(SECRET_NAME);
+    const alertsBefore = sns.messagesFor(topicArn).length;
     const container = await coldStart({ [ENV.config]: inlineConfigWithoutCa });
 
     // Act
@@ -282,10 +283,17 @@ describe('fresh containers', () => {
     expect(summary.failedTargets[0]?.error).toContain('"Artifact Test CA", a CA this monitor does not trust');
     expect(summary.failedTargets[0]?.error).toContain('set cloudManager.caFile');
     expect(secrets.getSecretValueCount(SECRET_NAME)).toBe(readsBefore + 1);
+    // An untrusted certificate never heals by itself: alerted at the first failure.
+    const newAlerts = sns.messagesFor(topicArn).slice(alertsBefore);
+    expect(newAlerts.map((m) => m.messageAttributes.eventType?.StringValue)).toEqual(['TARGET_FAILING']);
+    expect(newAlerts[0]?.message).toContain("the API's TLS certificate is not trusted");
   });
 
   it('reports a wrong private key as docs/deploy.md says: returned, logged, alerted at once', async () => {
-    // Prepare: the secret rotated to a key Cloud Manager refuses
+    // Prepare: a healthy run first (the target recovers from the TLS case above), then the secret
+    // rotated to a key Cloud Manager refuses
+    const healthy = await coldStart();
+    await healthy.invoke(scheduledEvent()).finally(() => healthy.stop());
     secrets.putSecret(SECRET_NAME, JSON.stringify(WRONG_KEY));
     const container = await coldStart();
     const alertsBefore = sns.messagesFor(topicArn).length;
