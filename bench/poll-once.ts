@@ -16,7 +16,8 @@ import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts
 import { DynamoStateStore } from '../functions/adapters/dynamo/dynamo-state-store.ts';
 import { SnsNotifier } from '../functions/adapters/sns/sns-notifier.ts';
 import { parseConfig } from '../functions/core/config.ts';
-import { DEFAULT_CONCURRENCY, type PollLogger, runPoll } from '../functions/core/poll.ts';
+import { SILENT_LOGGER } from '../functions/core/logger.ts';
+import { DEFAULT_CONCURRENCY, runPoll } from '../functions/core/poll.ts';
 
 export const BENCH_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-bench';
 
@@ -88,7 +89,6 @@ export interface PollMeasurement {
 
 /** The stack's default schedule, `rate(5 minutes)`. */
 const SCHEDULE_PERIOD_MS = 5 * 60_000;
-const SILENT: PollLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const MB = 1024 * 1024;
 
 /** A DynamoDB client that counts every command it sends, by operation, before it leaves. */
@@ -186,7 +186,7 @@ export function openPollSession(input: PollInput): PollSession {
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
       const summary = await runPoll(
-        { source: client, store, lease, publisher: notifier, now: () => new Date(), logger: SILENT },
+        { source: client, store, lease, publisher: notifier, now: () => new Date(), logger: SILENT_LOGGER },
         {
           config,
           runId,

@@ -3,7 +3,9 @@
  * the same poll as `restore-watch poll`. Everything here is plumbing around `runPoll`:
  *
  * - configuration and environment are read and validated once, at cold start; an invalid file makes
- *   the module throw there, listing every problem (the stack validated the same file at synth);
+ *   the module throw there, listing every problem (the stack validated the same file at synth); so
+ *   is `cloudManager.caFile` (bundled next to the configuration), which with `cloudManager.proxyUrl`
+ *   makes the connection every Cloud Manager call uses (AWS SDK calls go direct or via VPC endpoints);
  * - Cloud Manager credentials come from Secrets Manager through `@middy/secrets-manager`, cached for
  *   `CREDENTIALS_CACHE_MS` so a rotated key is picked up within that time without a redeploy;
  * - a time budget: no new target starts within `POLL_TIME_MARGIN_MS` of the Lambda deadline; the
@@ -18,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -27,6 +30,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
+import { readCaBundle } from './adapters/cloud-manager/ca-bundle.ts';
 import {
   type CloudManagerCredentials,
   type Config,
@@ -37,12 +41,14 @@ import {
   TOPIC_ARN,
 } from './core/config.ts';
 import { ENV } from './core/environment.ts';
-import { type PollSummary, runPoll } from './core/poll.ts';
+import { LeaseLostError } from './core/errors.ts';
+import { type LeaseState, type PollSummary, runPoll } from './core/poll.ts';
 import { logger, pollLogger } from './observability/logger.ts';
 import { METRIC } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
 import { countEventsByType } from './observability/poll-summary-log.ts';
 import { tracer } from './observability/tracer.ts';
+import { connectionProblems, createCloudManagerConnection } from './runtime/cloud-manager-connection.ts';
 import { createPollDependencies, type PollRuntime } from './runtime/dependencies.ts';
 
 /** No new target starts when less than this is left before the Lambda deadline. */
@@ -75,6 +81,8 @@ export interface HandlerSettings {
   /** Secrets Manager secret id (name or ARN) holding the Cloud Manager credentials. */
   credentialsSecret: string;
   baseUrlOverride?: string;
+  /** The certificates of `cloudManager.caFile` (the stack bundles the file next to the configuration). */
+  caBundle?: { pem: string; source: string };
 }
 
 /**
@@ -137,6 +145,20 @@ export function loadHandlerSettings(
       problems.push(...error.problems);
     }
   }
+  let caBundle: HandlerSettings['caBundle'];
+  const caFile = config?.cloudManager.caFile;
+  if (config && caFile) {
+    try {
+      // Relative to the configuration file; for inline configuration, to the task root (the cwd).
+      const configFile = inline || !file ? join(process.cwd(), ENV.config) : file;
+      const bundle = readCaBundle(caFile, configFile, { configSource, read: readFile });
+      caBundle = { pem: bundle.pem, source: caFile };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (config) problems.push(...connectionProblems({ config }));
   if (problems.length > 0 || !config) throw new ConfigError(configSource, problems);
   return {
     config,
@@ -145,6 +167,7 @@ export function loadHandlerSettings(
     topicArn,
     credentialsSecret,
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
@@ -183,6 +206,11 @@ export function pollSucceeded(summary: PollSummary): boolean {
 const settings = loadHandlerSettings(process.env);
 const dynamoClient = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const snsClient = tracer.captureAWSv3Client(new SNSClient({}));
+/** Trust (caFile) and proxy (proxyUrl) for Cloud Manager calls only; AWS SDK calls go direct. */
+const connection = createCloudManagerConnection({
+  config: settings.config,
+  ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
+});
 
 /** Dependencies hold the Cloud Manager client (digest nonce, rate limiter): rebuilt only on rotation. */
 let runtime: { fingerprint: string; deps: PollRuntime } | undefined;
@@ -196,19 +224,23 @@ function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
       credentials,
       ...(settings.baseUrlOverride ? { baseUrlOverride: settings.baseUrlOverride } : {}),
       tableName: settings.tableName,
-      topicArn: settings.topicArn,
+      alerts: { kind: 'sns', topicArn: settings.topicArn, snsClient },
       dynamoClient,
-      snsClient,
       logger: pollLogger,
+      connection,
     });
     runtime = { fingerprint, deps };
   }
   return runtime.deps;
 }
 
+/** Whether this invocation already emitted its heartbeat data point (one per invocation). */
+let heartbeatRecorded = false;
+
 function recordMetrics(summary: PollSummary, apiRequests: number): void {
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
   count(METRIC.pollsSucceeded, pollSucceeded(summary) ? 1 : 0);
+  heartbeatRecorded = true;
   count(METRIC.targetsFailed, summary.targets.failed);
   count(METRIC.targetsSkipped, summary.targets.skipped);
   count(METRIC.jobsSeen, summary.jobsSeen);
@@ -238,7 +270,7 @@ export async function pollHandler(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   recordMetrics(summary, deps.client.stats.requests - requestsBefore);
-  logger.info(summary.lease === 'acquired' ? 'Poll finished' : 'Poll skipped: another run holds the lease', {
+  logger.info(SUMMARY_MESSAGE[summary.lease], {
     scheduledTime: event?.scheduledTime,
     lease: summary.lease,
     targets: summary.targets,
@@ -253,8 +285,19 @@ export async function pollHandler(
     alertsOwed: summary.alertsOwed,
     durationMs: summary.durationMs,
   });
+  // Another run took over mid-way: this one stopped writing and publishing. A failed invocation
+  // (alarmed, in the failure queue) says so; the other run owns the work, so nothing is lost.
+  if (summary.lease === 'lost')
+    throw new LeaseLostError(runId, summary.leaseHolder ? { holder: summary.leaseHolder } : {});
   return summary;
 }
+
+const SUMMARY_MESSAGE: Readonly<Record<LeaseState, string>> = {
+  acquired: 'Poll finished',
+  'held-by-other': 'Poll skipped: another run holds the lease',
+  lost: 'Poll stopped: another run took the lease over',
+  'not-used': 'Poll finished (dry run)',
+};
 
 /**
  * Credentials from Secrets Manager. Typed as the middleware's options (not inferred from the literal)
@@ -279,6 +322,10 @@ const credentialsMiddlewareOptions: Parameters<typeof secretsManager>[0] = {
  * handlers run before the middlewares' own, so the failure data point is flushed by `logMetrics`.
  */
 export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_MS })
+  // First of all: a warm container's previous invocation must not count as this one's heartbeat.
+  .before(() => {
+    heartbeatRecorded = false;
+  })
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
@@ -286,6 +333,7 @@ export const handler = middy(pollHandler, { timeoutEarlyInMillis: TIMEOUT_EARLY_
   // Any failure (secret, configuration of the secret, DynamoDB, lease lost, early timeout): a zero
   // heartbeat data point and one structured error line; the error still fails the invocation.
   .onError((request) => {
-    metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, 0);
+    // A run that ended (lease lost) has its data point already; one that never got that far has not.
+    if (!heartbeatRecorded) metrics.addMetric(METRIC.pollsSucceeded, MetricUnit.Count, 0);
     logger.error('Poll failed', request.error instanceof Error ? request.error : String(request.error));
   });

@@ -4,6 +4,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { schedulePeriod } from './deploy-config.ts';
 import { UnqualifiedLambdaInvoke } from './unqualified-lambda-invoke.ts';
 
 /** Lambda and EventBridge Scheduler both refuse a maximum event age under one minute. */
@@ -14,13 +15,12 @@ const MAX_LAMBDA_EVENT_AGE_SECONDS = 6 * 3600;
 export interface PollScheduleProps {
   /** The function to invoke. */
   readonly function: lambda.IFunction;
-  /** EventBridge Scheduler expression, e.g. `rate(5 minutes)`. */
-  readonly expression: string;
   /**
-   * How long an undelivered tick stays worth delivering: at most the schedule period (the next tick
-   * is the retry), at least one minute.
+   * EventBridge Scheduler expression, e.g. `rate(5 minutes)`. It also sets how long an undelivered
+   * tick stays worth delivering: one period (the next tick is the retry), within what Lambda and
+   * Scheduler accept (1 minute to 6 hours); one minute for a cron whose period is not regular.
    */
-  readonly maxEventAge: Duration;
+  readonly expression: string;
   /**
    * How long failed invocations are kept in the failure queue.
    * @default Duration.days(14)
@@ -43,13 +43,17 @@ export interface PollScheduleProps {
 export class PollSchedule extends Construct {
   readonly schedule: scheduler.Schedule;
   readonly failureQueue: sqs.Queue;
+  /** How long an undelivered tick stays worth delivering (see `PollScheduleProps.expression`). */
+  readonly maxEventAge: Duration;
 
   constructor(scope: Construct, id: string, props: PollScheduleProps) {
     super(scope, id);
-    const ageSeconds = props.maxEventAge.toSeconds();
-    if (ageSeconds < MIN_EVENT_AGE_SECONDS || ageSeconds > MAX_LAMBDA_EVENT_AGE_SECONDS) {
-      throw new Error(`PollSchedule: maxEventAge must be between 1 minute and 6 hours (got ${ageSeconds} s)`);
-    }
+    const period = schedulePeriod(props.expression);
+    this.maxEventAge = Duration.seconds(
+      period.exact
+        ? Math.min(MAX_LAMBDA_EVENT_AGE_SECONDS, Math.max(MIN_EVENT_AGE_SECONDS, period.seconds))
+        : MIN_EVENT_AGE_SECONDS,
+    );
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -63,7 +67,7 @@ export class PollSchedule extends Construct {
 
     props.function.configureAsyncInvoke({
       retryAttempts: 0,
-      maxEventAge: props.maxEventAge,
+      maxEventAge: this.maxEventAge,
       onFailure: new destinations.SqsDestination(this.failureQueue),
     });
 
@@ -74,7 +78,7 @@ export class PollSchedule extends Construct {
       description: 'restore-watch: poll Cloud Manager restore jobs',
       target: new UnqualifiedLambdaInvoke(props.function, {
         retryAttempts: 0,
-        maxEventAge: props.maxEventAge,
+        maxEventAge: this.maxEventAge,
         deadLetterQueue: this.failureQueue,
         input: scheduler.ScheduleTargetInput.fromObject({
           scheduledTime: scheduler.ContextAttribute.scheduledTime,

@@ -9,6 +9,7 @@ import { EncryptedTopic } from './encrypted-topic.ts';
 import { MonitorAlarms } from './monitor-alarms.ts';
 import { MonitorDashboard } from './monitor-dashboard.ts';
 import { MonitorFunction } from './monitor-function.ts';
+import { egressPorts, MonitorNetwork } from './monitor-network.ts';
 import { NotificationKey } from './notification-key.ts';
 import { PollSchedule } from './poll-schedule.ts';
 import { ReportFunction } from './report-function.ts';
@@ -16,15 +17,19 @@ import { ReportSchedule } from './report-schedule.ts';
 import { SlackChannel } from './slack-channel.ts';
 import { StateTable } from './state-table.ts';
 
-/** Lambda and Scheduler refuse a maximum event age below one minute, Lambda above six hours. */
-const MIN_EVENT_AGE_SECONDS = 60;
-const MAX_EVENT_AGE_SECONDS = 6 * 3600;
-/** A run never outlives five minutes; the time budget carries what is left to the next run. */
+/** A run gets one period to work, at least a minute and at most five (the time budget carries the rest). */
+const MIN_TIMEOUT_SECONDS = 60;
 const MAX_TIMEOUT_SECONDS = 300;
 
 export interface RestoreWatchStackProps extends StackProps {
   /** The validated configuration (`loadDeployConfig`): targets for the function, `deploy` for the stack. */
   readonly config: Config;
+  /**
+   * The checked PEM certificates of `cloudManager.caFile` (`loadDeployConfig`), bundled with the
+   * configuration. Required when the configuration names a caFile.
+   * @default - none
+   */
+  readonly caCertificates?: string;
 }
 
 /**
@@ -38,6 +43,8 @@ export class RestoreWatchStack extends Stack {
   readonly operations: EncryptedTopic;
   readonly credentials: CredentialsSecret;
   readonly monitor: MonitorFunction;
+  /** Only with `deploy.network`. */
+  readonly network?: MonitorNetwork;
   readonly schedule: PollSchedule;
   readonly alarms: MonitorAlarms;
   readonly dashboard: MonitorDashboard;
@@ -78,29 +85,29 @@ export class RestoreWatchStack extends Stack {
       ...(deploy.credentialsSecret ? { existingSecret: deploy.credentialsSecret } : {}),
     });
 
+    if (deploy.network) {
+      this.network = new MonitorNetwork(this, 'Network', {
+        network: deploy.network,
+        egressPorts: egressPorts(props.config),
+        flowLogRetention: retentionDays(deploy.logRetentionDays),
+      });
+    }
     this.monitor = new MonitorFunction(this, 'Monitor', {
+      ...(this.network ? { network: this.network } : {}),
       config: props.config,
+      ...(props.caCertificates ? { caCertificates: props.caCertificates } : {}),
       logRetention: retentionDays(deploy.logRetentionDays),
       timeout: Duration.seconds(
-        period.exact
-          ? clamp(period.seconds, MIN_EVENT_AGE_SECONDS, MAX_TIMEOUT_SECONDS)
-          : MAX_TIMEOUT_SECONDS,
+        period.exact ? clamp(period.seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS) : MAX_TIMEOUT_SECONDS,
       ),
     });
     this.monitor.useTable(this.table.table);
     this.monitor.useTopic(this.alerts.topic);
     this.monitor.useCredentialsSecret(this.credentials.secret, this.credentials.secretId);
 
-    // An event older than one period is superseded by the next tick; for an irregular cron the
-    // period is unknown, so the minimum keeps the promise.
     this.schedule = new PollSchedule(this, 'Schedule', {
       function: this.monitor.function,
       expression: deploy.schedule,
-      maxEventAge: Duration.seconds(
-        period.exact
-          ? clamp(period.seconds, MIN_EVENT_AGE_SECONDS, MAX_EVENT_AGE_SECONDS)
-          : MIN_EVENT_AGE_SECONDS,
-      ),
     });
 
     if (deploy.report) {
@@ -140,6 +147,16 @@ export class RestoreWatchStack extends Stack {
     this.addOutputs();
   }
 
+  /**
+   * Three AZs by `Fn::GetAZs`, whatever the environment. With an account and region CDK would look
+   * the zones up in the account at synth (a context lookup, needing credentials) as soon as a VPC
+   * asks; the NAT network names its zones this way itself, and this keeps the check CDK makes of them
+   * offline too.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1, 2].map((index) => Fn.select(index, Fn.getAzs()));
+  }
+
   private addOutputs(): void {
     const tableName = this.table.table.tableName;
     new CfnOutput(this, 'TableName', { value: tableName, description: 'State table (RESTORE_WATCH_TABLE)' });
@@ -171,6 +188,13 @@ export class RestoreWatchStack extends Stack {
       description:
         'Query the audit trail of the last 24 hours from a clone of the repository (npm ci first; Node 22.18+, or prefix npx -y -p node@24)',
     });
+    if (this.network && this.network.egressIps.length > 0) {
+      new CfnOutput(this, 'EgressIps', {
+        value: Fn.join(', ', this.network.egressIps),
+        description:
+          "The function's only egress addresses (the NAT gateways' Elastic IPs): add these addresses to the API key's (or service account's) IP access list in Cloud Manager",
+      });
+    }
     if (this.credentials.created) {
       new CfnOutput(this, 'CredentialsSetupCommand', {
         value: Fn.join('', [

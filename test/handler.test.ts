@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts';
+import { DynamoStateStore } from '../functions/adapters/dynamo/dynamo-state-store.ts';
 import type { ConfigError, ConfigInput } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability/metric-names.ts';
@@ -263,6 +264,49 @@ describe('a scheduled run', () => {
     expect(summary).toMatchObject({ lease: 'held-by-other', targets: { total: 0 } });
     expect(emittedMetrics()[0]).toMatchObject({ [METRIC.pollsSucceeded]: 0 });
   });
+
+  it('fails the invocation, having written nothing, when another run took the lease over mid-run', async () => {
+    // Prepare: every Cloud Manager answer takes a second, so the run is still listing when the clock
+    // jumps past its lease (a frozen Lambda) and a CLI run takes the lease over.
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler } = await coldStart();
+    const lease = new DynamoRunLease({ client: dynamo.client, tableName: fixture.tableName });
+    const requestsBefore = sim.requests.length;
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    sim.latencyMs = 1_000;
+    try {
+      // Act
+      const run = handler(scheduleEvent(), lambdaContext(240_000)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await vi.waitFor(
+        () =>
+          expect(sim.requests.slice(requestsBefore).some((r) => r.path.endsWith('/restoreJobs'))).toBe(true),
+        { timeout: 10_000, interval: 20 },
+      );
+      vi.setSystemTime(Date.now() + 120_000);
+      const takeover = await lease.acquire('cli-run-on-a-laptop', new Date(), 60_000);
+      const error = await run;
+
+      // Assess: thrown, said so in the summary line, a failed heartbeat, and no state written
+      expect(takeover.acquired).toBe(true);
+      expect(error).toMatchObject({ name: 'LeaseLostError' });
+      expect((error as Error).message).toContain('another run took over');
+      expect(jsonLines()).toContainEqual(
+        expect.objectContaining({ message: 'Poll stopped: another run took the lease over', lease: 'lost' }),
+      );
+      expect(emittedMetrics()[0]).toMatchObject({ [METRIC.pollsSucceeded]: 0 });
+      const target = { projectId: fixture.projectId, clusterId: fixture.clusterIds[0] ?? '' };
+      const store = new DynamoStateStore({ client: dynamo.client, tableName: fixture.tableName });
+      expect(await store.getTargetStates([target])).toEqual(new Map());
+      expect(await store.loadJobStates(target)).toEqual(new Map());
+      expect(await lease.current()).toMatchObject({ owner: 'cli-run-on-a-laptop' });
+    } finally {
+      sim.latencyMs = 0;
+    }
+  });
 });
 
 describe('the time budget', () => {
@@ -319,6 +363,24 @@ describe('cold start', () => {
     );
     expect(problems).toHaveLength(4);
     expect((failure as ConfigError).message).toContain(`Invalid ${fixture.configFile}:`);
+  });
+
+  it('names a caFile missing from the bundle with the other problems of the cold start', async () => {
+    const fixture = await prepare({
+      config: { cloudManager: { baseUrl: sim.baseUrl, caFile: 'restore-watch.ca.pem' } },
+    });
+    vi.stubEnv(ENV.table, '');
+
+    const failure = await coldStart().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toMatchObject({ name: 'ConfigError' });
+    expect((failure as ConfigError).problems).toEqual([
+      expect.stringMatching(/^RESTORE_WATCH_TABLE is not set/),
+      `cloudManager.caFile: restore-watch.ca.pem (${join(dirname(fixture.configFile), 'restore-watch.ca.pem')}) does not exist; the path is relative to the configuration file's folder (${dirname(fixture.configFile)})`,
+    ]);
   });
 
   it('fails when the configuration file is missing from the bundle', async () => {

@@ -1,4 +1,4 @@
-import type { PollLogger } from '../core/poll.ts';
+import type { Logger } from '../core/logger.ts';
 import { redactSecrets, scrubText } from '../core/redact.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -11,7 +11,7 @@ const ORDER: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, 
 export function createConsoleLogger(
   level: LogLevel,
   write: (line: string) => void = (line) => process.stderr.write(line),
-): PollLogger {
+): Logger {
   const log = (at: Exclude<LogLevel, 'silent'>) => (message: string, extra?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
     const fields = extra && Object.keys(extra).length > 0 ? ` ${JSON.stringify(redactSecrets(extra))}` : '';

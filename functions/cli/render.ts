@@ -13,6 +13,12 @@ export function describeSummary(summary: PollSummary): string {
   if (summary.lease === 'held-by-other') {
     return `Another run (${summary.leaseHolder ?? 'unknown'}) is polling right now; this run did nothing.\n`;
   }
+  if (summary.lease === 'lost') {
+    return (
+      `This run lost its lease: it paused long enough for another run to take over, so it stopped without writing or publishing anything more.\n` +
+      `Nothing is lost: the other run polls and alerts what this one did not finish (an alert this run had already sent may arrive twice, with the same eventId).\n`
+    );
+  }
   const t = summary.targets;
   const lines = [
     `${summary.dryRun ? 'Dry run: ' : ''}polled ${t.total} target${t.total === 1 ? '' : 's'} in ${(summary.durationMs / 1000).toFixed(1)} s: ` +

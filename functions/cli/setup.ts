@@ -13,15 +13,24 @@ import {
   TOPIC_ARN,
 } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
-import type { PollLogger } from '../core/poll.ts';
-import { createPollDependencies, type PollRuntime } from '../runtime/dependencies.ts';
-import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './context.ts';
+import type { Logger } from '../core/logger.ts';
+import { connectionProblems, createCloudManagerConnection } from '../runtime/cloud-manager-connection.ts';
+import {
+  createPollDependencies,
+  createPreviewDependencies,
+  type PollRuntime,
+  type PreviewRuntime,
+  type SourceInput,
+} from '../runtime/dependencies.ts';
+import { type CliIo, loadCaBundle, loadConfigFile, openStateTable, type StateTable } from './context.ts';
 
 export interface PollSetup {
   config: Config;
   credentials: CloudManagerCredentials;
   topicArn?: string;
   baseUrlOverride?: string;
+  /** The certificates of `cloudManager.caFile`, checked. */
+  caBundle?: { pem: string; source: string };
 }
 
 export async function validatePollInputs(configPath: string, io: CliIo): Promise<PollSetup> {
@@ -32,6 +41,16 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+  }
+  let caBundle: PollSetup['caBundle'];
+  if (config) {
+    try {
+      caBundle = loadCaBundle(config, configPath, io);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+    }
+    problems.push(...connectionProblems({ config, proxyEnvironment: io.env }));
   }
   let credentials: CloudManagerCredentials | undefined;
   try {
@@ -63,36 +82,69 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
     credentials,
     ...(topicArn ? { topicArn } : {}),
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
-export async function buildRuntime(
-  setup: PollSetup,
-  io: CliIo,
-  logger: PollLogger,
-  state?: StateTable,
-): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
-  const table = state ?? (await openStateTable(io));
-  const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
-  const runtime = createPollDependencies({
+function sourceInput(setup: PollSetup, io: CliIo, logger: Logger, table: StateTable): SourceInput {
+  return {
     config: setup.config,
     credentials: setup.credentials,
     ...(setup.baseUrlOverride ? { baseUrlOverride: setup.baseUrlOverride } : {}),
     tableName: table.tableName,
-    ...(setup.topicArn ? { topicArn: setup.topicArn } : {}),
     dynamoClient: table.client,
-    ...(snsClient ? { snsClient } : {}),
     logger,
-    write: io.stdout,
-    color: io.isTTY,
     now: io.now,
+    // The CLI honours HTTPS_PROXY / NO_PROXY for Cloud Manager calls (unless cloudManager.proxyUrl).
+    connection: createCloudManagerConnection({
+      config: setup.config,
+      ...(setup.caBundle ? { caBundle: setup.caBundle } : {}),
+      proxyEnvironment: io.env,
+    }),
+  };
+}
+
+/** A live run's dependencies: SNS when a topic is set, else alerts printed to `io.stdout`. */
+export async function buildRuntime(
+  setup: PollSetup,
+  io: CliIo,
+  logger: Logger,
+  state?: StateTable,
+): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
+  const table = state ?? (await openStateTable(io));
+  const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
+  const source = sourceInput(setup, io, logger, table);
+  const runtime = createPollDependencies({
+    ...source,
+    alerts:
+      setup.topicArn && snsClient
+        ? { kind: 'sns', topicArn: setup.topicArn, snsClient }
+        : { kind: 'console', write: io.stdout, color: io.isTTY },
   });
   return {
     runtime,
     state: table,
     close: async () => {
       snsClient?.destroy();
+      source.connection?.close();
       if (!state) await table.close();
+    },
+  };
+}
+
+/** A dry run's dependencies: no publisher of any kind, whatever the environment names. */
+export async function buildPreviewRuntime(
+  setup: PollSetup,
+  io: CliIo,
+  logger: Logger,
+): Promise<{ runtime: PreviewRuntime; close(): Promise<void> }> {
+  const table = await openStateTable(io);
+  const source = sourceInput(setup, io, logger, table);
+  return {
+    runtime: createPreviewDependencies(source),
+    close: async () => {
+      source.connection?.close();
+      await table.close();
     },
   };
 }

@@ -4,12 +4,32 @@
  */
 
 import type { core, input, output } from 'zod';
-import { array, boolean, email, number, strictObject, string, enum as zodEnum } from 'zod';
+import {
+  array,
+  boolean,
+  discriminatedUnion,
+  email,
+  literal,
+  never,
+  number,
+  strictObject,
+  string,
+  undefined as undefinedValue,
+  union,
+  enum as zodEnum,
+} from 'zod';
+import { ENV } from './environment.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
 import type { AlertSettings } from './types.ts';
 
 export const DEFAULT_CONFIG_FILE = 'restore-watch.config.json';
 export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
+/**
+ * Cloud Manager call defaults, shared by the schema and `CloudManagerClient` (which can be built
+ * without a configuration): the documented 100 requests per minute per project, and a timeout that
+ * fits a 500-job page over a slow link.
+ */
+export const CLOUD_MANAGER_DEFAULTS = { requestsPerMinute: 100, requestTimeoutMs: 15_000 } as const;
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 const objectId = (what: string) =>
@@ -36,6 +56,31 @@ export function isLoopbackHost(hostname: string): boolean {
 
 const baseUrl = string().refine(isAllowedBaseUrl, {
   error: 'must be an https:// URL (plain http is allowed only for localhost / 127.0.0.1 / [::1])',
+});
+
+/** A proxy for Cloud Manager calls: http(s)://host:port, nothing else (credentials stay out of the file). */
+export function proxyUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL such as http://proxy.internal:3128';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `must be an http:// (or https://) proxy URL such as http://proxy.internal:3128, not ${url.protocol}`;
+  }
+  if (url.username || url.password) {
+    return 'must not contain credentials: the configuration file is not a place for secrets, and an authenticating proxy is not supported for the Lambda (the CLI takes one from HTTPS_PROXY)';
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    return 'must be only scheme, host and port (no path, query or fragment)';
+  }
+  return undefined;
+}
+
+const proxyUrl = string().superRefine((value, ctx) => {
+  const problem = proxyUrlProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const minutes = (what: string) =>
@@ -82,6 +127,72 @@ export const SCHEDULE_EXPRESSION =
 /** The monthly digest's default: 08:00 UTC on the first of every month (the previous month is reported). */
 export const DEFAULT_REPORT_SCHEDULE = 'cron(0 8 1 * ? *)';
 
+/** AWS resource ids as the console shows them: a prefix, then 8 or 17 hexadecimal digits. */
+const awsId = (prefix: string, what: string) =>
+  string({ error: `must be ${what} id such as ${prefix}-0123456789abcdef0` }).regex(
+    new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`),
+    { error: `must be ${what} id such as ${prefix}-0123456789abcdef0` },
+  );
+const distinct = <T>(list: readonly T[]) => new Set(list).size === list.length;
+
+/** Interface endpoints `deploy.network` can add to an existing VPC (docs/deploy.md "Reaching the API"). */
+export const INTERFACE_ENDPOINTS = ['sns', 'secretsmanager', 'logs', 'monitoring', 'xray'] as const;
+export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
+
+const NAT_MODE = '"egress": "nat" (the stack creates the VPC)';
+const EXISTING_MODE = 'an existing VPC ("vpcId" + "subnetIds")';
+const onlyIn = (mode: string) =>
+  never({ error: `belongs to ${mode} only: remove it, or switch modes` }).optional();
+
+/** `{ "egress": "nat" }`: a new VPC whose private subnets reach out through NAT gateways with Elastic IPs. */
+const natNetworkSchema = strictObject({
+  egress: literal('nat', { error: 'must be "nat" (or absent, with vpcId + subnetIds for an existing VPC)' }),
+  /** Availability zones: one public and one private subnet in each. */
+  maxAzs: number({ error: 'maxAzs must be 1, 2 or 3' })
+    .int({ error: 'maxAzs must be 1, 2 or 3' })
+    .min(1, { error: 'maxAzs must be 1, 2 or 3' })
+    .max(3, { error: 'maxAzs must be 1, 2 or 3' })
+    .default(2),
+  /** One NAT gateway (and Elastic IP) per AZ, or a single one for the whole VPC (cheaper, one AZ). */
+  natGateways: union([literal(1), literal('perAz')], { error: 'natGateways must be 1 or "perAz"' }).default(
+    'perAz',
+  ),
+  vpcId: onlyIn(EXISTING_MODE),
+  subnetIds: onlyIn(EXISTING_MODE),
+  securityGroupIds: onlyIn(EXISTING_MODE),
+  interfaceEndpoints: onlyIn(EXISTING_MODE),
+});
+
+/** `{ "vpcId", "subnetIds", ... }`: the function joins existing subnets (no context lookup at synth). */
+const existingVpcSchema = strictObject({
+  egress: undefinedValue({
+    error: 'must be "nat" (or absent, with vpcId + subnetIds for an existing VPC)',
+  }).optional(),
+  vpcId: awsId('vpc', 'a VPC'),
+  subnetIds: array(awsId('subnet', 'a subnet'), { error: 'subnetIds must list the subnets to join' })
+    .min(1, { error: 'list at least one subnet (two or more in different AZs survive an AZ outage)' })
+    .max(16)
+    .refine(distinct, { error: 'lists a subnet twice' }),
+  /** The function's security groups; without them the stack creates one that allows HTTPS out only. */
+  securityGroupIds: array(awsId('sg', 'a security group'))
+    .min(1)
+    .max(5)
+    .refine(distinct, { error: 'lists a security group twice' })
+    .optional(),
+  interfaceEndpoints: array(
+    zodEnum(INTERFACE_ENDPOINTS, { error: `must be one of ${INTERFACE_ENDPOINTS.join(', ')}` }),
+  )
+    .refine(distinct, { error: 'lists an endpoint twice' })
+    .default([]),
+  maxAzs: onlyIn(NAT_MODE),
+  natGateways: onlyIn(NAT_MODE),
+});
+
+const networkSchema = discriminatedUnion('egress', [natNetworkSchema, existingVpcSchema], {
+  error:
+    'must be {"egress": "nat"} (a new VPC with NAT gateways and fixed egress IPs) or {"vpcId": "vpc-...", "subnetIds": ["subnet-..."]} (an existing VPC)',
+});
+
 const deploySchema = strictObject({
   schedule: string()
     .regex(SCHEDULE_EXPRESSION, {
@@ -98,11 +209,13 @@ const deploySchema = strictObject({
         error: 'must be a Slack channel id such as C012ABCDE',
       }),
     }).optional(),
-  }).default({ emails: [] }),
+  }).prefault({}),
   /** Existing Secrets Manager secret (name or ARN) with the Cloud Manager credentials. */
   credentialsSecret: string().min(1).max(2048).optional(),
   /** Log retention of the function in days. */
   logRetentionDays: number().int().positive().default(30),
+  /** Where the function runs: absent = outside any VPC (as before); see docs/deploy.md "Reaching the API". */
+  network: networkSchema.optional(),
   /** Optional monthly digest: the text report of the previous month, published to the alerts topic. */
   report: strictObject({
     schedule: string()
@@ -117,25 +230,31 @@ export const configSchema = strictObject({
   cloudManager: strictObject({
     baseUrl: baseUrl.default(DEFAULT_BASE_URL),
     /** Client-side limit per project; Cloud Manager documents 100 requests per minute. */
-    requestsPerMinute: number().int().positive().max(10_000).default(100),
-    requestTimeoutMs: number().int().positive().max(120_000).default(15_000),
-  }).default({ baseUrl: DEFAULT_BASE_URL, requestsPerMinute: 100, requestTimeoutMs: 15_000 }),
+    requestsPerMinute: number()
+      .int()
+      .positive()
+      .max(10_000)
+      .default(CLOUD_MANAGER_DEFAULTS.requestsPerMinute),
+    requestTimeoutMs: number().int().positive().max(120_000).default(CLOUD_MANAGER_DEFAULTS.requestTimeoutMs),
+    /**
+     * PEM bundle of CA certificates trusted in addition to the public roots, relative to the
+     * configuration file. Reading and checking it is I/O: the loaders do it (CLI, stack, handler).
+     */
+    caFile: string({ error: 'caFile must be the path of a PEM file' })
+      .min(1, { error: 'caFile must be the path of a PEM file' })
+      .max(1024)
+      .optional(),
+    /** Every Cloud Manager request goes through this HTTP proxy (CONNECT); AWS calls do not. */
+    proxyUrl: proxyUrl.optional(),
+  }).prefault({}),
   targets: array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
-  alerts: alertsSchema.default({
-    expiryWarningMinutes: [60, 15],
-    stuckAfterMinutes: 360,
-    failingAfterPolls: 3,
-    minSeverity: 'info',
-    includeDownloadUrl: false,
-  }),
+  alerts: alertsSchema.prefault({}),
   state: strictObject({
     retentionDays: number().int().min(1).max(3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
-  }).default({ retentionDays: DEFAULT_AUDIT_RETENTION_DAYS }),
-  deploy: deploySchema.default({
-    schedule: 'rate(5 minutes)',
-    subscriptions: { emails: [] },
-    logRetentionDays: 30,
-  }),
+  }).prefault({}),
+  // `prefault`: an absent section is parsed as `{}`, so each field's own default (written once, above)
+  // applies, instead of a second copy of every default here.
+  deploy: deploySchema.prefault({}),
 }).superRefine((config, ctx) => {
   const seen = new Map<string, number>();
   config.targets.forEach((target, index) => {
@@ -163,6 +282,7 @@ export const configSchema = strictObject({
 export type Config = output<typeof configSchema>;
 export type ConfigInput = input<typeof configSchema>;
 export type ConfiguredTarget = Config['targets'][number];
+export type NetworkConfig = NonNullable<Config['deploy']['network']>;
 
 /** An invalid configuration: `problems` lists every one, each naming its field. */
 export class ConfigError extends Error {
@@ -238,28 +358,30 @@ export function parseCredentials(
     }
     return undefined;
   };
-  const publicKey = pick('publicKey', 'CLOUD_MANAGER_PUBLIC_KEY');
-  const privateKey = pick('privateKey', 'CLOUD_MANAGER_PRIVATE_KEY');
-  const clientId = pick('clientId', 'CLOUD_MANAGER_CLIENT_ID');
-  const clientSecret = pick('clientSecret', 'CLOUD_MANAGER_CLIENT_SECRET');
+  const publicKey = pick('publicKey', ENV.publicKey);
+  const privateKey = pick('privateKey', ENV.privateKey);
+  const clientId = pick('clientId', ENV.clientId);
+  const clientSecret = pick('clientSecret', ENV.clientSecret);
   const hasKey = Boolean(publicKey || privateKey);
   const hasAccount = Boolean(clientId || clientSecret);
+  const apiKey = `${ENV.publicKey} + ${ENV.privateKey}`;
+  const serviceAccount = `${ENV.clientId} + ${ENV.clientSecret}`;
   const problems: string[] = [];
   if (hasKey && hasAccount) {
     problems.push(
-      'both an API key pair and a service account are set: keep exactly one (CLOUD_MANAGER_PUBLIC_KEY + CLOUD_MANAGER_PRIVATE_KEY, or CLOUD_MANAGER_CLIENT_ID + CLOUD_MANAGER_CLIENT_SECRET)',
+      `both an API key pair and a service account are set: keep exactly one (${apiKey}, or ${serviceAccount})`,
     );
   } else if (hasKey && !(publicKey && privateKey)) {
     problems.push(
-      `${publicKey ? 'CLOUD_MANAGER_PRIVATE_KEY (privateKey)' : 'CLOUD_MANAGER_PUBLIC_KEY (publicKey)'} is missing: an API key needs both halves`,
+      `${publicKey ? `${ENV.privateKey} (privateKey)` : `${ENV.publicKey} (publicKey)`} is missing: an API key needs both halves`,
     );
   } else if (hasAccount && !(clientId && clientSecret)) {
     problems.push(
-      `${clientId ? 'CLOUD_MANAGER_CLIENT_SECRET (clientSecret)' : 'CLOUD_MANAGER_CLIENT_ID (clientId)'} is missing: a service account needs both`,
+      `${clientId ? `${ENV.clientSecret} (clientSecret)` : `${ENV.clientId} (clientId)`} is missing: a service account needs both`,
     );
   } else if (!hasKey && !hasAccount) {
     problems.push(
-      'no Cloud Manager credentials: set CLOUD_MANAGER_PUBLIC_KEY + CLOUD_MANAGER_PRIVATE_KEY (API key) or CLOUD_MANAGER_CLIENT_ID + CLOUD_MANAGER_CLIENT_SECRET (service account)',
+      `no Cloud Manager credentials: set ${apiKey} (API key) or ${serviceAccount} (service account)`,
     );
   }
   if (problems.length > 0) throw new ConfigError(source, problems);

@@ -1,9 +1,42 @@
 /**
  * THE catalogue of events restore-watch raises: what each means, how severe it is and what the on-call
- * should do. The notifier renders from it, the audit trail names it, and the docs are generated from
- * it, so wording and severity are decided here and nowhere else.
+ * should do. The notifier renders from it, the audit trail names it, and a test holds the README's
+ * event table to it, so wording and severity are decided here and nowhere else.
+ *
+ * Next steps are data: each says in `when` which statuses it is for, and `nextStepsFor` picks them by
+ * those fields. The text starts with a label for people (`BROKEN: ...`); nothing reads that label.
  */
 import { type EventType, SEVERITY_ORDER, type Severity } from './types.ts';
+
+/**
+ * When a next step applies. Every field given must hold; statuses are compared exactly.
+ * - `jobStatus`: the event's job, or some job of its batch, has one of these statuses;
+ * - `allJobStatus`: the event has at least one job and every one of them has one of these statuses;
+ * - `deliveryStatus`: the delivery of the event's job has one of these statuses.
+ */
+export interface StepCondition {
+  readonly jobStatus?: readonly string[];
+  readonly allJobStatus?: readonly string[];
+  readonly deliveryStatus?: readonly string[];
+}
+
+export interface NextStep {
+  /**
+   * Omitted: the step always applies. `'otherwise'`: it is for the statuses no other step names; as
+   * such a status shows every step of the type (see `nextStepsFor`), it appears only then.
+   */
+  readonly when?: StepCondition | 'otherwise';
+  /** What the on-call should do, as shown to them. */
+  readonly text: string;
+}
+
+/** The statuses an event reports, which its next steps are chosen by. */
+export interface EventStatuses {
+  /** The new status of the event's job, and of every job of its batch (batch summaries). */
+  readonly jobStatuses: readonly string[];
+  /** The new delivery status of the event's job. */
+  readonly deliveryStatus?: string;
+}
 
 export interface EventTypeInfo {
   type: EventType;
@@ -11,8 +44,8 @@ export interface EventTypeInfo {
   /** When it fires, for the docs. */
   description: string;
   defaultSeverity: Severity | 'varies';
-  /** What the on-call should do. */
-  nextSteps: string[];
+  /** What the on-call should do; see `nextStepsFor` for which apply to one event. */
+  nextSteps: readonly NextStep[];
 }
 
 export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
@@ -24,8 +57,12 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'target is watched for the first time are recorded as a baseline and raise nothing.',
     defaultSeverity: 'info',
     nextSteps: [
-      'Check that the restore was requested on purpose: the Cloud Manager activity feed names the requester (RESTORE_REQUESTED_AUDIT).',
-      'Nothing else to do: restore-watch reports when the job finishes and when its download is ready.',
+      {
+        text: 'Check that the restore was requested on purpose: the Cloud Manager activity feed names the requester (RESTORE_REQUESTED_AUDIT).',
+      },
+      {
+        text: 'Nothing else to do: restore-watch reports when the job finishes and when its download is ready.',
+      },
     ],
   },
   JOB_STATUS_CHANGED: {
@@ -38,10 +75,22 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'polls is not missed.',
     defaultSeverity: 'varies',
     nextSteps: [
-      'BROKEN: open the job in Cloud Manager (Continuous Backup > Restores), check the snapshot and the backup agent logs, then request the restore again.',
-      'KILLED: ask the requester whether it was cancelled on purpose; request it again if not.',
-      'FINISHED: nothing to do for the job; the delivery status tells when the download is ready.',
-      'Any other status: look the job up in Cloud Manager; restore-watch treats the new value as a warning until it is catalogued.',
+      {
+        when: { jobStatus: ['BROKEN'] },
+        text: 'BROKEN: open the job in Cloud Manager (Continuous Backup > Restores), check the snapshot and the backup agent logs, then request the restore again.',
+      },
+      {
+        when: { jobStatus: ['KILLED'] },
+        text: 'KILLED: ask the requester whether it was cancelled on purpose; request it again if not.',
+      },
+      {
+        when: { jobStatus: ['FINISHED'] },
+        text: 'FINISHED: nothing to do for the job; the delivery status tells when the download is ready.',
+      },
+      {
+        when: 'otherwise',
+        text: 'Any other status: look the job up in Cloud Manager; restore-watch treats the new value as a warning until it is catalogued.',
+      },
     ],
   },
   DELIVERY_STATUS_CHANGED: {
@@ -54,10 +103,24 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'is a warning.',
     defaultSeverity: 'varies',
     nextSteps: [
-      'READY: download the backup before the link expires (the link is in Cloud Manager; alerts carry it only when includeDownloadUrl is on).',
-      'FAILED or INTERRUPTED: request the restore again; if it fails again, open a MongoDB support case with the job id.',
-      'EXPIRED without a download: request the restore again if the backup is still needed.',
-      'MAX_DOWNLOADS_EXCEEDED: the backup was downloaded; request a new restore for another copy.',
+      {
+        when: { deliveryStatus: ['READY'] },
+        text: 'READY: download the backup before the link expires (the link is in Cloud Manager; alerts carry it only when includeDownloadUrl is on).',
+      },
+      {
+        when: { deliveryStatus: ['FAILED', 'INTERRUPTED'] },
+        text: 'FAILED or INTERRUPTED: request the restore again; if it fails again, open a MongoDB support case with the job id.',
+      },
+      {
+        // Also shown for an expired link that was downloaded: that alert is info, and the step says
+        // "if the backup is still needed".
+        when: { deliveryStatus: ['EXPIRED'] },
+        text: 'EXPIRED without a download: request the restore again if the backup is still needed.',
+      },
+      {
+        when: { deliveryStatus: ['MAX_DOWNLOADS_EXCEEDED'] },
+        text: 'MAX_DOWNLOADS_EXCEEDED: the backup was downloaded; request a new restore for another copy.',
+      },
     ],
   },
   DELIVERY_EXPIRING: {
@@ -70,8 +133,8 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'restores) never fire.',
     defaultSeverity: 'warning',
     nextSteps: [
-      'Download the backup now, or tell whoever needs it that the link is about to stop working.',
-      'If nobody needs it any more, ignore the warning: the link simply expires.',
+      { text: 'Download the backup now, or tell whoever needs it that the link is about to stop working.' },
+      { text: 'If nobody needs it any more, ignore the warning: the link simply expires.' },
     ],
   },
   JOB_STUCK: {
@@ -82,9 +145,11 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'from when restore-watch first saw it when `created` is missing). Fires once per job.',
     defaultSeverity: 'warning',
     nextSteps: [
-      'Open the job in Cloud Manager and check the backup daemon and agent status.',
-      'Large snapshots take hours: compare with earlier restores of the same cluster before cancelling.',
-      'If it is really stuck, open a MongoDB support case with the job id.',
+      { text: 'Open the job in Cloud Manager and check the backup daemon and agent status.' },
+      {
+        text: 'Large snapshots take hours: compare with earlier restores of the same cluster before cancelling.',
+      },
+      { text: 'If it is really stuck, open a MongoDB support case with the job id.' },
     ],
   },
   BATCH_COMPLETED: {
@@ -96,8 +161,14 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'shard makes it critical). Batches already complete when a target is first watched raise nothing.',
     defaultSeverity: 'varies',
     nextSteps: [
-      'All FINISHED: download every shard and the config server before their links expire; a sharded restore needs all of them.',
-      'Any BROKEN or KILLED shard: the batch is unusable as a whole; request the restore of the whole cluster again.',
+      {
+        when: { allJobStatus: ['FINISHED'] },
+        text: 'All FINISHED: download every shard and the config server before their links expire; a sharded restore needs all of them.',
+      },
+      {
+        when: { jobStatus: ['BROKEN', 'KILLED'] },
+        text: 'Any BROKEN or KILLED shard: the batch is unusable as a whole; request the restore of the whole cluster again.',
+      },
     ],
   },
   TARGET_FAILING: {
@@ -109,10 +180,18 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'event of the target can fire.',
     defaultSeverity: 'critical',
     nextSteps: [
-      '401: check the API key or service account (wrong key, deleted key, missing Project Read Only role).',
-      '403 IP_ADDRESS_NOT_ON_WHITELIST: add the NAT or Lambda egress address to the API access list.',
-      '404: the project or cluster id in the configuration is wrong or the cluster was removed.',
-      '429 or 5xx: Cloud Manager is limiting or failing; it usually passes, check status.cloud.mongodb.com.',
+      // Not chosen by status: the alert's facts name the error and its HTTP status, and each step
+      // starts with the status it is for.
+      {
+        text: '401: check the API key or service account (wrong key, deleted key, missing Project Read Only role).',
+      },
+      {
+        text: '403 IP_ADDRESS_NOT_ON_WHITELIST: add the NAT or Lambda egress address to the API access list.',
+      },
+      { text: '404: the project or cluster id in the configuration is wrong or the cluster was removed.' },
+      {
+        text: '429 or 5xx: Cloud Manager is limiting or failing; it usually passes, check status.cloud.mongodb.com.',
+      },
     ],
   },
   TARGET_RECOVERED: {
@@ -122,12 +201,51 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       'A target for which TARGET_FAILING was raised was polled successfully. Changes that happened during ' +
       'the outage are reported by the same poll.',
     defaultSeverity: 'info',
-    nextSteps: ['Nothing to do; review the events reported by this poll for changes made during the outage.'],
+    nextSteps: [
+      { text: 'Nothing to do; review the events reported by this poll for changes made during the outage.' },
+    ],
   },
 };
 
 /** Catalogue order: the order events of one job are reported in and the order of the docs. */
 export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+// A Map, so that an event type such as "constructor" read from the audit trail cannot hit Object.prototype.
+const EVENT_CATALOGUE_BY_TYPE: ReadonlyMap<string, EventTypeInfo> = new Map(Object.entries(EVENT_CATALOGUE));
+
+/** The catalogue entry of `type`, a string as recorded; undefined for a type the catalogue does not know. */
+export function eventTypeInfo(type: string): EventTypeInfo | undefined {
+  return EVENT_CATALOGUE_BY_TYPE.get(type);
+}
+
+/**
+ * The next steps of `type` that apply to an event reporting `statuses`, as text, in catalogue order.
+ * Steps without a condition always apply. When the type has conditional steps and none of them holds
+ * (a status the catalogue does not know yet), every step is returned: the on-call sees all the
+ * options rather than none. An event type the catalogue does not know has no steps.
+ */
+export function nextStepsFor(type: string, statuses: EventStatuses): string[] {
+  const steps = eventTypeInfo(type)?.nextSteps ?? [];
+  const conditional = steps.filter((step) => step.when !== undefined);
+  const holding = conditional.filter((step) => step.when !== 'otherwise' && holds(step.when, statuses));
+  const chosen =
+    conditional.length > 0 && holding.length === 0
+      ? steps
+      : steps.filter((step) => step.when === undefined || holding.includes(step));
+  return chosen.map((step) => step.text);
+}
+
+function holds(condition: StepCondition | undefined, statuses: EventStatuses): boolean {
+  if (condition === undefined) return true;
+  const { jobStatus, allJobStatus, deliveryStatus } = condition;
+  const jobs = statuses.jobStatuses;
+  if (jobStatus && !jobs.some((status) => jobStatus.includes(status))) return false;
+  if (allJobStatus && !(jobs.length > 0 && jobs.every((status) => allJobStatus.includes(status))))
+    return false;
+  if (deliveryStatus && !(statuses.deliveryStatus && deliveryStatus.includes(statuses.deliveryStatus)))
+    return false;
+  return true;
+}
 
 // Maps, not object literals: a status string such as "constructor" must not hit Object.prototype.
 const JOB_STATUS_SEVERITY: ReadonlyMap<string, Severity> = new Map<string, Severity>([

@@ -10,19 +10,19 @@ export interface RestoreJobQuery {
   clusterId: string;
   batchId?: string;
   signal?: AbortSignal;
-  /**
-   * Optional: a source may hand every job to `onJob` as soon as its page is read (a job read again
-   * on a later pass is handed again: the last one wins) and then resolve with only the jobs it did
-   * not hand over, normally none. A caller that keeps a digest of each job then never holds a long
-   * history's raw jobs all at once. A source that ignores it resolves with every job, as without it;
-   * the caller must take both into account.
-   */
-  onJob?: (job: RestoreJob) => void;
 }
 
-/** Where restore jobs come from: `CloudManagerClient` in production, the simulator behind it locally. */
+/**
+ * Where restore jobs come from: `CloudManagerClient` in production, the simulator behind it locally.
+ * Failures are `SourceError`s (core/errors.ts), which say what kind of failure it was.
+ */
 export interface RestoreJobSource {
-  listRestoreJobs(query: RestoreJobQuery): Promise<RestoreJob[]>;
+  /**
+   * The jobs of one cluster, streamed as they are read, so a long history is never held raw all at
+   * once. A job may come more than once (the list shifted while paging): the last one wins. A listing
+   * that cannot be completed throws, possibly after yielding some jobs: the caller must then use none.
+   */
+  restoreJobs(query: RestoreJobQuery): AsyncIterable<RestoreJob>;
   listClusters(projectId: string, options?: { signal?: AbortSignal }): Promise<Cluster[]>;
 }
 
@@ -63,30 +63,16 @@ export interface PublishFailure {
   abandon?: boolean;
 }
 
-/**
- * Monitor state and audit trail. Implementations must not need transactions: every write is either
- * idempotent or conditional (see docs in the DynamoDB adapter).
- */
-export interface StateStore {
+/** The reading half of the state: all a dry run gets, so it cannot write by construction. */
+export interface StateReader {
   /** Target states keyed by `targetKey`; absent targets were never polled. */
   getTargetStates(targets: readonly TargetRef[]): Promise<Map<string, TargetState>>;
   /** Every known target (for `status` and `audit` without filters). */
   listTargetStates(): Promise<TargetState[]>;
   /** Job states of one target keyed by job id. */
   loadJobStates(target: TargetRef): Promise<Map<string, JobState>>;
-  saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void>;
-  saveTargetStates(states: readonly TargetState[]): Promise<void>;
-  /**
-   * Records events not yet recorded (same `eventId` = same event). Returns the ids that were new.
-   * Suppressed records are stored but never owed.
-   */
-  recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }>;
   /** Recorded, not suppressed, not yet published; oldest first. */
   listOwedEvents(limit?: number): Promise<AuditRecord[]>;
-  /** No longer owed: sent, with SNS's message id. */
-  markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void>;
-  /** Counts a failed attempt (and a rejection when `rejected`); still owed unless `abandon`. */
-  markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void>;
   /** Newest first. */
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /**
@@ -102,6 +88,40 @@ export interface ReportPeriod {
   until: string;
 }
 
+export interface PeriodRecords {
+  /** Oldest first. */
+  events: AuditRecord[];
+  /** Requested (`created`) in the period, oldest first; a job without `created` counts from when it was first seen. */
+  jobs: JobState[];
+}
+
+/**
+ * Monitor state and audit trail. Implementations must not need transactions: every write is either
+ * idempotent or conditional (see docs in the DynamoDB adapter).
+ */
+export interface StateStore extends StateReader {
+  saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void>;
+  saveTargetStates(states: readonly TargetState[]): Promise<void>;
+  /**
+   * Records events not yet recorded (same `eventId` = same event). Returns the ids that were new.
+   * Suppressed records are stored but never owed.
+   */
+  recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }>;
+  /** No longer owed: sent, with SNS's message id. */
+  markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void>;
+  /** Counts a failed attempt (and a rejection when `rejected`); still owed unless `abandon`. */
+  markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void>;
+}
+
+/** The methods of `StateStore` that write: each is fenced by the run's lease (see `run-lease.ts`). */
+export const STATE_WRITES = [
+  'saveJobStates',
+  'saveTargetStates',
+  'recordEvents',
+  'markPublished',
+  'markPublishFailed',
+] as const satisfies ReadonlyArray<Exclude<keyof StateStore, keyof StateReader>>;
+
 /** One plain-text report, sent as a single message (the monthly digest). */
 export interface ReportMessage {
   /** ASCII, at most 99 characters (an email subject). */
@@ -116,13 +136,6 @@ export interface ReportMessage {
 /** Delivers a report to the people who receive the alerts (`SnsReportPublisher`). */
 export interface ReportPublisher {
   publishReport(message: ReportMessage): Promise<{ messageId: string }>;
-}
-
-export interface PeriodRecords {
-  /** Oldest first. */
-  events: AuditRecord[];
-  /** Requested (`created`) in the period, oldest first; a job without `created` counts from when it was first seen. */
-  jobs: JobState[];
 }
 
 export type LeaseResult =
@@ -146,10 +159,18 @@ export type PublishOutcome =
   | { eventIds: string[]; ok: true; messageId: string }
   | { eventIds: string[]; ok: false; error: string; retryable: boolean };
 
-/** Delivers alerts. `downloadUrls` (job id → URL) is passed only when `includeDownloadUrl` is on. */
+export interface PublishContext {
+  /** Job id → download URL; passed only when `includeDownloadUrl` is on. */
+  downloadUrls?: ReadonlyMap<string, string>;
+  /**
+   * Awaited before every call the publisher makes to its service. It rejects when the run may no
+   * longer publish (it lost its lease): the publisher then sends nothing more and reports the groups
+   * it did not send as failed and retryable.
+   */
+  checkpoint?: () => Promise<void>;
+}
+
+/** Delivers alerts. Failures are outcomes, not throws: every group gets exactly one outcome. */
 export interface AlertPublisher {
-  publish(
-    groups: readonly AlertGroup[],
-    context: { downloadUrls?: ReadonlyMap<string, string> },
-  ): Promise<PublishOutcome[]>;
+  publish(groups: readonly AlertGroup[], context: PublishContext): Promise<PublishOutcome[]>;
 }

@@ -3,9 +3,12 @@
  * or a single authentication error (which never heals by itself), means nobody is watching the
  * restores of that cluster any more, and that is worth a page.
  */
+import { toAuditRecord } from './audit-record.ts';
+import { describeError, SourceError } from './errors.ts';
 import { eventId } from './event-id.ts';
 import { scrubText } from './redact.ts';
-import type { AlertSettings, MonitorEvent, Target, TargetState } from './types.ts';
+import type { AlertSettings, AuditRecord, MonitorEvent, Target, TargetState } from './types.ts';
+import { targetKey } from './types.ts';
 
 export interface TargetFailure {
   name: string;
@@ -15,6 +18,27 @@ export interface TargetFailure {
   errorCode?: string;
   /** 401/403-style rejections: alerted at the first failure, since retrying will not fix them. */
   auth: boolean;
+  /** The API's certificate is not trusted (`caFile`): also alerted at the first failure. */
+  untrusted?: boolean;
+}
+
+/**
+ * What a failed poll says about the target. A `SourceError` carries its kind (an auth failure alerts
+ * at once); anything else (a bug, an unexpected throw) is an ordinary failure, counted in the streak.
+ */
+export function toTargetFailure(error: unknown): TargetFailure {
+  const message = describeError(error);
+  if (!(error instanceof SourceError)) {
+    return { name: error instanceof Error ? error.name : 'Error', message, auth: false };
+  }
+  return {
+    name: error.name,
+    message,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.errorCode !== undefined ? { errorCode: error.errorCode } : {}),
+    auth: error.kind === 'auth',
+    ...(error.kind === 'untrusted' ? { untrusted: true } : {}),
+  };
 }
 
 /** Keeps a hostile or verbose upstream error from bloating the state item and the alert. */
@@ -65,7 +89,9 @@ export function recordTargetFailure(input: {
   if (failure.errorCode !== undefined) lastError.errorCode = failure.errorCode;
 
   const wasAlerted = previousStreak > 0 && previous.failingAlerted === true;
-  const raise = !wasAlerted && (failure.auth || failureStreak >= settings.failingAfterPolls);
+  const raise =
+    !wasAlerted &&
+    (failure.auth || failure.untrusted === true || failureStreak >= settings.failingAfterPolls);
   const next: TargetState = {
     ...previous,
     name: target.name,
@@ -83,7 +109,9 @@ export function recordTargetFailure(input: {
   const reason = describeFailure(failure);
   const summary = failure.auth
     ? `cannot poll restore jobs: credentials rejected (${reason})`
-    : `cannot poll restore jobs: ${failureStreak} failed polls in a row (${reason})`;
+    : failure.untrusted
+      ? `cannot poll restore jobs: the API's TLS certificate is not trusted (${reason})`
+      : `cannot poll restore jobs: ${failureStreak} failed polls in a row (${reason})`;
   const event: MonitorEvent = {
     eventId: eventId({
       eventType: 'TARGET_FAILING',
@@ -158,4 +186,72 @@ export function recordTargetSuccess(input: {
     details,
   };
   return { events: [event] };
+}
+
+/**
+ * A TARGET_FAILING that is recorded but still owed may belong to a run that never saved the target's
+ * state (it died, or the save failed, between the two writes). The target state then does not say
+ * the failure was alerted, and a recovery would go unannounced. The owed record is the proof: the
+ * target is treated as alerted from the event's detection time, so TARGET_RECOVERED follows it.
+ * Returns the target states with those adopted; `previous` is left as it was.
+ */
+export function adoptOwedFailures(
+  previous: ReadonlyMap<string, TargetState>,
+  owed: readonly AuditRecord[],
+): Map<string, TargetState> {
+  const adopted = new Map(previous);
+  for (const record of owed) {
+    if (record.eventType !== 'TARGET_FAILING') continue;
+    const key = targetKey(record);
+    const prev = adopted.get(key);
+    if (prev?.failingAlerted) continue;
+    // A success saved after the failure was detected means its recovery was already recorded (the
+    // event is merely still owed to SNS): nothing to adopt.
+    if (prev?.lastSuccessAt !== undefined && prev.lastSuccessAt >= record.detectedAt) continue;
+    adopted.set(key, {
+      ...(prev ?? {
+        projectId: record.projectId,
+        clusterId: record.clusterId,
+        name: record.targetName,
+        baselined: false,
+      }),
+      failureStreak: Math.max(prev?.failureStreak ?? 0, 1),
+      failingSince: prev?.failingSince ?? record.detectedAt,
+      failingAlerted: true,
+    });
+  }
+  return adopted;
+}
+
+/**
+ * A project-wide target whose clusters could not be listed fails as `{project}:*`. Once they list
+ * again that pseudo target is no longer polled, so its recovery is settled here: TARGET_RECOVERED if
+ * TARGET_FAILING was raised, and a healed state either way.
+ */
+export function recoverListedProjects(input: {
+  listed: readonly Target[];
+  previous: ReadonlyMap<string, TargetState>;
+  now: Date;
+  runId: string;
+  settings: Pick<AlertSettings, 'minSeverity'>;
+}): Array<{ state: TargetState; records: AuditRecord[] }> {
+  const out: Array<{ state: TargetState; records: AuditRecord[] }> = [];
+  const nowIso = input.now.toISOString();
+  for (const target of input.listed) {
+    const prev = input.previous.get(targetKey(target));
+    if (!prev || (prev.failureStreak === 0 && !prev.failingAlerted)) continue;
+    const { events } = recordTargetSuccess({ target, previous: prev, now: input.now });
+    const { failingSince: _since, ...rest } = prev;
+    out.push({
+      state: {
+        ...rest,
+        failureStreak: 0,
+        failingAlerted: false,
+        lastPolledAt: nowIso,
+        lastSuccessAt: nowIso,
+      },
+      records: events.map((event) => toAuditRecord(event, input.runId, input.settings)),
+    });
+  }
+  return out;
 }

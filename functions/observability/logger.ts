@@ -4,7 +4,7 @@
  * careless `logger.info('...', { job })` still cannot leak a backup URL.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { PollLogger } from '../core/poll.ts';
+import type { Logger as LoggerPort } from '../core/logger.ts';
 import { REDACTED, SECRET_FIELDS, scrubText } from '../core/redact.ts';
 import { SERVICE_NAME } from './metric-names.ts';
 
@@ -18,10 +18,10 @@ export function redactingReplacer(key: string, value: unknown): unknown {
 export const logger = new Logger({ serviceName: SERVICE_NAME, jsonReplacerFn: redactingReplacer });
 
 /**
- * The logger as the poll sees it (`PollLogger`): Powertools takes extra attributes as a rest
- * parameter, the poll passes one optional record.
+ * The logger as the core and the adapters see it (the `Logger` port): Powertools takes extra
+ * attributes as a rest parameter, the port passes one optional record.
  */
-export const pollLogger: PollLogger = {
+export const pollLogger: LoggerPort = {
   debug: (message, extra) => (extra ? logger.debug(message, extra) : logger.debug(message)),
   info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
   warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),

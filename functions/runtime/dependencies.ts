@@ -2,37 +2,52 @@
  * The composition root shared by the Lambda handler and the CLI: the one place that turns a validated
  * configuration, credentials and SDK clients into the poll's ports. Nothing below `core/` builds an
  * SDK client itself (house style: clients are passed in).
+ *
+ * A live run gets a publisher (SNS with a topic, the terminal without); a dry run gets none: it is
+ * built by `createPreviewDependencies`, which has no way to make one.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { CloudManagerClient } from '../adapters/cloud-manager/client.ts';
-import { ConsolePublisher } from '../adapters/console/console-publisher.ts';
+import type { CloudManagerConnection } from '../adapters/cloud-manager/connection.ts';
+import { type ConsoleFormat, ConsolePublisher } from '../adapters/console/console-publisher.ts';
 import { DynamoRunLease } from '../adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../adapters/dynamo/dynamo-state-store.ts';
 import { SnsNotifier } from '../adapters/sns/sns-notifier.ts';
-import { consoleBaseUrlFor } from '../core/alert-message.ts';
+import { consoleBaseUrlFor } from '../core/alerts/console-links.ts';
 import type { CloudManagerCredentials, Config } from '../core/config.ts';
-import type { PollDependencies, PollLogger } from '../core/poll.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PollDependencies, PreviewDependencies } from '../core/poll.ts';
 import type { AlertPublisher } from '../core/ports.ts';
 
-export interface DependencyInput {
+export interface SourceInput {
   config: Config;
   credentials: CloudManagerCredentials;
   /** `CLOUD_MANAGER_BASE_URL`, when set, wins over the configuration. */
   baseUrlOverride?: string;
   tableName: string;
-  /** Without a topic, alerts are written to `write` (the terminal) instead of SNS. */
-  topicArn?: string;
   dynamoClient: DynamoDBClient;
-  snsClient?: SNSClient;
-  logger: PollLogger;
-  /** Where the console publisher writes; default stdout. */
-  write?: (text: string) => void;
-  /** Console rendering when there is no topic. */
-  consoleFormat?: 'email' | 'slack' | 'both' | 'json';
-  /** ANSI colours in console output; the CLI passes whether its stdout is a terminal. Default off. */
-  color?: boolean;
+  logger: Logger;
   now?: () => Date;
+  /** Trusted CAs and proxy for Cloud Manager calls (`createCloudManagerConnection`). @default direct */
+  connection?: CloudManagerConnection;
+}
+
+/** Where alerts go in a live run: an SNS topic, or (without one) the terminal. */
+export type AlertChannelInput =
+  | { kind: 'sns'; topicArn: string; snsClient: SNSClient }
+  | {
+      kind: 'console';
+      /** Where the console publisher writes; default stdout. */
+      write?: (text: string) => void;
+      /** @default 'both' */
+      format?: ConsoleFormat;
+      /** ANSI colours; the CLI passes whether its stdout is a terminal. @default false */
+      color?: boolean;
+    };
+
+export interface DependencyInput extends SourceInput {
+  alerts: AlertChannelInput;
 }
 
 export interface PollRuntime extends PollDependencies {
@@ -42,48 +57,79 @@ export interface PollRuntime extends PollDependencies {
   publisher: AlertPublisher;
 }
 
-export function createPollDependencies(input: DependencyInput): PollRuntime {
-  const baseUrl = input.baseUrlOverride ?? input.config.cloudManager.baseUrl;
-  const consoleBaseUrl = consoleBaseUrlFor(baseUrl);
-  const client = new CloudManagerClient({
-    baseUrl,
+export interface PreviewRuntime extends PreviewDependencies {
+  client: CloudManagerClient;
+  state: DynamoStateStore;
+}
+
+/** The API base URL in effect: the override (environment) or the configuration's. */
+export function apiBaseUrl(input: Pick<SourceInput, 'config' | 'baseUrlOverride'>): string {
+  return input.baseUrlOverride ?? input.config.cloudManager.baseUrl;
+}
+
+function createClient(input: SourceInput): CloudManagerClient {
+  return new CloudManagerClient({
+    baseUrl: apiBaseUrl(input),
     credentials: input.credentials,
     requestsPerMinute: input.config.cloudManager.requestsPerMinute,
     requestTimeoutMs: input.config.cloudManager.requestTimeoutMs,
     logger: input.logger,
+    ...(input.connection ? { connection: input.connection } : {}),
   });
-  const store = new DynamoStateStore({
+}
+
+function createStore(input: SourceInput): DynamoStateStore {
+  return new DynamoStateStore({
     client: input.dynamoClient,
     tableName: input.tableName,
     retentionDays: input.config.state.retentionDays,
   });
-  const lease = new DynamoRunLease({ client: input.dynamoClient, tableName: input.tableName });
+}
+
+/** The publisher of a live run. */
+export function createPublisher(
+  input: Pick<SourceInput, 'config' | 'baseUrlOverride' | 'logger'>,
+  alerts: AlertChannelInput,
+): AlertPublisher {
+  const consoleBaseUrl = consoleBaseUrlFor(apiBaseUrl(input));
   const includeDownloadUrl = input.config.alerts.includeDownloadUrl;
-  let publisher: AlertPublisher;
-  if (input.topicArn) {
-    if (!input.snsClient) throw new Error('createPollDependencies: a topicArn needs an snsClient');
-    publisher = new SnsNotifier({
-      client: input.snsClient,
-      topicArn: input.topicArn,
+  if (alerts.kind === 'sns') {
+    return new SnsNotifier({
+      client: alerts.snsClient,
+      topicArn: alerts.topicArn,
       consoleBaseUrl,
       includeDownloadUrl,
       logger: input.logger,
     });
-  } else {
-    publisher = new ConsolePublisher({
-      write: input.write ?? ((text) => process.stdout.write(text)),
-      consoleBaseUrl,
-      includeDownloadUrl,
-      format: input.consoleFormat ?? 'both',
-      color: input.color === true,
-    });
   }
+  return new ConsolePublisher({
+    write: alerts.write ?? ((text) => process.stdout.write(text)),
+    consoleBaseUrl,
+    includeDownloadUrl,
+    format: alerts.format ?? 'both',
+    color: alerts.color === true,
+  });
+}
+
+export function createPollDependencies(input: DependencyInput): PollRuntime {
+  const client = createClient(input);
   return {
     client,
     source: client,
-    store,
-    lease,
-    publisher,
+    store: createStore(input),
+    lease: new DynamoRunLease({ client: input.dynamoClient, tableName: input.tableName }),
+    publisher: createPublisher(input, input.alerts),
+    now: input.now ?? (() => new Date()),
+    logger: input.logger,
+  };
+}
+
+export function createPreviewDependencies(input: SourceInput): PreviewRuntime {
+  const client = createClient(input);
+  return {
+    client,
+    source: client,
+    state: createStore(input),
     now: input.now ?? (() => new Date()),
     logger: input.logger,
   };

@@ -187,7 +187,10 @@ describe('restore-watch poll --dry-run', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('[info] [JOB_CREATED] [orders-prod]');
     expect(result.stdout).toMatch(
-      /^Dry run: polled 1 target .* 1 event detected \(nothing written or published\)\n$/m,
+      /^Dry run: polled 1 target .* 1 event detected \(nothing written or published\)$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^A live poll would print 1 alert \(RESTORE_WATCH_TOPIC_ARN is not set\); this dry run wrote nothing\.$/m,
     );
   });
 

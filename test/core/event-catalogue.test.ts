@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   deliveryStatusSeverity,
@@ -5,9 +6,15 @@ import {
   EVENT_TYPES,
   jobStatusSeverity,
   meetsMinSeverity,
+  nextStepsFor,
   worstSeverity,
 } from '../../functions/core/event-catalogue.ts';
-import type { EventType, Severity } from '../../functions/core/types.ts';
+import {
+  type EventType,
+  KNOWN_DELIVERY_STATUSES,
+  KNOWN_JOB_STATUSES,
+  type Severity,
+} from '../../functions/core/types.ts';
 
 const ALL_TYPES: EventType[] = [
   'JOB_CREATED',
@@ -46,17 +53,114 @@ describe('EVENT_CATALOGUE', () => {
     expect(EVENT_CATALOGUE[type].defaultSeverity).toBe(severity);
   });
 
-  it('labels the next steps of status-dependent events with the status they apply to', () => {
-    // The notifier shows only the steps whose label names the event's status.
-    expect(EVENT_CATALOGUE.JOB_STATUS_CHANGED.nextSteps.some((step) => step.startsWith('BROKEN:'))).toBe(
-      true,
-    );
-    expect(EVENT_CATALOGUE.DELIVERY_STATUS_CHANGED.nextSteps.some((step) => step.startsWith('READY:'))).toBe(
-      true,
-    );
-    expect(EVENT_CATALOGUE.BATCH_COMPLETED.nextSteps.some((step) => step.startsWith('All FINISHED:'))).toBe(
-      true,
-    );
+  it('labels every conditional next step with exactly the statuses its condition names', () => {
+    // The condition chooses the step; the label is what people read. They must say the same.
+    for (const type of ALL_TYPES) {
+      for (const step of EVENT_CATALOGUE[type].nextSteps) {
+        if (step.when === undefined || step.when === 'otherwise') continue;
+        const label = step.text.slice(0, step.text.indexOf(':'));
+        const named = [
+          ...(step.when.jobStatus ?? []),
+          ...(step.when.allJobStatus ?? []),
+          ...(step.when.deliveryStatus ?? []),
+        ];
+        expect(named.length).toBeGreaterThan(0);
+        expect(label.match(/\b[A-Z][A-Z_]{2,}\b/g)?.sort()).toEqual([...named].sort());
+        for (const status of [...(step.when.jobStatus ?? []), ...(step.when.allJobStatus ?? [])])
+          expect(KNOWN_JOB_STATUSES).toContain(status);
+        for (const status of step.when.deliveryStatus ?? [])
+          expect(KNOWN_DELIVERY_STATUSES).toContain(status);
+      }
+    }
+  });
+});
+
+describe('README event table', () => {
+  it('names every event type of the catalogue, in catalogue order', () => {
+    // Prepare
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Event catalogue'));
+    const table = section.slice(0, section.indexOf('\n## ', 1));
+
+    // Act
+    const named = table
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => line.split('|')[1]?.match(/`[A-Z_]+`/g) ?? [])
+      .map((name) => name.slice(1, -1));
+
+    // Assess
+    expect(named).toEqual([...EVENT_TYPES]);
+  });
+});
+
+/** The label of each step `nextStepsFor` picks: the text before its first colon. */
+function labels(steps: string[]): string[] {
+  return steps.map((step) => step.slice(0, step.indexOf(':')));
+}
+
+describe('nextStepsFor', () => {
+  it('picks the step of the job status an event reports', () => {
+    // Act
+    const steps = nextStepsFor('JOB_STATUS_CHANGED', { jobStatuses: ['BROKEN'], deliveryStatus: 'FAILED' });
+
+    // Assess
+    expect(labels(steps)).toEqual(['BROKEN']);
+  });
+
+  it('gives every step, the catch-all included, for a job status the catalogue does not know', () => {
+    // Act
+    const steps = nextStepsFor('JOB_STATUS_CHANGED', { jobStatuses: ['PAUSED_FOR_MAINTENANCE'] });
+
+    // Assess
+    expect(labels(steps)).toEqual(['BROKEN', 'KILLED', 'FINISHED', 'Any other status']);
+  });
+
+  it('picks delivery steps by the delivery status, not by the job status', () => {
+    // Act
+    const failed = nextStepsFor('DELIVERY_STATUS_CHANGED', {
+      jobStatuses: ['FINISHED'],
+      deliveryStatus: 'FAILED',
+    });
+    const ready = nextStepsFor('DELIVERY_STATUS_CHANGED', {
+      jobStatuses: ['FINISHED'],
+      deliveryStatus: 'READY',
+    });
+
+    // Assess
+    expect(labels(failed)).toEqual(['FAILED or INTERRUPTED']);
+    expect(labels(ready)).toEqual(['READY']);
+  });
+
+  it('gives a batch the "All FINISHED" step only when every job of it finished', () => {
+    // Act
+    const finished = nextStepsFor('BATCH_COMPLETED', { jobStatuses: ['FINISHED', 'FINISHED', 'FINISHED'] });
+    const killed = nextStepsFor('BATCH_COMPLETED', { jobStatuses: ['FINISHED', 'KILLED', 'FINISHED'] });
+
+    // Assess
+    expect(labels(finished)).toEqual(['All FINISHED']);
+    expect(labels(killed)).toEqual(['Any BROKEN or KILLED shard']);
+  });
+
+  it('gives a batch without member statuses every step rather than "All FINISHED"', () => {
+    // Act
+    const steps = nextStepsFor('BATCH_COMPLETED', { jobStatuses: [] });
+
+    // Assess
+    expect(labels(steps)).toEqual(['All FINISHED', 'Any BROKEN or KILLED shard']);
+  });
+
+  it('always gives the steps of a type that does not depend on status', () => {
+    // Act
+    const steps = nextStepsFor('JOB_STUCK', { jobStatuses: ['IN_PROGRESS'] });
+
+    // Assess
+    expect(steps).toEqual(EVENT_CATALOGUE.JOB_STUCK.nextSteps.map((step) => step.text));
+  });
+
+  it('gives no steps for an event type it does not know, Object.prototype keys included', () => {
+    expect(nextStepsFor('SOMETHING_NEW', { jobStatuses: ['BROKEN'] })).toEqual([]);
+    expect(nextStepsFor('constructor', { jobStatuses: [] })).toEqual([]);
   });
 });
 

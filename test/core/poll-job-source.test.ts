@@ -1,13 +1,14 @@
 /**
- * The poll takes a listing either way a source may deliver it: handed over job by job as pages
- * arrive (`onJob`, what `CloudManagerClient` does, so a long history is never held raw) or returned
- * whole (a source that ignores `onJob`). Both must poll alike, down to the stored fingerprint.
+ * The poll takes its listing as a stream (`RestoreJobSource.restoreJobs`): jobs arrive page by page, a
+ * job can come twice when the list shifts while paging (the last sighting wins), and a listing that
+ * cannot be completed throws after some jobs were yielded, in which case none of it may be used.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SourceError } from '../../functions/core/errors.ts';
 import type { RestoreJobSource } from '../../functions/core/ports.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
-describe('runPoll with either kind of job source', () => {
+describe('runPoll with a streamed job source', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness();
@@ -16,50 +17,74 @@ describe('runPoll with either kind of job source', () => {
     await h.stop();
   });
 
-  /** The real client behind a wrapper that never hands jobs over: it returns the whole listing. */
-  const returningSource = (): RestoreJobSource => ({
-    listClusters: (projectId, options) => h.client.listClusters(projectId, options),
-    listRestoreJobs: ({ onJob: _ignored, ...query }) => h.client.listRestoreJobs(query),
-  });
-
-  it('detects, skips and fingerprints the same whether jobs are handed over or returned', async () => {
-    // Prepare: one target with a few jobs, baselined by a source that returns the listing
+  const prepare = async () => {
     const cluster = h.sim.addCluster({ clusterName: 'orders' });
     const projectId = cluster.groupId as string;
     const first = h.sim.addRestoreJob(projectId, cluster.id);
     h.sim.addRestoreJob(projectId, cluster.id);
     const config = h.config({ targets: [{ projectId, clusterId: cluster.id, name: 'orders' }] });
     const target = { projectId: projectId.toLowerCase(), clusterId: cluster.id.toLowerCase() };
-    const baseline = await h.poll(config, { source: returningSource() });
-    const stateAt = async () => (await h.store.getTargetStates([target])).values().next().value;
-    const baselineFingerprint = (await stateAt())?.fingerprint;
+    const stateOf = async () => (await h.store.getTargetStates([target])).values().next().value;
+    await h.poll(config);
+    return { cluster, projectId, first, config, stateOf };
+  };
 
-    // Act 1: the client itself (hands jobs over) sees an unchanged listing, then a change
-    h.clock.advanceMinutes(5);
-    const quiet = await h.poll(config);
-    const quietFingerprint = (await stateAt())?.fingerprint;
+  it('counts a job sighted twice once, with its last sighting, as a shifting listing delivers it', async () => {
+    // Prepare: a baseline, then a change; a source that first yields a stale copy of every job
+    const { cluster, projectId, first, config, stateOf } = await prepare();
     h.sim.finishJob(first.id, { expirationHours: 48 });
     h.sim.addRestoreJob(projectId, cluster.id);
-    h.clock.advanceMinutes(5);
-    const changed = await h.poll(config);
-    const changedFingerprint = (await stateAt())?.fingerprint;
+    const stale = await h.client.listRestoreJobs({ projectId, clusterId: cluster.id });
+    const twice: RestoreJobSource = {
+      listClusters: (id, options) => h.client.listClusters(id, options),
+      restoreJobs: async function* (query) {
+        for (const job of stale) yield { ...job, statusName: 'IN_PROGRESS', delivery: undefined };
+        yield* h.client.restoreJobs(query);
+      },
+    };
 
-    // Act 2: the returning source sees that same listing again
+    // Act
     h.clock.advanceMinutes(5);
-    const again = await h.poll(config, { source: returningSource() });
+    const changed = await h.poll(config, { source: twice });
+    const fingerprint = (await stateOf())?.fingerprint;
+    h.clock.advanceMinutes(5);
+    const again = await h.poll(config);
 
-    // Assess
-    expect(baseline).toMatchObject({ jobsSeen: 2, eventsDetected: 0 });
-    expect(quiet).toMatchObject({ jobsSeen: 2, eventsDetected: 0 });
-    expect(quietFingerprint).toBe(baselineFingerprint);
+    // Assess: the events of the real listing, and the plain client finds the same fingerprint
     expect(changed.jobsSeen).toBe(3);
     expect(changed.events.map((e) => e.eventType).sort()).toEqual([
       'DELIVERY_STATUS_CHANGED',
       'JOB_CREATED',
       'JOB_STATUS_CHANGED',
     ]);
-    expect(changedFingerprint).not.toBe(baselineFingerprint);
     expect(again).toMatchObject({ jobsSeen: 3, eventsDetected: 0 });
-    expect((await stateAt())?.fingerprint).toBe(changedFingerprint);
+    expect((await stateOf())?.fingerprint).toBe(fingerprint);
+  });
+
+  it('uses none of a listing that failed after yielding some jobs, and the next poll detects them', async () => {
+    // Prepare: a new job, and a source that yields every job, then finds the listing incomplete
+    const { cluster, projectId, config } = await prepare();
+    const added = h.sim.addRestoreJob(projectId, cluster.id);
+    const broken: RestoreJobSource = {
+      listClusters: (id, options) => h.client.listClusters(id, options),
+      restoreJobs: async function* (query) {
+        yield* h.client.restoreJobs(query);
+        throw new SourceError('listing incomplete: 3 of 4 items', { kind: 'unavailable', status: 200 });
+      },
+    };
+
+    // Act
+    h.clock.advanceMinutes(5);
+    const failed = await h.poll(config, { source: broken });
+    const jobsAfterFailure = await h.store.loadJobStates({ projectId, clusterId: cluster.id.toLowerCase() });
+    h.clock.advanceMinutes(5);
+    const next = await h.poll(config);
+
+    // Assess
+    expect(failed.targets).toMatchObject({ ok: 0, failed: 1 });
+    expect(failed.failedTargets[0]?.error).toContain('listing incomplete');
+    expect(failed.events).toEqual([]);
+    expect(jobsAfterFailure.has(added.id)).toBe(false);
+    expect(next.events.map((e) => [e.eventType, e.jobId])).toEqual([['JOB_CREATED', added.id]]);
   });
 });

@@ -2,8 +2,8 @@
  * What changes with the configuration: Slack, an existing secret, other schedules. These stacks are
  * synthesised without bundling (the template is all they assert on).
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
@@ -201,18 +201,30 @@ describe('construct guards', () => {
     });
   });
 
-  it('refuses a maximum event age outside what Lambda accepts', () => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Age');
-    const monitor = new MonitorFunction(stack, 'Monitor', { config: parseConfig(BASE_CONFIG) });
-    expect(
-      () =>
-        new PollSchedule(stack, 'Schedule', {
-          function: monitor.function,
-          expression: 'rate(5 minutes)',
-          maxEventAge: Duration.seconds(30),
+  it.each([
+    ['rate(5 minutes)', 300],
+    ['rate(1 minute)', 60],
+    ['cron(0/10 * * * ? *)', 600],
+    ['rate(1 day)', 6 * 3600],
+    ['cron(15 10 ? * MON-FRI *)', 60],
+  ])(
+    'keeps an undelivered %s tick for one period, within what Lambda accepts (%i s)',
+    (expression, seconds) => {
+      const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Age');
+      const monitor = new MonitorFunction(stack, 'Monitor', { config: parseConfig(BASE_CONFIG) });
+
+      const schedule = new PollSchedule(stack, 'Schedule', { function: monitor.function, expression });
+
+      expect(schedule.maxEventAge.toSeconds()).toBe(seconds);
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: seconds });
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Target: Match.objectLike({
+          RetryPolicy: { MaximumEventAgeInSeconds: seconds, MaximumRetryAttempts: 0 },
         }),
-    ).toThrow(/between 1 minute and 6 hours/);
-  });
+      });
+    },
+  );
 
   it('rounds a log retention up to the next value CloudWatch Logs accepts', () => {
     expect(retentionDays(30)).toBe(logs.RetentionDays.ONE_MONTH);
@@ -302,5 +314,13 @@ describe('monthly report (deploy.report)', () => {
     const { template: plain } = buildStack(withDeploy({ subscriptions: emails }));
     plain.resourceCountIs('AWS::Lambda::Function', 1);
     plain.resourceCountIs('AWS::Scheduler::Schedule', 1);
+  });
+});
+
+describe('a private CA (cloudManager.caFile)', () => {
+  it('refuses a configuration naming a caFile whose certificates were not loaded with it', () => {
+    expect(() => buildStack({ ...BASE_CONFIG, cloudManager: { caFile: 'corp-ca.pem' } })).toThrow(
+      'the configuration names cloudManager.caFile: pass its certificates as caCertificates (loadDeployConfig reads them)',
+    );
   });
 });

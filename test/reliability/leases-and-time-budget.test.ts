@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudManagerClient } from '../../functions/adapters/cloud-manager/client.ts';
-import { LeaseLostError, type PollSummary } from '../../functions/core/poll.ts';
-import type { RestoreJobSource } from '../../functions/core/ports.ts';
+import type { PollSummary } from '../../functions/core/poll.ts';
+import type { RestoreJobQuery, RestoreJobSource } from '../../functions/core/ports.ts';
 import type { RestoreJob } from '../../functions/core/types.ts';
 import { API_KEY, type Harness, startHarness } from '../support/harness.ts';
 import { auditRecords, countBy, newObjectId, SnsGate } from './support/system.ts';
@@ -40,14 +40,17 @@ describe('time budget and leases', () => {
 
   const newJobOnEveryTarget = (): RestoreJob[] => clusters.map((c) => h.sim.addRestoreJob(project, c));
 
-  /** A job source that takes `minutes` of (virtual) time per listing. */
-  const slowSource = (minutes: number): RestoreJobSource => ({
+  /** The real client, with `before` run as each listing starts. */
+  const sourceWith = (before: (query: RestoreJobQuery) => void | Promise<void>): RestoreJobSource => ({
     listClusters: (projectId, options) => h.client.listClusters(projectId, options),
-    listRestoreJobs: async (query) => {
-      h.clock.advanceMinutes(minutes);
-      return h.client.listRestoreJobs(query);
+    restoreJobs: async function* (query) {
+      await before(query);
+      yield* h.client.restoreJobs(query);
     },
   });
+
+  /** A job source that takes `minutes` of (virtual) time per listing. */
+  const slowSource = (minutes: number): RestoreJobSource => sourceWith(() => h.clock.advanceMinutes(minutes));
 
   async function expectEachDeliveredOnce(jobs: RestoreJob[]): Promise<void> {
     const records = await auditRecords(h);
@@ -80,14 +83,10 @@ describe('time budget and leases', () => {
       );
       h.clock.advanceMinutes(5);
       const order: string[] = [];
-      const recording: RestoreJobSource = {
-        listClusters: (projectId, options) => h.client.listClusters(projectId, options),
-        listRestoreJobs: async (query) => {
-          order.push(query.clusterId);
-          h.clock.advanceMinutes(1);
-          return h.client.listRestoreJobs(query);
-        },
-      };
+      const recording = sourceWith((query) => {
+        order.push(query.clusterId);
+        h.clock.advanceMinutes(1);
+      });
 
       const next = await h.poll(
         config,
@@ -103,13 +102,9 @@ describe('time budget and leases', () => {
     it('stops requests in flight when the invocation is aborted, keeping what is owed for the next run', async () => {
       const jobs = newJobOnEveryTarget();
       const stop = new AbortController();
-      const stopping: RestoreJobSource = {
-        listClusters: (projectId, options) => h.client.listClusters(projectId, options),
-        listRestoreJobs: async (query) => {
-          if (query.clusterId === clusters[2]) stop.abort(new Error('Lambda deadline'));
-          return h.client.listRestoreJobs(query);
-        },
-      };
+      const stopping = sourceWith((query) => {
+        if (query.clusterId === clusters[2]) stop.abort(new Error('Lambda deadline'));
+      });
 
       const aborted = await h.poll(config, { source: stopping }, { signal: stop.signal, concurrency: 1 });
       h.clock.advanceMinutes(5);
@@ -168,47 +163,118 @@ describe('time budget and leases', () => {
   });
 
   describe('a run that loses its lease while it works', () => {
-    it('stops without publishing once another run took over, and the other run alerts each change once', async () => {
+    const byEventId = <T extends { eventId: string }>(list: T[]) =>
+      list.sort((a, b) => a.eventId.localeCompare(b.eventId));
+    /** Every target's state as saved (its lastPolledAt says which run saved it last). */
+    const targetStates = async () =>
+      [
+        ...(
+          await h.store.getTargetStates(
+            clusters.map((clusterId) => ({
+              projectId: project.toLowerCase(),
+              clusterId: clusterId.toLowerCase(),
+            })),
+          )
+        ).values(),
+      ].sort((a, b) => a.clusterId.localeCompare(b.clusterId));
+
+    it('stops at its listing once another run took over: writes nothing, publishes nothing, says so', async () => {
+      // Prepare: a change on every target; the first run stalls in its first listing (a frozen Lambda,
+      // a hung socket) ...
       const jobs = newJobOnEveryTarget();
-      let release: (() => void) | undefined;
-      const stalled = new Promise<void>((resolve) => {
-        release = resolve;
-      });
       let entered: () => void = () => {};
       const inside = new Promise<void>((resolve) => {
         entered = resolve;
       });
-      // The first run stalls in its first listing (a long GC pause, a hung socket) ...
-      const stalling: RestoreJobSource = {
-        listClusters: (projectId, options) => h.client.listClusters(projectId, options),
-        listRestoreJobs: async (query) => {
-          entered();
-          await Promise.race([
-            stalled,
-            new Promise((resolve) => query.signal?.addEventListener('abort', resolve, { once: true })),
-          ]);
-          return h.client.listRestoreJobs(query);
-        },
-      };
-      const first = h.poll(config, { source: stalling }, { leaseTtlMs: 3_000, concurrency: 1 });
+      let unfreeze: () => void = () => {};
+      const frozen = new Promise<void>((resolve) => {
+        unfreeze = resolve;
+      });
+      const stalling = sourceWith(async () => {
+        entered();
+        await frozen;
+      });
+      const first = h.poll(config, { source: stalling }, { leaseTtlMs: 60_000, concurrency: 1 });
       await inside;
 
-      // ... long enough for its lease to expire and another run to take over and finish.
+      // Act: ... long enough for its lease to expire and another run to take over and finish; then
+      // the first run wakes up.
       h.clock.advanceMinutes(2);
       const second = await h.poll(config);
-      const outcome = await first.then(
-        (summary) => summary,
-        (error: unknown) => error,
-      );
-      release?.();
+      const savedBySecond = await targetStates();
+      const recordsBySecond = byEventId(await auditRecords(h));
+      h.clock.advanceMinutes(1);
+      unfreeze();
+      const outcome = await first;
+      const savedAfterFirst = await targetStates();
+      const recordsAfterFirst = byEventId(await auditRecords(h));
+      h.clock.advanceMinutes(5);
+      const third = await h.poll(config);
 
-      expect(second.lease).toBe('acquired');
-      expect(second.alertsPublished).toBe(FLEET);
-      expect(outcome).toBeInstanceOf(LeaseLostError);
+      // Assess
+      expect(second).toMatchObject({ lease: 'acquired', alertsPublished: FLEET });
+      expect(outcome).toMatchObject({ lease: 'lost', alertsPublished: 0 });
+      expect(savedAfterFirst).toEqual(savedBySecond);
+      expect(recordsAfterFirst).toEqual(recordsBySecond);
+      expect(third).toMatchObject({
+        lease: 'acquired',
+        eventsDetected: 0,
+        alertsPublished: 0,
+        alertsOwed: 0,
+      });
       expect(
-        h.logs.some((l) => l.level === 'error' && /Poll lease lost; stopping this run/.test(l.message)),
+        h.logs.some((l) => l.level === 'error' && l.message === 'Poll lease lost; stopping this run'),
       ).toBe(true);
       await expectEachDeliveredOnce(jobs);
+    });
+
+    it('stops between two SNS calls once another run completed during a pause mid-publish', async () => {
+      // Prepare: two changes on every target (12 alerts: two PublishBatch calls of 10 and 2); the first
+      // run freezes inside its first call, as a Lambda frozen mid-request would.
+      const jobs = [...newJobOnEveryTarget(), ...newJobOnEveryTarget()];
+      let unfreeze: () => void = () => {};
+      const frozen = new Promise<void>((resolve) => {
+        unfreeze = resolve;
+      });
+      let paused: () => void = () => {};
+      const pausedInCall = new Promise<void>((resolve) => {
+        paused = resolve;
+      });
+      sns.beforeCall = async (call) => {
+        if (call !== 1) return;
+        paused();
+        await frozen;
+      };
+      const first = h.poll(config, {}, { leaseTtlMs: 60_000 });
+      await pausedInCall;
+
+      // Act: the lease expires, another run takes over and completes, then the first run wakes up.
+      h.clock.advanceMinutes(2);
+      const second = await h.poll(config);
+      const savedBySecond = await targetStates();
+      const deliveredBySecond = sns.deliveredIds();
+      h.clock.advanceMinutes(1);
+      unfreeze();
+      const outcome = await first;
+      const savedAfterFirst = await targetStates();
+      const recordsAfterFirst = byEventId(await auditRecords(h));
+      h.clock.advanceMinutes(5);
+      const third = await h.poll(config);
+
+      // Assess: the second run delivered every alert; the first delivered only the call it was frozen
+      // in (SNS had it already: the documented duplicate, same eventIds) and nothing after waking.
+      expect(second).toMatchObject({ lease: 'acquired', alertsPublished: 2 * FLEET });
+      expect(outcome).toMatchObject({ lease: 'lost' });
+      expect(new Set(deliveredBySecond).size).toBe(2 * FLEET);
+      const late = sns.accepted.slice(deliveredBySecond.length);
+      expect(late).toHaveLength(10);
+      expect(late.every((m) => deliveredBySecond.includes(m.eventIds[0] ?? ''))).toBe(true);
+      expect(savedAfterFirst).toEqual(savedBySecond);
+      const secondMessages = new Set(sns.accepted.slice(0, deliveredBySecond.length).map((m) => m.messageId));
+      const records = recordsAfterFirst;
+      expect(records.map((r) => r.jobId).sort()).toEqual(jobs.map((j) => j.id).sort());
+      expect(records.every((r) => secondMessages.has(r.snsMessageId ?? ''))).toBe(true);
+      expect(third).toMatchObject({ eventsDetected: 0, alertsPublished: 0, alertsOwed: 0 });
     });
   });
 });

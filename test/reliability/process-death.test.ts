@@ -121,7 +121,7 @@ describe('process death at every step of a run', () => {
     for (const step of [
       'lease.acquire',
       'store.getTargetStates',
-      'source.listRestoreJobs',
+      'source.restoreJobs',
       'store.loadJobStates',
       'store.recordEvents',
       'store.saveJobStates',

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PollSummary } from '../../functions/core/poll.ts';
-import { MAX_REJECTIONS } from '../../functions/core/poll.ts';
+import { MAX_REJECTIONS } from '../../functions/core/publish-owed.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { auditRecords, countBy, newObjectId, SnsGate, snsAccessDenied, snsOutage } from './support/system.ts';
 

@@ -16,7 +16,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStoreError } from '../../functions/adapters/dynamo/state-store-error.ts';
-import { LeaseLostError, MAX_REJECTIONS, type PollSummary } from '../../functions/core/poll.ts';
+import { LeaseLostError } from '../../functions/core/errors.ts';
+import type { PollSummary } from '../../functions/core/poll.ts';
+import { MAX_REJECTIONS } from '../../functions/core/publish-owed.ts';
 import type { AuditRecord, RestoreJob, Target } from '../../functions/core/types.ts';
 import type { SimulatorFault } from '../../functions/simulator/cloud-manager-simulator.ts';
 import { type Harness, startHarness } from '../support/harness.ts';

@@ -10,10 +10,13 @@ import { DynamoRunLease } from '../../functions/adapters/dynamo/dynamo-run-lease
 import { DynamoStateStore } from '../../functions/adapters/dynamo/dynamo-state-store.ts';
 import { SnsNotifier } from '../../functions/adapters/sns/sns-notifier.ts';
 import { type ConfigInput, parseConfig } from '../../functions/core/config.ts';
+import type { Logger } from '../../functions/core/logger.ts';
 import {
   type PollDependencies,
-  type PollLogger,
   type PollOptions,
+  type PreviewDependencies,
+  type PreviewOptions,
+  previewPoll,
   runPoll,
 } from '../../functions/core/poll.ts';
 import type { AlertPublisher, RunLease, StateStore } from '../../functions/core/ports.ts';
@@ -76,7 +79,7 @@ export async function startHarness(
     }));
   acceptAll();
   const logs: LogEntry[] = [];
-  const logger: PollLogger = {
+  const logger: Logger = {
     debug: (message, extra) => logs.push({ level: 'debug', message, ...(extra ? { extra } : {}) }),
     info: (message, extra) => logs.push({ level: 'info', message, ...(extra ? { extra } : {}) }),
     warn: (message, extra) => logs.push({ level: 'warn', message, ...(extra ? { extra } : {}) }),
@@ -135,6 +138,16 @@ export async function startHarness(
       overrides: Partial<PollDependencies> = {},
       extra: Partial<PollOptions> = {},
     ) => runPoll(deps(overrides), { config: cfg, runId: `run-${++runs}`, ...extra }),
+    /** One dry run, with a fresh run id: no publisher, the state read-only. */
+    preview: (
+      cfg: ReturnType<typeof config>,
+      overrides: Partial<PreviewDependencies> = {},
+      extra: Partial<PreviewOptions> = {},
+    ) =>
+      previewPoll(
+        { source: client, state: store, now: clock.now, logger, ...overrides },
+        { config: cfg, runId: `run-${++runs}`, ...extra },
+      ),
     /** Every message SNS accepted or was asked to take, in order. */
     published: (): PublishedMessage[] =>
       snsMock

@@ -7,9 +7,13 @@
  * (429, 5xx, network) wrap the attempt with full-jitter backoff; auth failures never retry.
  */
 import type { CloudManagerCredentials } from '../../core/config.ts';
-import { isAllowedBaseUrl } from '../../core/config.ts';
+import { CLOUD_MANAGER_DEFAULTS, isAllowedBaseUrl } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import { SILENT_LOGGER } from '../../core/logger.ts';
 import type { RestoreJobQuery, RestoreJobSource } from '../../core/ports.ts';
+import { abortReason, sleep as defaultSleep, raceAbort } from '../../core/sleep.ts';
 import type { Cluster, RestoreJob } from '../../core/types.ts';
+import type { CloudManagerConnection } from './connection.ts';
 import { chooseQop, DigestAuthenticator, isSupportedDigestAlgorithm } from './digest-auth.ts';
 import {
   CloudManagerAbortedError,
@@ -19,7 +23,7 @@ import {
 } from './errors.ts';
 import { OAuthTokenCache } from './oauth.ts';
 import { assertObjectId } from './object-id.ts';
-import { collectPages } from './paging.ts';
+import { pageThrough } from './paging.ts';
 import { SlidingWindowRateLimiter } from './rate-limiter.ts';
 import {
   authError,
@@ -36,14 +40,7 @@ import {
   restoreJobItem,
   tokenResponseSchema,
 } from './restore-job-schema.ts';
-import {
-  abortReason,
-  type BackoffOptions,
-  backoffDelay,
-  DEFAULT_BACKOFF,
-  sleep as defaultSleep,
-  raceAbort,
-} from './retry.ts';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './retry.ts';
 import { type ClientStats, createClientStats, resetClientStats } from './stats.ts';
 import { type HttpExchange, sendHttp } from './transport.ts';
 import { parseDigestChallenge } from './www-authenticate.ts';
@@ -54,8 +51,10 @@ export {
   CloudManagerError,
   CloudManagerNetworkError,
   CloudManagerNotFoundError,
+  CloudManagerProxyError,
   CloudManagerRateLimitError,
   CloudManagerResponseError,
+  CloudManagerTlsError,
   CloudManagerValidationError,
   isRetryable,
 } from './errors.ts';
@@ -63,11 +62,6 @@ export type { ClientStats } from './stats.ts';
 
 /** The documented maximum page size (very old docs said 100). */
 export const ITEMS_PER_PAGE = 500;
-
-export interface CloudManagerLogger {
-  debug(msg: string, extra?: Record<string, unknown>): void;
-  warn(msg: string, extra?: Record<string, unknown>): void;
-}
 
 export interface CloudManagerClientOptions {
   /** e.g. `https://cloud.mongodb.com/api/public/v1.0`; https, or http on loopback only. */
@@ -89,12 +83,20 @@ export interface CloudManagerClientOptions {
   random?: () => number;
   /** Injectable clock (ms since epoch) for token expiry, `Retry-After` dates and the limiter. */
   now?: () => number;
-  logger?: CloudManagerLogger;
+  logger?: Logger;
+  /**
+   * Trusted CAs and proxy (`cloudManager.caFile`, `cloudManager.proxyUrl`, the CLI's HTTPS_PROXY).
+   * @default DIRECT_CONNECTION: Node's default roots, no proxy
+   */
+  connection?: CloudManagerConnection;
 }
 
-const SILENT: CloudManagerLogger = { debug() {}, warn() {} };
-/** The page item itself: what a listing returns when nothing asked to map it. */
-const keep = <T>(item: T): T => item;
+/** A stream collected: each id once, its last sighting, in the order first seen. */
+async function collectById<T extends { id: string }>(items: AsyncIterable<T>): Promise<T[]> {
+  const byId = new Map<string, T>();
+  for await (const item of items) byId.set(item.id, item);
+  return [...byId.values()];
+}
 
 interface CallSpec {
   projectId: string;
@@ -174,7 +176,8 @@ export class CloudManagerClient implements RestoreJobSource {
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
-  readonly #logger: CloudManagerLogger;
+  readonly #logger: Logger;
+  readonly #connection: CloudManagerConnection | undefined;
   readonly #limiter: SlidingWindowRateLimiter;
   readonly #digest: DigestAuthenticator | undefined;
   readonly #tokens: OAuthTokenCache | undefined;
@@ -186,15 +189,16 @@ export class CloudManagerClient implements RestoreJobSource {
     this.#base = base;
     this.#tokenUrl = tokenUrl;
     this.#credentials = { ...options.credentials };
-    this.#timeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.#timeoutMs = options.requestTimeoutMs ?? CLOUD_MANAGER_DEFAULTS.requestTimeoutMs;
     this.#maxRetries = Math.floor(options.maxRetries ?? 4);
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-    this.#logger = options.logger ?? SILENT;
+    this.#logger = options.logger ?? SILENT_LOGGER;
+    this.#connection = options.connection;
     this.#limiter = new SlidingWindowRateLimiter({
-      limit: options.requestsPerMinute ?? 100,
+      limit: options.requestsPerMinute ?? CLOUD_MANAGER_DEFAULTS.requestsPerMinute,
       now: this.#now,
       sleep: this.#sleep,
     });
@@ -214,24 +218,27 @@ export class CloudManagerClient implements RestoreJobSource {
   }
 
   /**
-   * Every restore job of one cluster (optionally one batch), all pages, de-duplicated by id. With
-   * `onJob`, each job is handed over as its page arrives and only its id is kept: the result is then
-   * empty (see `RestoreJobQuery.onJob`).
+   * Every restore job of one cluster (optionally one batch), streamed as each page is read: the
+   * `RestoreJobSource` contract. A job can come twice when the list shifts while paging (the last
+   * sighting wins); a listing that cannot be completed throws at the end, after what was yielded.
    */
-  async listRestoreJobs(q: RestoreJobQuery): Promise<RestoreJob[]> {
+  async *restoreJobs(q: RestoreJobQuery): AsyncGenerator<RestoreJob, void, void> {
     assertObjectId('projectId', q.projectId);
     assertObjectId('clusterId', q.clusterId);
     if (q.batchId !== undefined) assertObjectId('batchId', q.batchId);
     const segments = ['groups', q.projectId, 'clusters', q.clusterId, 'restoreJobs'];
-    const extraQuery: Record<string, string> = q.batchId ? { batchId: q.batchId } : {};
-    const onJob = q.onJob;
-    if (!onJob) return this.#listAll(q.projectId, segments, restoreJobItem, keep, q.signal, extraQuery);
-    const handOver = (job: RestoreJob) => {
-      onJob(job);
-      return true;
-    };
-    await this.#listAll(q.projectId, segments, restoreJobItem, handOver, q.signal, extraQuery);
-    return [];
+    yield* this.#walk(
+      q.projectId,
+      segments,
+      restoreJobItem,
+      q.signal,
+      q.batchId ? { batchId: q.batchId } : {},
+    );
+  }
+
+  /** `restoreJobs` collected: every job once (the last sighting), in the order first seen. */
+  async listRestoreJobs(q: RestoreJobQuery): Promise<RestoreJob[]> {
+    return collectById(this.restoreJobs(q));
   }
 
   /** One restore job. */
@@ -261,24 +268,19 @@ export class CloudManagerClient implements RestoreJobSource {
   /** Every cluster of a project (replica sets, sharded clusters and their shards / config servers). */
   async listClusters(projectId: string, options?: { signal?: AbortSignal }): Promise<Cluster[]> {
     assertObjectId('projectId', projectId);
-    return this.#listAll(
-      projectId,
-      ['groups', projectId, 'clusters'],
-      clusterItem,
-      keep,
-      options?.signal,
-      {},
+    return collectById(
+      this.#walk(projectId, ['groups', projectId, 'clusters'], clusterItem, options?.signal, {}),
     );
   }
 
-  async #listAll<T extends { id: string }, U>(
+  /** Every item of a list call, page by page; throws after the last page if the listing is incomplete. */
+  async *#walk<T extends { id: string }>(
     projectId: string,
     segments: string[],
     itemSchema: Parameters<typeof parseListPage<T>>[1],
-    map: (item: T) => U,
     signal: AbortSignal | undefined,
     extraQuery: Record<string, string>,
-  ): Promise<U[]> {
+  ): AsyncGenerator<T, void, void> {
     if (signal?.aborted) throw new CloudManagerAbortedError(`GET /${segments.join('/')}`, signal.reason);
     const fetchPage = async (pageNum: number): Promise<ListPage<T>> => {
       const target = `GET /${segments.join('/')} page ${pageNum}`;
@@ -294,23 +296,21 @@ export class CloudManagerClient implements RestoreJobSource {
       for (const item of page.value.results) this.#rememberDeliverySecrets(item as { delivery?: unknown });
       return page.value;
     };
-    const result = await collectPages(fetchPage, {
+    const result = yield* pageThrough(fetchPage, {
       itemsPerPage: ITEMS_PER_PAGE,
-      map,
       warn: (message, extra) =>
         this.#logger.warn(message, { target: `GET /${segments.join('/')}`, ...extra }),
     });
-    if (!result.stable && result.items.length < result.lastTotalCount) {
+    if (!result.stable && result.distinct < result.lastTotalCount) {
       // Fewer jobs than the server says exist (e.g. pages that stay empty): a partial list would make
       // the hidden jobs look new next time (and, on a first poll, become a wrong baseline). Fail the
       // target for this poll instead; the next poll tries again.
       const target = `GET /${segments.join('/')}`;
       throw new CloudManagerResponseError(
-        `Cloud Manager listed ${result.items.length} of the ${result.lastTotalCount} items it reports for ${target} after ${result.passes} passes (empty or shifting pages); the listing is incomplete, so this poll does not use it`,
+        `Cloud Manager listed ${result.distinct} of the ${result.lastTotalCount} items it reports for ${target} after ${result.passes} passes (empty or shifting pages); the listing is incomplete, so this poll does not use it`,
         { target, status: 200, retryable: true },
       );
     }
-    return result.items;
   }
 
   #brokenBody(target: string, problem: string): CloudManagerResponseError {
@@ -510,6 +510,7 @@ export class CloudManagerClient implements RestoreJobSource {
       body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
       timeoutMs: this.#timeoutMs,
       target,
+      ...(this.#connection ? { connection: this.#connection } : {}),
     });
     this.stats.latency.record(exchange.ms);
     this.#logger.debug('Cloud Manager token request', {
@@ -565,6 +566,7 @@ export class CloudManagerClient implements RestoreJobSource {
       timeoutMs: this.#timeoutMs,
       target: spec.target,
       ...(spec.signal ? { signal: spec.signal } : {}),
+      ...(this.#connection ? { connection: this.#connection } : {}),
     });
     this.stats.latency.record(exchange.ms);
     if (exchange.status === 429) this.stats.rateLimited += 1;

@@ -3,7 +3,11 @@
  * request failed) and, when the API said so, the HTTP `status`, the API's `errorCode` and its `detail`
  * (already scrubbed of secrets). Messages are written for the person reading the poll log: what is
  * wrong and how to fix it. No message ever contains a key, secret, token or download URL.
+ *
+ * They extend the core's `SourceError`, each with its `kind`, so the poll classifies a failure without
+ * knowing this adapter exists.
  */
+import { SourceError, type SourceFailureKind } from '../../core/errors.ts';
 
 export interface CloudManagerErrorFields {
   /** What was being called, e.g. `project 5f3a… cluster 6a1b…` or `GET /groups/…/restoreJobs page 2`. */
@@ -17,21 +21,21 @@ export interface CloudManagerErrorFields {
   cause?: unknown;
 }
 
-export class CloudManagerError extends Error {
+export class CloudManagerError extends SourceError {
   readonly target: string;
-  readonly status?: number;
-  readonly errorCode?: string;
   readonly detail?: string;
-  readonly retryable: boolean;
 
-  constructor(message: string, fields: CloudManagerErrorFields) {
-    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+  constructor(message: string, fields: CloudManagerErrorFields & { kind: SourceFailureKind }) {
+    super(message, {
+      kind: fields.kind,
+      retryable: fields.retryable ?? false,
+      ...(fields.status !== undefined ? { status: fields.status } : {}),
+      ...(fields.errorCode !== undefined ? { errorCode: fields.errorCode } : {}),
+      ...(fields.cause !== undefined ? { cause: fields.cause } : {}),
+    });
     this.name = 'CloudManagerError';
     this.target = fields.target;
-    if (fields.status !== undefined) this.status = fields.status;
-    if (fields.errorCode !== undefined) this.errorCode = fields.errorCode;
     if (fields.detail !== undefined) this.detail = fields.detail;
-    this.retryable = fields.retryable ?? false;
   }
 
   /** What a structured log line or `lastError` should hold: never the cause chain's internals. */
@@ -55,7 +59,7 @@ export type CredentialKind = 'apiKey' | 'serviceAccount';
 export class CloudManagerAuthError extends CloudManagerError {
   readonly credentialKind: CredentialKind;
   constructor(message: string, fields: CloudManagerErrorFields & { credentialKind: CredentialKind }) {
-    super(message, { ...fields, retryable: false });
+    super(message, { ...fields, kind: 'auth', retryable: false });
     this.name = 'CloudManagerAuthError';
     this.credentialKind = fields.credentialKind;
   }
@@ -67,7 +71,7 @@ export class CloudManagerAuthError extends CloudManagerError {
 /** 404: the project, cluster or job does not exist (or the key cannot see it). Never retried. */
 export class CloudManagerNotFoundError extends CloudManagerError {
   constructor(message: string, fields: CloudManagerErrorFields) {
-    super(message, { ...fields, retryable: false });
+    super(message, { ...fields, kind: 'not-found', retryable: false });
     this.name = 'CloudManagerNotFoundError';
   }
 }
@@ -77,7 +81,7 @@ export class CloudManagerRateLimitError extends CloudManagerError {
   /** What the server asked for via `Retry-After`, when it did. */
   readonly retryAfterMs?: number;
   constructor(message: string, fields: CloudManagerErrorFields & { retryAfterMs?: number }) {
-    super(message, { ...fields, retryable: true });
+    super(message, { ...fields, kind: 'rate-limited', retryable: true });
     this.name = 'CloudManagerRateLimitError';
     if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
   }
@@ -91,7 +95,8 @@ export class CloudManagerResponseError extends CloudManagerError {
   /** Server-requested delay for 503s that carry `Retry-After`. */
   readonly retryAfterMs?: number;
   constructor(message: string, fields: CloudManagerErrorFields & { retryAfterMs?: number }) {
-    super(message, fields);
+    // Retryable (5xx, an incomplete listing) means the API is unavailable for now; else it answered badly.
+    super(message, { ...fields, kind: fields.retryable ? 'unavailable' : 'bad-response' });
     this.name = 'CloudManagerResponseError';
     if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
   }
@@ -100,8 +105,45 @@ export class CloudManagerResponseError extends CloudManagerError {
 /** No usable answer: connection refused or reset, a timeout, a body cut off mid-read. */
 export class CloudManagerNetworkError extends CloudManagerError {
   constructor(message: string, fields: CloudManagerErrorFields) {
-    super(message, { ...fields, retryable: true });
+    super(message, { ...fields, kind: 'unavailable', retryable: true });
     this.name = 'CloudManagerNetworkError';
+  }
+}
+
+/**
+ * The TLS handshake with the API failed: the certificate is not trusted (a private CA not in
+ * `cloudManager.caFile`, a self-signed certificate), names another host, has expired, or the server
+ * does not speak TLS on that port. Never retried: the next attempt meets the same certificate. The
+ * message names the cause and the fix; `errorCode` is Node's code (e.g. `CERT_HAS_EXPIRED`).
+ */
+export class CloudManagerTlsError extends CloudManagerError {
+  /** The host whose certificate was refused. */
+  readonly host: string;
+  constructor(message: string, fields: CloudManagerErrorFields & { host: string; errorCode: string }) {
+    // A trust problem never heals by itself: never retried, and alerted at the first failure.
+    super(message, { ...fields, kind: 'untrusted', retryable: false });
+    this.name = 'CloudManagerTlsError';
+    this.host = fields.host;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), host: this.host };
+  }
+}
+
+/**
+ * The HTTP proxy in the way did not carry the request: it refused the tunnel (403, 407 proxy
+ * authentication) or could not be reached. A refusal is not retried; an unreachable proxy is.
+ */
+export class CloudManagerProxyError extends CloudManagerError {
+  /** The proxy's origin (never its credentials). */
+  readonly proxy: string;
+  constructor(message: string, fields: CloudManagerErrorFields & { proxy: string }) {
+    super(message, { ...fields, kind: 'unavailable' });
+    this.name = 'CloudManagerProxyError';
+    this.proxy = fields.proxy;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), proxy: this.proxy };
   }
 }
 
@@ -110,7 +152,7 @@ export class CloudManagerValidationError extends CloudManagerError {
   /** The option or argument at fault, e.g. `projectId`. */
   readonly field: string;
   constructor(message: string, fields: CloudManagerErrorFields & { field: string }) {
-    super(message, { ...fields, retryable: false });
+    super(message, { ...fields, kind: 'invalid-request', retryable: false });
     this.name = 'CloudManagerValidationError';
     this.field = fields.field;
   }
@@ -121,6 +163,7 @@ export class CloudManagerAbortedError extends CloudManagerError {
   constructor(target: string, reason: unknown) {
     super(`Cloud Manager call aborted by the caller (${target})`, {
       target,
+      kind: 'aborted',
       cause: reason,
       retryable: false,
     });

@@ -7,7 +7,7 @@
  * Tokens are held here and nowhere else; they are never logged (the client adds them to the list of
  * strings scrubbed from upstream error text).
  */
-import { raceAbort } from './retry.ts';
+import { raceAbort } from '../../core/sleep.ts';
 
 export interface FetchedToken {
   accessToken: string;

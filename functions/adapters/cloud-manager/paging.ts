@@ -7,6 +7,9 @@
  * did not move during it and it saw `totalCount` distinct items; otherwise page again (bounded) and
  * return the union of all passes (later passes win, they are fresher).
  *
+ * Items are streamed (`pageThrough`) as each page is read, so a long history is never held raw all at
+ * once; `collectPages` is the same walk kept in memory.
+ *
  * Loop guards: the page after the last is computed by us (a `next` href is never followed, so the
  * server cannot steer the request elsewhere); a hard page cap derived from the largest `totalCount`
  * seen; an empty page ends a pass; a `next` link that does not advance is reported and ignored.
@@ -23,14 +26,21 @@ export interface PagingOptions {
   warn?: (message: string, extra: Record<string, unknown>) => void;
 }
 
-export interface PagingResult<T> {
-  items: T[];
+/** What a walk over the pages found, besides the items. */
+export interface PagingStats {
   pages: number;
   passes: number;
-  /** False when the list kept moving through every pass: items are the union of what was seen. */
+  /** False when the list kept moving through every pass: the items are the union of what was seen. */
   stable: boolean;
   /** `totalCount` of the last page read: what the server says exists now. */
   lastTotalCount: number;
+  /** Distinct item ids seen over every pass. */
+  distinct: number;
+}
+
+export interface PagingResult<T> extends PagingStats {
+  /** De-duplicated by id, in the order first seen, the last sighting winning. */
+  items: T[];
 }
 
 /** `pageNum` of a `next` link, when it can be read. */
@@ -45,28 +55,20 @@ function nextPageNumber(href: string | undefined): number | undefined {
   }
 }
 
-export function collectPages<T extends { id: string }>(
+/**
+ * Yields every item as soon as its page is read. An item can be yielded again by a later pass (the
+ * list shifted): the last sighting is the freshest. Returns the stats of the walk; a caller that needs
+ * a complete listing must check them (`stable`, `distinct` against `lastTotalCount`).
+ */
+export async function* pageThrough<T extends { id: string }>(
   fetchPage: (pageNum: number) => Promise<ListPage<T>>,
   options: PagingOptions,
-): Promise<PagingResult<T>>;
-/**
- * With `map`, every item is mapped as soon as its page is read and only the mapped value is kept:
- * a long list is never held raw all at once. Same de-duplication (by the raw item's id, the last
- * sighting wins) and the same order (first sighting) as without.
- */
-export function collectPages<T extends { id: string }, U>(
-  fetchPage: (pageNum: number) => Promise<ListPage<T>>,
-  options: PagingOptions & { map: (item: T) => U },
-): Promise<PagingResult<U>>;
-export async function collectPages<T extends { id: string }, U>(
-  fetchPage: (pageNum: number) => Promise<ListPage<T>>,
-  options: PagingOptions & { map?: (item: T) => U },
-): Promise<PagingResult<T | U>> {
+): AsyncGenerator<T, PagingStats, void> {
   const perPage = options.itemsPerPage;
   const maxPasses = Math.max(1, options.maxPasses ?? 3);
   const absoluteMaxPages = Math.max(1, options.maxPages ?? 1000);
-  const map = options.map;
-  const union = new Map<string, T | U>();
+  // Ids only (never the items): the union's size, and each later pass's own distinct count.
+  const everSeen = new Set<string>();
   let pages = 0;
   let passes = 0;
   let stable = false;
@@ -74,7 +76,7 @@ export async function collectPages<T extends { id: string }, U>(
 
   while (passes < maxPasses && !stable) {
     passes += 1;
-    // The first pass starts with an empty union, so the union is what it saw: no second set.
+    // The first pass starts with nothing seen, so what it saw is `everSeen`: no second set.
     const seen = passes === 1 ? undefined : new Set<string>();
     let firstTotal: number | undefined;
     let lastTotal = 0;
@@ -92,7 +94,8 @@ export async function collectPages<T extends { id: string }, U>(
       if (page.results.length === 0) break;
       for (const item of page.results) {
         seen?.add(item.id);
-        union.set(item.id, map ? map(item) : item);
+        everSeen.add(item.id);
+        yield item;
       }
 
       const next = page.links.find((link) => link.rel === 'next');
@@ -118,7 +121,7 @@ export async function collectPages<T extends { id: string }, U>(
       }
     }
 
-    const distinct = seen ? seen.size : union.size;
+    const distinct = seen ? seen.size : everSeen.size;
     stable = !totalMoved && !truncated && distinct >= lastTotal;
     lastTotalCount = lastTotal;
     if (!stable && passes < maxPasses) {
@@ -133,8 +136,22 @@ export async function collectPages<T extends { id: string }, U>(
   if (!stable) {
     options.warn?.('results kept shifting while paging; returning the union of every pass', {
       passes,
-      distinct: union.size,
+      distinct: everSeen.size,
     });
   }
-  return { items: [...union.values()], pages, passes, stable, lastTotalCount };
+  return { pages, passes, stable, lastTotalCount, distinct: everSeen.size };
+}
+
+/** `pageThrough` kept in memory: the union of every pass, by id. */
+export async function collectPages<T extends { id: string }>(
+  fetchPage: (pageNum: number) => Promise<ListPage<T>>,
+  options: PagingOptions,
+): Promise<PagingResult<T>> {
+  const union = new Map<string, T>();
+  const walk = pageThrough(fetchPage, options);
+  for (;;) {
+    const step = await walk.next();
+    if (step.done) return { items: [...union.values()], ...step.value };
+    union.set(step.value.id, step.value);
+  }
 }

@@ -10,7 +10,7 @@
  * Slots are reserved synchronously (the reservation time is computed and recorded before waiting), so
  * concurrent callers cannot oversubscribe, and callers are served in arrival order.
  */
-import { raceAbort } from './retry.ts';
+import { raceAbort } from '../../core/sleep.ts';
 
 export interface RateLimiterOptions {
   /** Requests allowed per window and key. */

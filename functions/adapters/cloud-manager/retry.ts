@@ -1,7 +1,7 @@
 /**
  * Retry timing: exponential backoff with full jitter (the AWS Architecture Blog's "Exponential Backoff
- * And Jitter": a fleet of pollers that failed together must not retry together), `Retry-After`
- * parsing, and a sleep that an `AbortSignal` cuts short.
+ * And Jitter": a fleet of pollers that failed together must not retry together) and `Retry-After`
+ * parsing. The waiting itself is the core's `sleep`.
  */
 
 export interface BackoffOptions {
@@ -51,48 +51,4 @@ export function parseRetryAfter(
     ms = at - now;
   }
   return Math.min(Math.max(Math.ceil(ms), 0), capMs);
-}
-
-/** The reason an aborted signal carries, as something throwable. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-}
-
-/** `setTimeout` as a promise; rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Resolves like `promise`, but rejects with the signal's reason as soon as `signal` aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,11 +1,12 @@
 /**
  * Prints alerts to a terminal instead of publishing them: used by the CLI when no topic is configured,
- * by dry runs and by the demo. It renders with the same `renderAlert` as `SnsNotifier`, so what you see
- * here is what an email subscriber and the Slack channel would get.
+ * by dry runs and by the demo. It packs each alert with the same `toSnsMessage` as `SnsNotifier`
+ * (shortening included), so what you see here is what an email subscriber and the Slack channel get.
  */
-import { type ChatbotNotification, type RenderedAlert, renderAlert } from '../../core/alert-message.ts';
-import type { AlertGroup, AlertPublisher, PublishOutcome } from '../../core/ports.ts';
+import type { ChatbotNotification } from '../../core/alerts/chat-card.ts';
+import type { AlertGroup, AlertPublisher, PublishContext, PublishOutcome } from '../../core/ports.ts';
 import type { Severity } from '../../core/types.ts';
+import { type SnsMessage, toSnsMessage } from '../sns/sns-message.ts';
 
 export type ConsoleFormat = 'email' | 'slack' | 'both' | 'json';
 
@@ -58,15 +59,20 @@ export class ConsolePublisher implements AlertPublisher {
     this.#color = options.color ?? false;
   }
 
-  async publish(
-    groups: readonly AlertGroup[],
-    context: { downloadUrls?: ReadonlyMap<string, string> },
-  ): Promise<PublishOutcome[]> {
+  async publish(groups: readonly AlertGroup[], context: PublishContext): Promise<PublishOutcome[]> {
     const outcomes: PublishOutcome[] = [];
     for (const group of groups) {
       const eventIds = group.events.map((e) => e.eventId);
       try {
-        const rendered = renderAlert(group, {
+        // The run may no longer publish (it lost its lease): print nothing more, keep it all owed.
+        await context.checkpoint?.();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        outcomes.push({ eventIds, ok: false, error: `Not printed: ${message}`, retryable: true });
+        continue;
+      }
+      try {
+        const rendered = toSnsMessage(group, {
           consoleBaseUrl: this.#consoleBaseUrl,
           includeDownloadUrl: this.#includeDownloadUrl,
           ...(this.#includeDownloadUrl && context.downloadUrls ? { downloadUrls: context.downloadUrls } : {}),
@@ -87,8 +93,8 @@ export class ConsolePublisher implements AlertPublisher {
     return outcomes;
   }
 
-  #render(rendered: RenderedAlert): string {
-    const severity = (rendered.attributes.severity?.StringValue ?? 'info') as Severity;
+  #render(rendered: SnsMessage): string {
+    const severity = rendered.severity;
     switch (this.#format) {
       case 'json':
         return `${JSON.stringify(JSON.parse(rendered.parts.default), null, 2)}\n`;
@@ -101,12 +107,12 @@ export class ConsolePublisher implements AlertPublisher {
     }
   }
 
-  #emailBlock(rendered: RenderedAlert, severity: Severity): string {
+  #emailBlock(rendered: SnsMessage, severity: Severity): string {
     const header = `Email  Subject: ${rendered.subject}`;
     return this.#frame(header, rendered.parts.email.split('\n'), severity);
   }
 
-  #slackBlock(rendered: RenderedAlert, severity: Severity): string {
+  #slackBlock(rendered: SnsMessage, severity: Severity): string {
     const card = JSON.parse(rendered.parts.https) as ChatbotNotification;
     const lines: string[] = [this.#bold(emoji(card.content.title)), ''];
     lines.push(...emoji(card.content.description).split('\n'));

@@ -11,6 +11,7 @@ import {
   type DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { sleep } from '../../core/sleep.ts';
 import { TABLE_SCHEMA } from '../../core/table-schema.ts';
 import { awsErrorName, clientWhereabouts, StateStoreError, toStateStoreError } from './state-store-error.ts';
 
@@ -64,7 +65,7 @@ export async function ensureTable(
   tableName: string,
   options: EnsureTableOptions = {},
 ): Promise<'created' | 'exists'> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const wait = options.sleep ?? ((ms: number) => sleep(ms));
   const fail = async (error: unknown, operation: string) =>
     toStateStoreError(error, operation, tableName, await clientWhereabouts(client));
 
@@ -95,7 +96,7 @@ export async function ensureTable(
         { operation: 'ensureTable', tableName },
       );
     }
-    await sleep(options.pollIntervalMs ?? 250);
+    await wait(options.pollIntervalMs ?? 250);
   }
   checkLayout(description, tableName);
   await enableTimeToLive(client, tableName).catch(async (error) => {

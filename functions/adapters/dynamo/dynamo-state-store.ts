@@ -22,6 +22,7 @@ import {
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { mapWithConcurrency } from '../../core/concurrency.ts';
 import type {
   AuditQuery,
   PeriodRecords,
@@ -32,6 +33,7 @@ import type {
   TargetRef,
 } from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
+import { sleep } from '../../core/sleep.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
 import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
 import { targetKey } from '../../core/types.ts';
@@ -75,6 +77,8 @@ export const DEFAULT_AUDIT_QUERY_LIMIT = 100;
 export const MAX_PUBLISH_ERROR_LENGTH = 500;
 
 /** Backoff of batch retries: 50 ms doubling up to 2 s, "equal jitter" (half fixed, half random). */
+/** A batch call fails as a whole at its first failed request: no new request starts after it. */
+const STOP_ON_ERROR = { stopOnError: true } as const;
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 2_000;
 /** Parallel batch requests: enough to hide latency in Lambda, few enough not to self-throttle. */
@@ -117,7 +121,7 @@ export class DynamoStateStore implements StateStore {
     this.tableName = options.tableName;
     this.retentionDays = options.retentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_BATCH_MAX_ATTEMPTS);
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? ((ms) => sleep(ms));
     this.random = options.random ?? Math.random;
     // The DocumentClient shares the middleware stack and config of `client`; we still prune undefined
     // values ourselves (table-items.ts) so that another DocumentClient's settings cannot break writes.
@@ -254,58 +258,72 @@ export class DynamoStateStore implements StateStore {
       );
     }
     const owed = TABLE_SCHEMA.indexes.owed;
-    await runPool(single, UPDATE_CONCURRENCY, async (update) => {
-      await this.conditionalUpdate('markPublished', {
-        Key: eventKey(update.eventId),
-        UpdateExpression: 'SET #publishedAt = :publishedAt, #messageId = :messageId REMOVE #owedPk, #owedSk',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: {
-          '#pk': TABLE_SCHEMA.partitionKey,
-          '#publishedAt': 'publishedAt',
-          '#messageId': 'snsMessageId',
-          '#owedPk': owed.partitionKey,
-          '#owedSk': owed.sortKey,
-        },
-        ExpressionAttributeValues: { ':publishedAt': update.publishedAt, ':messageId': update.snsMessageId },
-      });
-    });
+    await mapWithConcurrency(
+      single,
+      UPDATE_CONCURRENCY,
+      async (update) => {
+        await this.conditionalUpdate('markPublished', {
+          Key: eventKey(update.eventId),
+          UpdateExpression:
+            'SET #publishedAt = :publishedAt, #messageId = :messageId REMOVE #owedPk, #owedSk',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_SCHEMA.partitionKey,
+            '#publishedAt': 'publishedAt',
+            '#messageId': 'snsMessageId',
+            '#owedPk': owed.partitionKey,
+            '#owedSk': owed.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':publishedAt': update.publishedAt,
+            ':messageId': update.snsMessageId,
+          },
+        });
+      },
+      STOP_ON_ERROR,
+    );
   }
 
   /** Counts the failure and keeps the event owed; ignored for events already published meanwhile. */
   async markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void> {
     const owed = TABLE_SCHEMA.indexes.owed;
-    await runPool(updates, UPDATE_CONCURRENCY, async (update) => {
-      // An abandoned record leaves the owed index (so it cannot block newer alerts) but keeps its
-      // error and counts: the audit trail shows it as rejected, never as sent.
-      const abandon = update.abandon === true;
-      const rejected = update.rejected === true || abandon;
-      await this.conditionalUpdate('markPublishFailed', {
-        Key: eventKey(update.eventId),
-        UpdateExpression: [
-          abandon ? 'SET #error = :error, #abandonedAt = :at' : 'SET #error = :error',
-          rejected ? 'ADD #attempts :one, #rejections :one' : 'ADD #attempts :one',
-          abandon ? 'REMOVE #owedPk, #owedSk' : '',
-        ]
-          .join(' ')
-          .trim(),
-        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#publishedAt)',
-        ExpressionAttributeNames: {
-          '#pk': TABLE_SCHEMA.partitionKey,
-          '#publishedAt': 'publishedAt',
-          '#error': 'lastPublishError',
-          '#attempts': 'publishAttempts',
-          ...(rejected ? { '#rejections': 'rejections' } : {}),
-          ...(abandon
-            ? { '#abandonedAt': 'abandonedAt', '#owedPk': owed.partitionKey, '#owedSk': owed.sortKey }
-            : {}),
-        },
-        ExpressionAttributeValues: {
-          ':error': publishErrorText(update.error),
-          ':one': 1,
-          ...(abandon ? { ':at': update.at } : {}),
-        },
-      });
-    });
+    await mapWithConcurrency(
+      updates,
+      UPDATE_CONCURRENCY,
+      async (update) => {
+        // An abandoned record leaves the owed index (so it cannot block newer alerts) but keeps its
+        // error and counts: the audit trail shows it as rejected, never as sent.
+        const abandon = update.abandon === true;
+        const rejected = update.rejected === true || abandon;
+        await this.conditionalUpdate('markPublishFailed', {
+          Key: eventKey(update.eventId),
+          UpdateExpression: [
+            abandon ? 'SET #error = :error, #abandonedAt = :at' : 'SET #error = :error',
+            rejected ? 'ADD #attempts :one, #rejections :one' : 'ADD #attempts :one',
+            abandon ? 'REMOVE #owedPk, #owedSk' : '',
+          ]
+            .join(' ')
+            .trim(),
+          ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#publishedAt)',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_SCHEMA.partitionKey,
+            '#publishedAt': 'publishedAt',
+            '#error': 'lastPublishError',
+            '#attempts': 'publishAttempts',
+            ...(rejected ? { '#rejections': 'rejections' } : {}),
+            ...(abandon
+              ? { '#abandonedAt': 'abandonedAt', '#owedPk': owed.partitionKey, '#owedSk': owed.sortKey }
+              : {}),
+          },
+          ExpressionAttributeValues: {
+            ':error': publishErrorText(update.error),
+            ':one': 1,
+            ...(abandon ? { ':at': update.at } : {}),
+          },
+        });
+      },
+      STOP_ON_ERROR,
+    );
   }
 
   /**
@@ -338,8 +356,11 @@ export class DynamoStateStore implements StateStore {
         (query.projectId === undefined || target.projectId === query.projectId) &&
         (query.clusterId === undefined || target.clusterId === query.clusterId),
     );
-    const perTarget = await runPool(targets, BATCH_CONCURRENCY, (target) =>
-      this.queryEvents(TABLE_SCHEMA.indexes.byTarget, targetPartition(target), since, limit),
+    const perTarget = await mapWithConcurrency(
+      targets,
+      BATCH_CONCURRENCY,
+      (target) => this.queryEvents(TABLE_SCHEMA.indexes.byTarget, targetPartition(target), since, limit),
+      STOP_ON_ERROR,
     );
     return perTarget
       .flat()
@@ -408,21 +429,25 @@ export class DynamoStateStore implements StateStore {
         pending.push({ target, state: item as unknown as Pick<JobState, 'snapshot' | 'firstSeenAt'> });
       }
     }
-    const applied = await runPool(pending, UPDATE_CONCURRENCY, ({ target, state }) =>
-      this.conditionalUpdate('indexJobStates', {
-        Key: jobStateKey(target, state.snapshot.jobId),
-        UpdateExpression: 'SET #gsiPk = :gsiPk, #gsiSk = :gsiSk',
-        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#gsiPk)',
-        ExpressionAttributeNames: {
-          '#pk': TABLE_SCHEMA.partitionKey,
-          '#gsiPk': index.partitionKey,
-          '#gsiSk': index.sortKey,
-        },
-        ExpressionAttributeValues: {
-          ':gsiPk': jobsByRequestPartition(target),
-          ':gsiSk': jobRequestSortKey(state),
-        },
-      }),
+    const applied = await mapWithConcurrency(
+      pending,
+      UPDATE_CONCURRENCY,
+      ({ target, state }) =>
+        this.conditionalUpdate('indexJobStates', {
+          Key: jobStateKey(target, state.snapshot.jobId),
+          UpdateExpression: 'SET #gsiPk = :gsiPk, #gsiSk = :gsiSk',
+          ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#gsiPk)',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_SCHEMA.partitionKey,
+            '#gsiPk': index.partitionKey,
+            '#gsiSk': index.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':gsiPk': jobsByRequestPartition(target),
+            ':gsiSk': jobRequestSortKey(state),
+          },
+        }),
+      STOP_ON_ERROR,
     );
     return { jobStates, indexed: applied.filter(Boolean).length };
   }
@@ -507,50 +532,66 @@ export class DynamoStateStore implements StateStore {
             ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
             ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
           };
-    const results = await runPool(chunk(keys, BATCH_GET_LIMIT), BATCH_CONCURRENCY, async (keyChunk) => {
-      const found: Item[] = [];
-      let pending: Record<string, unknown>[] = keyChunk;
-      for (let attempt = 1; ; attempt++) {
-        if (attempt > 1) {
-          this.stats.unprocessedRetries++;
-          await this.sleep(this.backoff(attempt - 1));
+    const results = await mapWithConcurrency(
+      chunk(keys, BATCH_GET_LIMIT),
+      BATCH_CONCURRENCY,
+      async (keyChunk) => {
+        const found: Item[] = [];
+        let pending: Record<string, unknown>[] = keyChunk;
+        for (let attempt = 1; ; attempt++) {
+          if (attempt > 1) {
+            this.stats.unprocessedRetries++;
+            await this.sleep(this.backoff(attempt - 1));
+          }
+          const output: BatchGetCommandOutput = await this.send('BatchGetItem', operation, (doc) =>
+            doc.send(
+              new BatchGetCommand({
+                RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } },
+              }),
+            ),
+          );
+          found.push(...(output.Responses?.[this.tableName] ?? []));
+          pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+          if (pending.length === 0) return found;
+          if (attempt >= this.maxAttempts)
+            throw this.unprocessedError(operation, 'BatchGetItem', pending.length, keyChunk.length, attempt);
         }
-        const output: BatchGetCommandOutput = await this.send('BatchGetItem', operation, (doc) =>
-          doc.send(
-            new BatchGetCommand({
-              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } },
-            }),
-          ),
-        );
-        found.push(...(output.Responses?.[this.tableName] ?? []));
-        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (pending.length === 0) return found;
-        if (attempt >= this.maxAttempts)
-          throw this.unprocessedError(operation, 'BatchGetItem', pending.length, keyChunk.length, attempt);
-      }
-    });
+      },
+      STOP_ON_ERROR,
+    );
     return results.flat();
   }
 
   /** BatchWriteItem (puts) of any number of distinct items; unprocessed items are retried (bounded). */
   private async batchWrite(operation: string, items: readonly Item[]): Promise<void> {
-    await runPool(chunk(items, BATCH_WRITE_LIMIT), BATCH_CONCURRENCY, async (itemChunk) => {
-      type WriteRequest = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string][number];
-      let pending: WriteRequest[] = itemChunk.map((item) => ({ PutRequest: { Item: item } }));
-      for (let attempt = 1; ; attempt++) {
-        if (attempt > 1) {
-          this.stats.unprocessedRetries++;
-          await this.sleep(this.backoff(attempt - 1));
+    await mapWithConcurrency(
+      chunk(items, BATCH_WRITE_LIMIT),
+      BATCH_CONCURRENCY,
+      async (itemChunk) => {
+        type WriteRequest = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string][number];
+        let pending: WriteRequest[] = itemChunk.map((item) => ({ PutRequest: { Item: item } }));
+        for (let attempt = 1; ; attempt++) {
+          if (attempt > 1) {
+            this.stats.unprocessedRetries++;
+            await this.sleep(this.backoff(attempt - 1));
+          }
+          const output: BatchWriteCommandOutput = await this.send('BatchWriteItem', operation, (doc) =>
+            doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
+          );
+          pending = output.UnprocessedItems?.[this.tableName] ?? [];
+          if (pending.length === 0) return;
+          if (attempt >= this.maxAttempts)
+            throw this.unprocessedError(
+              operation,
+              'BatchWriteItem',
+              pending.length,
+              itemChunk.length,
+              attempt,
+            );
         }
-        const output: BatchWriteCommandOutput = await this.send('BatchWriteItem', operation, (doc) =>
-          doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
-        );
-        pending = output.UnprocessedItems?.[this.tableName] ?? [];
-        if (pending.length === 0) return;
-        if (attempt >= this.maxAttempts)
-          throw this.unprocessedError(operation, 'BatchWriteItem', pending.length, itemChunk.length, attempt);
-      }
-    });
+      },
+      STOP_ON_ERROR,
+    );
   }
 
   /**
@@ -607,10 +648,6 @@ export class DynamoStateStore implements StateStore {
   }
 }
 
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function publishErrorText(error: string): string {
   const clean = scrubText(error);
   return clean.length <= MAX_PUBLISH_ERROR_LENGTH
@@ -642,31 +679,4 @@ function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
 /** Last occurrence of each key. */
 function lastBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [key(item), item] as const)).values()];
-}
-
-/**
- * Runs `work` over `items` with at most `concurrency` in flight; results keep input order. After the
- * first failure no new work starts, and that failure is thrown once the running ones settle.
- */
-async function runPool<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index] as T);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }

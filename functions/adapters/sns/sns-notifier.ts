@@ -10,21 +10,17 @@ import {
   type PublishBatchRequestEntry,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import { MAX_SNS_MESSAGE_BYTES, type RenderedAlert, renderAlert } from '../../core/alert-message.ts';
-import type { AlertGroup, AlertPublisher, PublishOutcome } from '../../core/ports.ts';
+import { type Logger, SILENT_LOGGER } from '../../core/logger.ts';
+import type { AlertGroup, AlertPublisher, PublishContext, PublishOutcome } from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
+import { sleep } from '../../core/sleep.ts';
+import { MAX_BATCH_ENTRIES, MAX_SNS_MESSAGE_BYTES } from './sns-limits.ts';
+import { type SnsMessage, toSnsMessage } from './sns-message.ts';
 
-/** PublishBatch accepts at most 10 entries per call. */
-export const MAX_BATCH_ENTRIES = 10;
 const DEFAULT_MAX_ATTEMPTS = 3;
 const BASE_DELAY_MS = 200;
 const MAX_DELAY_MS = 5_000;
 const MAX_ERROR_CHARS = 300;
-
-export interface SnsNotifierLogger {
-  warn(msg: string, extra?: Record<string, unknown>): void;
-  error(msg: string, extra?: Record<string, unknown>): void;
-}
 
 export interface SnsNotifierOptions {
   client: SNSClient;
@@ -37,7 +33,7 @@ export interface SnsNotifierOptions {
   maxAttempts?: number;
   /** Injected in tests; real timers otherwise. */
   sleep?: (ms: number) => Promise<void>;
-  logger?: SnsNotifierLogger;
+  logger?: Logger;
 }
 
 /**
@@ -62,7 +58,7 @@ const REQUEST_REJECTED = new Set([
 interface Pending {
   /** Position of the group in the `publish` call: unique, so it doubles as the batch entry Id. */
   index: number;
-  rendered: RenderedAlert;
+  rendered: SnsMessage;
 }
 
 export class SnsNotifier implements AlertPublisher {
@@ -73,7 +69,7 @@ export class SnsNotifier implements AlertPublisher {
   readonly #includeDownloadUrl: boolean;
   readonly #maxAttempts: number;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #logger: SnsNotifierLogger | undefined;
+  readonly #logger: Logger;
 
   constructor(options: SnsNotifierOptions) {
     this.#client = options.client;
@@ -81,22 +77,19 @@ export class SnsNotifier implements AlertPublisher {
     this.#consoleBaseUrl = options.consoleBaseUrl;
     this.#includeDownloadUrl = options.includeDownloadUrl;
     this.#maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#logger = options.logger;
+    this.#sleep = options.sleep ?? ((ms) => sleep(ms));
+    this.#logger = options.logger ?? SILENT_LOGGER;
   }
 
-  async publish(
-    groups: readonly AlertGroup[],
-    context: { downloadUrls?: ReadonlyMap<string, string> },
-  ): Promise<PublishOutcome[]> {
+  async publish(groups: readonly AlertGroup[], context: PublishContext): Promise<PublishOutcome[]> {
     const outcomes: Array<PublishOutcome | undefined> = new Array(groups.length);
     const downloadUrls = this.#includeDownloadUrl ? context.downloadUrls : undefined;
     const sendable: Pending[] = [];
     groups.forEach((group, index) => {
       const eventIds = group.events.map((e) => e.eventId);
-      let rendered: RenderedAlert;
+      let rendered: SnsMessage;
       try {
-        rendered = renderAlert(group, {
+        rendered = toSnsMessage(group, {
           consoleBaseUrl: this.#consoleBaseUrl,
           includeDownloadUrl: this.#includeDownloadUrl,
           ...(downloadUrls ? { downloadUrls } : {}),
@@ -119,7 +112,9 @@ export class SnsNotifier implements AlertPublisher {
     });
 
     for (const chunk of chunkEntries(sendable)) {
-      for (const [index, outcome] of await this.#sendChunk(chunk, downloadUrls)) outcomes[index] = outcome;
+      for (const [index, outcome] of await this.#sendChunk(chunk, downloadUrls, context.checkpoint)) {
+        outcomes[index] = outcome;
+      }
     }
     return outcomes.map(
       (outcome, index) =>
@@ -136,12 +131,31 @@ export class SnsNotifier implements AlertPublisher {
   async #sendChunk(
     chunk: Pending[],
     downloadUrls: ReadonlyMap<string, string> | undefined,
+    checkpoint: PublishContext['checkpoint'],
   ): Promise<Map<number, PublishOutcome>> {
     const results = new Map<number, PublishOutcome>();
     let pending = chunk;
     let lastError = '';
     for (let attempt = 1; attempt <= this.#maxAttempts && pending.length > 0; attempt++) {
       if (attempt > 1) await this.#sleep(backoffMs(attempt - 1));
+      if (checkpoint) {
+        // The run may no longer publish (it lost its lease): send nothing more, keep it all owed.
+        const stop = await checkpoint().then(
+          () => undefined,
+          (error: unknown) => describe(error),
+        );
+        if (stop !== undefined) {
+          for (const p of pending) {
+            results.set(p.index, {
+              eventIds: p.rendered.eventIds,
+              ok: false,
+              error: `Not sent: ${stop}`,
+              retryable: true,
+            });
+          }
+          return results;
+        }
+      }
       let response: PublishBatchCommandOutput;
       try {
         this.stats.publishBatchCalls++;
@@ -155,7 +169,7 @@ export class SnsNotifier implements AlertPublisher {
         const text = this.#errorText(error, downloadUrls);
         if (isTransient(error)) {
           lastError = `SNS did not accept the call (${text})`;
-          this.#logger?.warn('SNS PublishBatch failed; retrying', {
+          this.#logger.warn('SNS PublishBatch failed; retrying', {
             attempt,
             maxAttempts: this.#maxAttempts,
             error: text,
@@ -166,7 +180,7 @@ export class SnsNotifier implements AlertPublisher {
         if (REQUEST_REJECTED.has(errorName(error)) && pending.length > 1) {
           // Find the culprit: each entry alone, each with the attempts left in this chunk.
           for (const one of pending) {
-            for (const [index, outcome] of await this.#sendChunk([one], downloadUrls))
+            for (const [index, outcome] of await this.#sendChunk([one], downloadUrls, checkpoint))
               results.set(index, outcome);
           }
           return results;
@@ -215,7 +229,7 @@ export class SnsNotifier implements AlertPublisher {
       pending = [...byId.values()];
       if (pending.length > 0 && lastError === '') lastError = 'SNS returned no result for the message';
       if (pending.length > 0) {
-        this.#logger?.warn('Some SNS entries failed; retrying them', {
+        this.#logger.warn('Some SNS entries failed; retrying them', {
           attempt,
           maxAttempts: this.#maxAttempts,
           eventIds: pending.flatMap((p) => p.rendered.eventIds),
@@ -234,7 +248,7 @@ export class SnsNotifier implements AlertPublisher {
   #fail(eventIds: string[], error: string, retryable: boolean): PublishOutcome {
     this.stats.messagesFailed++;
     // Event ids and the reason only: the body may carry a download URL.
-    this.#logger?.error('Alert could not be published to SNS', { eventIds, error, retryable });
+    this.#logger.error('Alert could not be published to SNS', { eventIds, error, retryable });
     return { eventIds, ok: false, error, retryable };
   }
 

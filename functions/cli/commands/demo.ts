@@ -11,7 +11,7 @@ import { ConsolePublisher } from '../../adapters/console/console-publisher.ts';
 import { ensureTable } from '../../adapters/dynamo/create-table.ts';
 import { DynamoStateStore } from '../../adapters/dynamo/dynamo-state-store.ts';
 import { startEmbeddedDynamo } from '../../adapters/dynamo/embedded-dynalite.ts';
-import { consoleBaseUrlFor } from '../../core/alert-message.ts';
+import { consoleBaseUrlFor } from '../../core/alerts/console-links.ts';
 import { parseConfig } from '../../core/config.ts';
 import { runPoll } from '../../core/poll.ts';
 import { readRestoreReport } from '../../core/report/read-report.ts';
@@ -77,9 +77,7 @@ export async function demoCommand(options: { fast: boolean }, io: CliIo): Promis
       tableName: 'restore-watch-demo',
       dynamoClient: dynamo.client,
       logger: createConsoleLogger('error', io.stderr),
-      write: io.stdout,
-      consoleFormat: 'both',
-      color: io.isTTY,
+      alerts: { kind: 'console', write: io.stdout, format: 'both', color: io.isTTY },
       now,
     });
     // The first alert is shown as both email and Slack render it; later ones in the compact Slack form.

@@ -1,8 +1,13 @@
-import { runPoll } from '../../core/poll.ts';
+import { ConsolePublisher } from '../../adapters/console/console-publisher.ts';
+import { consoleBaseUrlFor } from '../../core/alerts/console-links.ts';
+import { ENV } from '../../core/environment.ts';
+import { worstSeverity } from '../../core/event-catalogue.ts';
+import { type PollPreview, previewPoll, runPoll } from '../../core/poll.ts';
+import { apiBaseUrl } from '../../runtime/dependencies.ts';
 import { createConsoleLogger, type LogLevel } from '../console-logger.ts';
 import type { CliIo } from '../context.ts';
 import { describeSummary } from '../render.ts';
-import { buildRuntime, newRunId, validatePollInputs } from '../setup.ts';
+import { buildPreviewRuntime, buildRuntime, newRunId, type PollSetup, validatePollInputs } from '../setup.ts';
 
 export interface PollCommandOptions {
   config: string;
@@ -11,12 +16,17 @@ export interface PollCommandOptions {
   logLevel: LogLevel;
 }
 
-/** `restore-watch poll`: one run over all targets. Exit 0 when every target was polled, 1 otherwise. */
+/**
+ * `restore-watch poll`: one run over all targets. Exit 0 when every target was polled, 1 when a
+ * target failed or another run took the lease over mid-way.
+ *
+ * With --json, stdout carries only JSON (one document): printed alerts go to stderr, so
+ * `restore-watch poll --json | jq` works when there is something to alert.
+ */
 export async function pollCommand(options: PollCommandOptions, io: CliIo): Promise<number> {
   const setup = await validatePollInputs(options.config, io);
   const logger = createConsoleLogger(options.logLevel, io.stderr);
-  // With --json, stdout carries only JSON (one document, or one line per poll for `run`): printed
-  // alerts go to stderr, so `restore-watch poll --json | jq` works when there is something to alert.
+  if (options.dryRun) return dryRun(setup, options, io, logger);
   const { runtime, close } = await buildRuntime(
     setup,
     options.json ? { ...io, stdout: io.stderr } : io,
@@ -26,12 +36,81 @@ export async function pollCommand(options: PollCommandOptions, io: CliIo): Promi
     const summary = await runPoll(runtime, {
       config: setup.config,
       runId: newRunId(io.now()),
-      dryRun: options.dryRun,
       signal: io.interrupted,
     });
     io.stdout(options.json ? `${JSON.stringify(summary, null, 2)}\n` : describeSummary(summary));
+    if (summary.lease === 'lost') {
+      if (options.json) io.stderr(`restore-watch: ${describeSummary(summary)}`);
+      return 1;
+    }
     return summary.targets.failed > 0 ? 1 : 0;
   } finally {
     await close();
   }
+}
+
+/**
+ * `poll --dry-run`: the run's observation without a publisher. The alerts a live poll would send are
+ * rendered with the console renderer whatever the environment says (a topic set or not): a dry run is
+ * what someone types before trusting a configuration against the production topic.
+ */
+async function dryRun(
+  setup: PollSetup,
+  options: PollCommandOptions,
+  io: CliIo,
+  logger: ReturnType<typeof createConsoleLogger>,
+): Promise<number> {
+  const { runtime, close } = await buildPreviewRuntime(setup, io, logger);
+  try {
+    const preview = await previewPoll(runtime, {
+      config: setup.config,
+      runId: newRunId(io.now()),
+      signal: io.interrupted,
+    });
+    await printPreview(preview, setup, options.json ? io.stderr : io.stdout, io.isTTY && !options.json);
+    if (options.json) {
+      io.stdout(`${JSON.stringify({ ...preview.summary, wouldPublish: wouldPublish(preview) }, null, 2)}\n`);
+    } else {
+      io.stdout(describeSummary(preview.summary));
+      io.stdout(`${describeDestination(preview, setup)}\n`);
+    }
+    return preview.summary.targets.failed > 0 ? 1 : 0;
+  } finally {
+    await close();
+  }
+}
+
+/** The preview's alerts, rendered as email and Slack would show them. Nothing is delivered. */
+async function printPreview(
+  preview: PollPreview,
+  setup: PollSetup,
+  write: (text: string) => void,
+  color: boolean,
+): Promise<void> {
+  if (preview.alerts.length === 0) return;
+  const renderer = new ConsolePublisher({
+    write,
+    consoleBaseUrl: consoleBaseUrlFor(apiBaseUrl(setup)),
+    includeDownloadUrl: setup.config.alerts.includeDownloadUrl,
+    color,
+  });
+  await renderer.publish(preview.alerts, preview.downloadUrls ? { downloadUrls: preview.downloadUrls } : {});
+}
+
+/** One entry per message a live run would send now, for `--json`. */
+function wouldPublish(preview: PollPreview) {
+  return preview.alerts.map((group) => ({
+    eventIds: group.events.map((e) => e.eventId),
+    eventTypes: group.events.map((e) => e.eventType),
+    severity: worstSeverity(group.events.map((e) => e.severity)),
+    target: group.events[0]?.targetName,
+    summary: group.events[0]?.summary,
+  }));
+}
+
+function describeDestination(preview: PollPreview, setup: PollSetup): string {
+  const count = `${preview.alerts.length} alert${preview.alerts.length === 1 ? '' : 's'}`;
+  return setup.topicArn
+    ? `A live poll would publish ${count} to ${setup.topicArn}; this dry run sent nothing.`
+    : `A live poll would print ${count} (${ENV.topicArn} is not set); this dry run wrote nothing.`;
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../../core/errors.ts';
 import { runPoll } from '../../core/poll.ts';
 import { createConsoleLogger, type LogLevel } from '../console-logger.ts';
 import type { CliIo } from '../context.ts';
@@ -45,10 +46,10 @@ export async function runCommand(options: RunCommandOptions, io: CliIo): Promise
             ? `${JSON.stringify(summary)}\n`
             : `[${io.now().toISOString()}] ${describeSummary(summary)}`,
         );
-        lastExit = summary.targets.failed > 0 ? 1 : 0;
+        lastExit = summary.lease === 'lost' || summary.targets.failed > 0 ? 1 : 0;
       } catch (error) {
         // A whole-run failure (state table unreachable, ...) is reported and retried next period.
-        logger.error('Poll run failed; retrying at the next period', { error: (error as Error).message });
+        logger.error('Poll run failed; retrying at the next period', { error: describeError(error) });
         lastExit = 1;
       }
       polls++;

@@ -3,11 +3,13 @@
  * client with an injected sleep (records what was asked for, waits no wall time), and a logger that
  * keeps every line so tests can assert what was (not) logged.
  */
+
 import {
   CloudManagerClient,
   type CloudManagerClientOptions,
 } from '../../../functions/adapters/cloud-manager/client.ts';
 import type { CloudManagerCredentials } from '../../../functions/core/config.ts';
+import type { Logger } from '../../../functions/core/logger.ts';
 import {
   CloudManagerSimulator,
   type SimulatorOptions,
@@ -60,11 +62,14 @@ export function endlessSleep() {
 /** Every log line as `level msg {extra as JSON}`. */
 export function memoryLogger() {
   const lines: string[] = [];
-  const logger = {
-    debug: (msg: string, extra?: Record<string, unknown>) =>
-      lines.push(`debug ${msg} ${JSON.stringify(extra)}`),
-    warn: (msg: string, extra?: Record<string, unknown>) =>
-      lines.push(`warn ${msg} ${JSON.stringify(extra)}`),
+  const line = (level: string) => (msg: string, extra?: Record<string, unknown>) => {
+    lines.push(`${level} ${msg} ${JSON.stringify(extra)}`);
+  };
+  const logger: Logger = {
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
   };
   return { lines, logger };
 }

@@ -38,27 +38,23 @@ describe('CloudManagerClient paging (over HTTP against the simulator)', () => {
     expect(client.stats).toMatchObject({ requests: 4, apiCalls: 3, challenges: 1 });
   });
 
-  it('hands every job to onJob as its page arrives and then returns none, with the same requests', async () => {
+  it('streams every job as its page arrives, with the same requests as the whole listing', async () => {
     // Prepare
     const target = addTarget(sim);
     for (let i = 0; i < 1234; i++) sim.addRestoreJob(target.projectId, target.clusterId);
     const whole = await clientFor(sim).listRestoreJobs(target);
     sim.resetStats();
-    const handed: string[] = [];
+    const streamed: string[] = [];
     const pagesServedWhenHanded: number[] = [];
 
     // Act
-    const rest = await clientFor(sim).listRestoreJobs({
-      ...target,
-      onJob: (job) => {
-        handed.push(job.id);
-        pagesServedWhenHanded.push(listRequests().length);
-      },
-    });
+    for await (const job of clientFor(sim).restoreJobs(target)) {
+      streamed.push(job.id);
+      pagesServedWhenHanded.push(listRequests().length);
+    }
 
     // Assess
-    expect(rest).toEqual([]);
-    expect(handed).toEqual(whole.map((j) => j.id));
+    expect(streamed).toEqual(whole.map((j) => j.id));
     expect(pagesServedWhenHanded[0]).toBe(1); // handed over before page 2 was asked for
     expect(sim.stats()).toMatchObject({ requests: 4, challenges: 1 });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectPages } from '../../../functions/adapters/cloud-manager/paging.ts';
+import { collectPages, pageThrough } from '../../../functions/adapters/cloud-manager/paging.ts';
 import type { ListPage } from '../../../functions/adapters/cloud-manager/restore-job-schema.ts';
 
 type Item = { id: string };
@@ -30,27 +30,42 @@ describe('collectPages', () => {
     expect(result).toMatchObject({ passes: 1, stable: true });
   });
 
-  it('keeps only the mapped items, in the order first seen, the last sighting winning', async () => {
+  it('keeps the items in the order first seen, the last sighting winning', async () => {
     // Prepare: a job inserted at the top after page 1 makes a second pass that sees every job again
-    let data = items(10);
+    let data: Array<Item & { sighting?: number }> = items(10);
+    let sighting = 0;
     const { fetchPage, requested } = pager(() => data, 5);
     const shifting = async (pageNum: number) => {
       const page = await fetchPage(pageNum);
       if (requested.length === 1) data = [{ id: 'new' }, ...data];
-      return page;
+      return { ...page, results: page.results.map((item) => ({ ...item, sighting: ++sighting })) };
     };
-    let sighting = 0;
 
     // Act
-    const result = await collectPages(shifting, {
-      itemsPerPage: 5,
-      map: (item: Item) => ({ id: item.id, sighting: ++sighting }),
-    });
+    const result = await collectPages(shifting, { itemsPerPage: 5 });
 
     // Assess: pass 1 saw 11 items (j4 twice), pass 2 every one again from sighting 12 on
-    expect(result).toMatchObject({ passes: 2, stable: true });
+    expect(result).toMatchObject({ passes: 2, stable: true, distinct: 11 });
     expect(result.items.map((i) => i.id)).toEqual([...items(10).map((i) => i.id), 'new']);
-    expect(result.items.every((i) => i.sighting >= 12)).toBe(true);
+    expect(result.items.every((i) => (i.sighting ?? 0) >= 12)).toBe(true);
+  });
+
+  it('streams each page before asking for the next one (pageThrough)', async () => {
+    // Prepare
+    const { fetchPage, requested } = pager(() => items(12), 5);
+    const requestsWhenYielded: number[] = [];
+
+    // Act
+    const walk = pageThrough(fetchPage, { itemsPerPage: 5 });
+    let step = await walk.next();
+    while (!step.done) {
+      requestsWhenYielded.push(requested.length);
+      step = await walk.next();
+    }
+
+    // Assess
+    expect(requestsWhenYielded).toEqual([1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3]);
+    expect(step.value).toEqual({ pages: 3, passes: 1, stable: true, lastTotalCount: 12, distinct: 12 });
   });
 
   it('needs one request for an empty list', async () => {

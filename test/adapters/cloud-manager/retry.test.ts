@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, parseRetryAfter, sleep } from '../../../functions/adapters/cloud-manager/retry.ts';
+import { backoffDelay, parseRetryAfter } from '../../../functions/adapters/cloud-manager/retry.ts';
+import { sleep } from '../../../functions/core/sleep.ts';
 
 describe('backoffDelay (full jitter)', () => {
   it('draws uniformly below base * 2^retry', () => {

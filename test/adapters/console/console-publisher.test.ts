@@ -71,7 +71,7 @@ describe('ConsolePublisher', () => {
       'Subject: [WARNING] orders-prod restore 5f3a1b2c... download link expires in 14 min',
     );
     expect(text).toContain(info.title);
-    for (const step of info.nextSteps) expect(text).toContain(step);
+    for (const step of info.nextSteps) expect(text).toContain(step.text);
     expect(text).toContain('Slack  thread 5f3a1b2c0000000000000003');
     expect(text).toContain('Next steps');
     expect(text).toContain('evt-1');

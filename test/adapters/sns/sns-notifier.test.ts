@@ -8,38 +8,21 @@ import {
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { toSnsMessage } from '../../../functions/adapters/sns/sns-message.ts';
 import { SnsNotifier, type SnsNotifierOptions } from '../../../functions/adapters/sns/sns-notifier.ts';
-import { renderAlert } from '../../../functions/core/alert-message.ts';
 import type { AlertGroup } from '../../../functions/core/ports.ts';
 import type { AuditRecord } from '../../../functions/core/types.ts';
+import { record as baseRecord, CLUSTER, CONSOLE, JOB, PROJECT } from '../../support/alert-records.ts';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts';
-const CONSOLE = 'https://cloud.mongodb.com';
-const PROJECT = '5f0000000000000000000001';
-const CLUSTER = '5f0000000000000000000002';
-const JOB = '5f3a1b2c0000000000000003';
 const URL_SECRET =
   'https://api-backup.mongodb.com/backup/restore/v2/pull/JOB/SENTINEL-URL-SNS/electron.tar.gz';
 
 const snsMock = mockClient(SNSClient);
 
+/** A critical JOB_STATUS_CHANGED of `JOB` with event id `evt-<n>`. */
 function record(n: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
-  return {
-    eventId: `evt-${n}`,
-    eventType: 'JOB_STATUS_CHANGED',
-    severity: 'critical',
-    projectId: PROJECT,
-    clusterId: CLUSTER,
-    targetName: 'orders-prod',
-    jobId: JOB,
-    detectedAt: '2026-05-01T10:00:00.000Z',
-    summary: 'restore 5f3a1b2c… BROKEN (was IN_PROGRESS)',
-    before: { jobId: JOB, statusName: 'IN_PROGRESS', hasDownloadUrl: false, downloaded: false },
-    after: { jobId: JOB, statusName: 'BROKEN', hasDownloadUrl: false, downloaded: false },
-    runId: 'run-1',
-    publishAttempts: 0,
-    ...overrides,
-  };
+  return baseRecord({ eventId: `evt-${n}`, runId: 'run-1', ...overrides });
 }
 
 function groups(count: number): AlertGroup[] {
@@ -65,6 +48,8 @@ function harness(overrides: Partial<SnsNotifierOptions> = {}): Harness {
       sleeps.push(ms);
     },
     logger: {
+      debug: () => {},
+      info: () => {},
       warn: (msg, extra) => logs.push({ level: 'warn', msg, ...(extra ? { extra } : {}) }),
       error: (msg, extra) => logs.push({ level: 'error', msg, ...(extra ? { extra } : {}) }),
     },
@@ -102,7 +87,7 @@ describe('SnsNotifier', () => {
     acceptAll();
     const { notifier } = harness();
     const group: AlertGroup = { events: [record(1)] };
-    const expected = renderAlert(group, { consoleBaseUrl: CONSOLE, includeDownloadUrl: false });
+    const expected = toSnsMessage(group, { consoleBaseUrl: CONSOLE, includeDownloadUrl: false });
 
     // Act
     const outcomes = await notifier.publish([group], {});

@@ -54,10 +54,17 @@ export class SnsGate {
   round = 0;
   /** Per event id: how many times SNS rejected a message carrying it as invalid (SenderFault). */
   readonly rejections = new Map<string, number>();
+  /**
+   * Awaited as each PublishBatch call arrives (`call` counts from 1), before SNS looks at it: a test
+   * pauses the caller there (a frozen Lambda mid-publish) while something else happens.
+   */
+  beforeCall: ((call: number) => Promise<void>) | undefined;
   #messages = 0;
+  #calls = 0;
 
   install(h: Harness): this {
-    h.snsMock.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
+    h.snsMock.on(PublishBatchCommand).callsFake(async (input: PublishBatchCommandInput) => {
+      await this.beforeCall?.(++this.#calls);
       if (this.outage) throw this.outage;
       const refused = this.callFault(
         (input.PublishBatchRequestEntries ?? []).map((e) => parseEntry(e).eventIds),
@@ -107,6 +114,7 @@ export class SnsGate {
     this.outage = undefined;
     this.verdict = () => 'accept';
     this.callFault = () => undefined;
+    this.beforeCall = undefined;
   }
 }
 
@@ -173,7 +181,7 @@ export function countBy<T>(items: readonly T[], key: (item: T) => string = Strin
 /**
  * Kills "the process" at one port call of a run: that call fails and every later one too, as if the
  * Lambda had died there; `at: undefined` only records the calls. Calls are named `store.recordEvents`,
- * `source.listRestoreJobs`, `publisher.publish`, `lease.release`, ...
+ * `source.restoreJobs`, `publisher.publish`, `lease.release`, ...
  */
 export class StepCrash {
   readonly calls: string[] = [];
@@ -205,15 +213,29 @@ export class StepCrash {
           const name = `${port}.${String(property)}`;
           const fatal = !this.dead && this.#at?.(name, this.calls) === true;
           this.calls.push(name);
-          if (this.dead) return Promise.reject(new Error(`process is dead (${name} after the crash)`));
+          if (this.dead) return deadCall(new Error(`process is dead (${name} after the crash)`));
           if (fatal) {
             this.dead = true;
             this.diedAt = name;
-            return Promise.reject(new Error(`injected crash at ${name}`));
+            return deadCall(new Error(`injected crash at ${name}`));
           }
           return (value as (...a: unknown[]) => unknown).apply(object, args);
         };
       },
     });
   }
+}
+
+/**
+ * What a call to a dead process returns, whatever the port's shape: a rejected promise for the
+ * promise-returning methods, and a stream that fails at once for `RestoreJobSource.restoreJobs`.
+ */
+function deadCall(error: Error): PromiseLike<never> & AsyncIterable<never> {
+  const rejected = Promise.reject(error);
+  rejected.catch(() => {});
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, so `await` sees the failure
+    then: (onFulfilled, onRejected) => rejected.then(onFulfilled, onRejected),
+    [Symbol.asyncIterator]: () => ({ next: () => rejected }),
+  };
 }

@@ -1,0 +1,275 @@
+/**
+ * Polling one target, in two steps so that a dry run can take the first and never the second:
+ *
+ * - `observeTarget` reads: it streams the listing, reduces each job to its snapshot as it arrives (a
+ *   long history is never held raw), skips the diff when nothing changed (guarantee 3 of the poll),
+ *   otherwise loads the job states and runs `detectChanges`. It writes nothing.
+ * - `recordObservation` writes what was observed: events first (owed), then job states, so a crash in
+ *   between re-detects the same event ids (guarantee 2). A failed poll records TARGET_FAILING and the
+ *   target's streak at once, so a run that dies later still knows the failure was alerted.
+ *
+ * A state-store failure is this target's failure only (guarantee 5): its owed events are held back
+ * until a run saves its state. A lost lease is not a target failure: it stops the run, so it is thrown.
+ */
+import { createHash } from 'node:crypto';
+import { toAuditRecord } from './audit-record.ts';
+import { canSkipDiff, detectChanges } from './detect-changes.ts';
+import { describeError, LeaseLostError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { RestoreJobSource, StateReader, StateStore } from './ports.ts';
+import { isProjectPseudoTarget } from './resolve-targets.ts';
+import { fingerprintJobs, toSnapshot } from './snapshot.ts';
+import {
+  recordTargetFailure,
+  recordTargetSuccess,
+  type TargetFailure,
+  toTargetFailure,
+} from './target-health.ts';
+import type { AlertSettings, AuditRecord, JobSnapshot, JobState, Target, TargetState } from './types.ts';
+import { targetKey } from './types.ts';
+
+export interface ObserveContext {
+  source: RestoreJobSource;
+  state: StateReader;
+  now: () => Date;
+  runId: string;
+  settings: AlertSettings;
+  signal: AbortSignal;
+  logger: Logger;
+  /** Why a project's clusters could not be listed, keyed by its pseudo target. */
+  projectFailures: ReadonlyMap<string, TargetFailure>;
+}
+
+/** What one poll of a target saw, before anything is written. */
+export type Observation =
+  | {
+      kind: 'listed';
+      target: Target;
+      next: TargetState;
+      jobsSeen: number;
+      records: AuditRecord[];
+      changedJobs: JobState[];
+      /** Job id → download URL (a secret, for alert messages only); empty unless includeDownloadUrl. */
+      downloadUrls: ReadonlyMap<string, string>;
+    }
+  | {
+      kind: 'unreachable';
+      target: Target;
+      next: TargetState;
+      records: AuditRecord[];
+      failure: TargetFailure;
+    };
+
+/** What became of one target in a run. */
+export type TargetOutcome =
+  | {
+      kind: 'ok';
+      target: Target;
+      next: TargetState;
+      jobsSeen: number;
+      records: AuditRecord[];
+      downloadUrls: ReadonlyMap<string, string>;
+    }
+  | {
+      kind: 'failed';
+      target: Target;
+      /** Absent when the target's state could not be written: the next run starts from the old one. */
+      next?: TargetState;
+      jobsSeen: number;
+      records: AuditRecord[];
+      error: string;
+      /** Its state writes failed: its owed events wait for a run that saves its state. */
+      stateUnsafe: boolean;
+    }
+  | { kind: 'skipped'; target: Target };
+
+export async function observeTarget(
+  target: Target,
+  previous: TargetState | undefined,
+  context: ObserveContext,
+): Promise<Observation> {
+  if (isProjectPseudoTarget(target)) {
+    const failure = context.projectFailures.get(targetKey(target));
+    return unreachable(target, previous, context, {
+      name: failure?.name ?? 'ClusterListError',
+      message: `the clusters of this project could not be listed: ${failure?.message ?? 'unknown error'}`,
+      ...(failure?.status !== undefined ? { status: failure.status } : {}),
+      ...(failure?.errorCode !== undefined ? { errorCode: failure.errorCode } : {}),
+      auth: failure?.auth ?? false,
+      ...(failure?.untrusted ? { untrusted: true } : {}),
+    });
+  }
+  let listing: Listing;
+  try {
+    listing = await readListing(target, context);
+  } catch (error) {
+    return unreachable(target, previous, context, toTargetFailure(error));
+  }
+
+  const now = context.now();
+  const snapshots = [...listing.snapshots.values()];
+  const fingerprint = fingerprintJobs(snapshots);
+  const health = recordTargetSuccess({ target, previous, now });
+  const settingsFingerprint = fingerprintSettings(context.settings);
+  if (
+    previous &&
+    health.events.length === 0 &&
+    previous.settingsFingerprint === settingsFingerprint &&
+    canSkipDiff(previous, fingerprint, now)
+  ) {
+    return {
+      kind: 'listed',
+      target,
+      next: {
+        ...previous,
+        name: target.name,
+        lastPolledAt: now.toISOString(),
+        lastSuccessAt: now.toISOString(),
+        failureStreak: 0,
+        jobCount: snapshots.length,
+      },
+      jobsSeen: snapshots.length,
+      records: [],
+      changedJobs: [],
+      downloadUrls: listing.downloadUrls,
+    };
+  }
+
+  const previousJobs = previous?.baselined ? await context.state.loadJobStates(target) : new Map();
+  const detected = detectChanges({
+    target,
+    previousTarget: previous,
+    previousJobs,
+    snapshots,
+    now,
+    settings: context.settings,
+  });
+  return {
+    kind: 'listed',
+    target,
+    next: { ...detected.target, settingsFingerprint },
+    jobsSeen: snapshots.length,
+    records: [...health.events, ...detected.events].map((event) =>
+      toAuditRecord(event, context.runId, context.settings),
+    ),
+    changedJobs: detected.changedJobs,
+    downloadUrls: listing.downloadUrls,
+  };
+}
+
+/** Writes an observation (live runs only). Throws only `LeaseLostError`. */
+export async function recordObservation(
+  observation: Observation,
+  store: StateStore,
+  logger: Logger,
+): Promise<TargetOutcome> {
+  const { target, records } = observation;
+  try {
+    if (observation.kind === 'unreachable') {
+      if (records.length > 0) {
+        await store.recordEvents(records);
+        // Saved now, not at the end of the run: if the run died after TARGET_FAILING went out, the
+        // next run must still know it was alerted, or TARGET_RECOVERED would never follow.
+        await store.saveTargetStates([observation.next]);
+      }
+      return toOutcome(observation);
+    }
+    // Record first (owed), then the job states: a crash in between re-detects the same event ids.
+    if (records.length > 0) await store.recordEvents(records);
+    if (observation.changedJobs.length > 0) await store.saveJobStates(target, observation.changedJobs);
+    return toOutcome(observation);
+  } catch (error) {
+    if (error instanceof LeaseLostError) throw error;
+    logger.error('Could not save the state of a target', {
+      target: targetKey(target),
+      error: describeError(error),
+    });
+    return {
+      kind: 'failed',
+      target,
+      jobsSeen: observation.kind === 'listed' ? observation.jobsSeen : 0,
+      records,
+      error: describeError(error),
+      stateUnsafe: true,
+    };
+  }
+}
+
+/** An observation as the outcome it would be if it were recorded (what a dry run reports). */
+export function toOutcome(observation: Observation): TargetOutcome {
+  if (observation.kind === 'unreachable') {
+    return {
+      kind: 'failed',
+      target: observation.target,
+      next: observation.next,
+      jobsSeen: 0,
+      records: observation.records,
+      error: observation.failure.message,
+      stateUnsafe: false,
+    };
+  }
+  const { kind: _kind, changedJobs: _jobs, ...rest } = observation;
+  return { kind: 'ok', ...rest };
+}
+
+interface Listing {
+  /** By job id, the last sighting winning, in the order first seen. */
+  snapshots: Map<string, JobSnapshot>;
+  downloadUrls: Map<string, string>;
+}
+
+async function readListing(target: Target, context: ObserveContext): Promise<Listing> {
+  const snapshots = new Map<string, JobSnapshot>();
+  const downloadUrls = new Map<string, string>();
+  const includeUrls = context.settings.includeDownloadUrl;
+  const jobs = context.source.restoreJobs({
+    projectId: target.projectId,
+    clusterId: target.clusterId,
+    ...(target.batchId ? { batchId: target.batchId } : {}),
+    signal: context.signal,
+  });
+  for await (const job of jobs) {
+    snapshots.set(job.id, toSnapshot(job, target));
+    if (!includeUrls) continue;
+    const url = job.delivery?.url;
+    if (typeof url === 'string' && url !== '') downloadUrls.set(job.id, url);
+    else downloadUrls.delete(job.id);
+  }
+  return { snapshots, downloadUrls };
+}
+
+function unreachable(
+  target: Target,
+  previous: TargetState | undefined,
+  context: ObserveContext,
+  failure: TargetFailure,
+): Observation {
+  const result = recordTargetFailure({
+    target,
+    previous,
+    failure,
+    now: context.now(),
+    settings: context.settings,
+  });
+  context.logger.warn('Target poll failed', {
+    target: targetKey(target),
+    name: target.name,
+    failureStreak: result.target.failureStreak,
+    error: failure.message,
+  });
+  return {
+    kind: 'unreachable',
+    target,
+    next: result.target,
+    records: result.events.map((event) => toAuditRecord(event, context.runId, context.settings)),
+    failure,
+  };
+}
+
+/** Settings that change when time-based events fire; stored so a changed threshold forces a diff. */
+function fingerprintSettings(settings: AlertSettings): string {
+  return createHash('sha256')
+    .update(JSON.stringify([settings.expiryWarningMinutes, settings.stuckAfterMinutes]))
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -1,0 +1,307 @@
+/**
+ * In-memory implementations of the poll's ports, for the fast per-stage tests (milliseconds, no
+ * server). They follow the ports' contracts as the real adapters do; the contract both must meet is
+ * checked against both in test/core/port-contracts.test.ts, so a rule proven here with them holds
+ * over dynalite too. Every one counts its calls, so tests can say what a stage did and did not do.
+ */
+import type { Logger } from '../../functions/core/logger.ts';
+import type {
+  AlertGroup,
+  AlertPublisher,
+  AuditQuery,
+  LeaseResult,
+  PeriodRecords,
+  PublishContext,
+  PublishedMark,
+  PublishFailure,
+  PublishOutcome,
+  ReportPeriod,
+  RestoreJobQuery,
+  RestoreJobSource,
+  RunLease,
+  StateStore,
+  TargetRef,
+} from '../../functions/core/ports.ts';
+import type { AuditRecord, Cluster, JobState, RestoreJob, TargetState } from '../../functions/core/types.ts';
+import { targetKey } from '../../functions/core/types.ts';
+
+/** Counts calls by method name, and keeps their order. */
+class Calls {
+  readonly counts = new Map<string, number>();
+  readonly order: string[] = [];
+  note(method: string): void {
+    this.counts.set(method, (this.counts.get(method) ?? 0) + 1);
+    this.order.push(method);
+  }
+  clear(): void {
+    this.counts.clear();
+    this.order.length = 0;
+  }
+  of(method: string): number {
+    return this.counts.get(method) ?? 0;
+  }
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+const owedKey = (record: AuditRecord) => `${record.detectedAt}#${record.eventId}`;
+
+export class InMemoryStateStore implements StateStore {
+  readonly calls = new Calls();
+  readonly targets = new Map<string, TargetState>();
+  readonly jobs = new Map<string, Map<string, JobState>>();
+  readonly events = new Map<string, AuditRecord>();
+  /** Makes the next calls of a method fail (a throttled or unreachable table). */
+  readonly failing = new Map<string, Error>();
+
+  #enter(method: string): void {
+    this.calls.note(method);
+    const failure = this.failing.get(method);
+    if (failure) throw failure;
+  }
+
+  async getTargetStates(targets: readonly TargetRef[]): Promise<Map<string, TargetState>> {
+    this.#enter('getTargetStates');
+    const out = new Map<string, TargetState>();
+    for (const target of targets) {
+      const state = this.targets.get(targetKey(target));
+      if (state) out.set(targetKey(target), clone(state));
+    }
+    return out;
+  }
+
+  async listTargetStates(): Promise<TargetState[]> {
+    this.#enter('listTargetStates');
+    return [...this.targets.values()].map(clone);
+  }
+
+  async loadJobStates(target: TargetRef): Promise<Map<string, JobState>> {
+    this.#enter('loadJobStates');
+    return new Map([...(this.jobs.get(targetKey(target)) ?? new Map())].map(([id, s]) => [id, clone(s)]));
+  }
+
+  async saveJobStates(target: TargetRef, states: readonly JobState[]): Promise<void> {
+    this.#enter('saveJobStates');
+    const jobs = this.jobs.get(targetKey(target)) ?? new Map<string, JobState>();
+    for (const state of states) jobs.set(state.snapshot.jobId, clone(state));
+    this.jobs.set(targetKey(target), jobs);
+  }
+
+  async saveTargetStates(states: readonly TargetState[]): Promise<void> {
+    this.#enter('saveTargetStates');
+    for (const state of states) this.targets.set(targetKey(state), clone(state));
+  }
+
+  async recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }> {
+    this.#enter('recordEvents');
+    const recorded: string[] = [];
+    const existing: string[] = [];
+    for (const record of records) {
+      if (this.events.has(record.eventId) || recorded.includes(record.eventId)) {
+        if (!recorded.includes(record.eventId)) existing.push(record.eventId);
+        continue;
+      }
+      this.events.set(record.eventId, clone(record));
+      recorded.push(record.eventId);
+    }
+    return { recorded, existing };
+  }
+
+  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
+    this.#enter('listOwedEvents');
+    const owed = [...this.events.values()]
+      .filter((r) => !r.suppressed && r.publishedAt === undefined && r.abandonedAt === undefined)
+      .sort((a, b) => (owedKey(a) < owedKey(b) ? -1 : owedKey(a) > owedKey(b) ? 1 : 0));
+    return (limit === undefined ? owed : owed.slice(0, Math.max(0, limit))).map(clone);
+  }
+
+  async markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void> {
+    this.#enter('markPublished');
+    for (const update of updates) {
+      const record = this.events.get(update.eventId);
+      if (!record) continue;
+      this.events.set(update.eventId, {
+        ...record,
+        publishedAt: update.publishedAt,
+        snsMessageId: update.snsMessageId,
+      });
+    }
+  }
+
+  async markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void> {
+    this.#enter('markPublishFailed');
+    for (const update of updates) {
+      const record = this.events.get(update.eventId);
+      if (!record || record.publishedAt !== undefined) continue;
+      const rejected = update.rejected === true || update.abandon === true;
+      this.events.set(update.eventId, {
+        ...record,
+        lastPublishError: update.error,
+        publishAttempts: record.publishAttempts + 1,
+        ...(rejected ? { rejections: (record.rejections ?? 0) + 1 } : {}),
+        ...(update.abandon ? { abandonedAt: update.at } : {}),
+      });
+    }
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    this.#enter('queryAudit');
+    return [...this.events.values()]
+      .filter(
+        (r) =>
+          (query.projectId === undefined || r.projectId === query.projectId) &&
+          (query.clusterId === undefined || r.clusterId === query.clusterId) &&
+          (query.jobId === undefined || r.jobId === query.jobId) &&
+          (query.since === undefined || r.detectedAt >= query.since),
+      )
+      .sort((a, b) => (owedKey(a) < owedKey(b) ? 1 : owedKey(a) > owedKey(b) ? -1 : 0))
+      .slice(0, query.limit ?? 50)
+      .map(clone);
+  }
+
+  async readPeriod(target: TargetRef, period: ReportPeriod): Promise<PeriodRecords> {
+    this.#enter('readPeriod');
+    const since = Date.parse(period.since);
+    const until = Date.parse(period.until);
+    const inPeriod = (time: number) => time >= since && time < until;
+    // A job is dated by its request; one without a usable `created` by when it was first seen.
+    const requested = (state: JobState) => {
+      const created = Date.parse(state.snapshot.created ?? '');
+      return Number.isNaN(created) ? Date.parse(state.firstSeenAt) : created;
+    };
+    const events = [...this.events.values()]
+      .filter(
+        (r) =>
+          r.projectId === target.projectId &&
+          r.clusterId === target.clusterId &&
+          inPeriod(Date.parse(r.detectedAt)),
+      )
+      .sort((a, b) => Date.parse(a.detectedAt) - Date.parse(b.detectedAt) || byText(a.eventId, b.eventId));
+    const jobs = [...(this.jobs.get(targetKey(target))?.values() ?? [])]
+      .filter((state) => inPeriod(requested(state)))
+      .sort((a, b) => requested(a) - requested(b) || byText(a.snapshot.jobId, b.snapshot.jobId));
+    return { events: events.map(clone), jobs: jobs.map(clone) };
+  }
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** `RunLease` with the adapter's conditions: free, expired, or already ours. */
+export class InMemoryRunLease implements RunLease {
+  readonly calls = new Calls();
+  holder: { owner: string; expiresAt: number } | undefined;
+
+  async acquire(owner: string, now: Date, ttlMs: number): Promise<LeaseResult> {
+    this.calls.note('acquire');
+    const held = this.holder;
+    if (held && held.owner !== owner && held.expiresAt >= now.getTime()) {
+      return { acquired: false, holder: held.owner, expiresAt: new Date(held.expiresAt).toISOString() };
+    }
+    this.holder = { owner, expiresAt: now.getTime() + ttlMs };
+    return { acquired: true, owner, expiresAt: new Date(this.holder.expiresAt).toISOString() };
+  }
+
+  async renew(owner: string, now: Date, ttlMs: number): Promise<boolean> {
+    this.calls.note('renew');
+    if (this.holder?.owner !== owner) return false;
+    this.holder = { owner, expiresAt: now.getTime() + ttlMs };
+    return true;
+  }
+
+  async release(owner: string): Promise<void> {
+    this.calls.note('release');
+    if (this.holder?.owner === owner) this.holder = undefined;
+  }
+}
+
+/** What the recording publisher does with one group. */
+export type Verdict = { ok: true } | { ok: false; retryable: boolean; error?: string };
+
+/** An `AlertPublisher` that keeps what it was given; one "call" per group, checkpoint before each. */
+export class RecordingPublisher implements AlertPublisher {
+  readonly calls = new Calls();
+  readonly delivered: AlertGroup[] = [];
+  verdict: (group: AlertGroup) => Verdict = () => ({ ok: true });
+  /** Runs before each group is delivered (a test can take the lease away there). */
+  beforeEach: ((group: AlertGroup) => Promise<void>) | undefined;
+  #messages = 0;
+
+  async publish(groups: readonly AlertGroup[], context: PublishContext): Promise<PublishOutcome[]> {
+    this.calls.note('publish');
+    const outcomes: PublishOutcome[] = [];
+    for (const group of groups) {
+      const eventIds = group.events.map((e) => e.eventId);
+      await this.beforeEach?.(group);
+      const stopped = await context.checkpoint?.().then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      if (stopped !== undefined) {
+        outcomes.push({ eventIds, ok: false, retryable: true, error: `Not sent: ${stopped}` });
+        continue;
+      }
+      const verdict = this.verdict(group);
+      if (verdict.ok) {
+        this.delivered.push(group);
+        outcomes.push({ eventIds, ok: true, messageId: `message-${++this.#messages}` });
+      } else {
+        outcomes.push({
+          eventIds,
+          ok: false,
+          retryable: verdict.retryable,
+          error: verdict.error ?? 'refused',
+        });
+      }
+    }
+    return outcomes;
+  }
+
+  deliveredIds(): string[] {
+    return this.delivered.flatMap((group) => group.events.map((e) => e.eventId));
+  }
+}
+
+/** A job source over fixed data: per cluster id, its jobs or the error its listing fails with. */
+export class ListSource implements RestoreJobSource {
+  readonly calls = new Calls();
+  readonly clusters = new Map<string, Cluster[] | Error>();
+  readonly jobs = new Map<string, RestoreJob[] | Error>();
+
+  async listClusters(projectId: string): Promise<Cluster[]> {
+    this.calls.note('listClusters');
+    const clusters = this.clusters.get(projectId.toLowerCase()) ?? [];
+    if (clusters instanceof Error) throw clusters;
+    return clone(clusters);
+  }
+
+  async *restoreJobs(query: RestoreJobQuery): AsyncGenerator<RestoreJob> {
+    this.calls.note('restoreJobs');
+    const jobs = this.jobs.get(query.clusterId.toLowerCase()) ?? [];
+    if (jobs instanceof Error) throw jobs;
+    for (const job of jobs) yield clone(job);
+  }
+}
+
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  extra?: Record<string, unknown>;
+}
+
+export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine['level']) => (message: string, extra?: Record<string, unknown>) => {
+    lines.push({ level, message, ...(extra ? { extra } : {}) });
+  };
+  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}
+
+/** A clock the test moves. */
+export function manualClock(start = Date.parse('2026-11-28T08:00:00.000Z')) {
+  let ms = start;
+  return {
+    now: () => new Date(ms),
+    advance(milliseconds: number) {
+      ms += milliseconds;
+    },
+  };
+}
