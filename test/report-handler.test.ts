@@ -1,9 +1,7 @@
 /**
  * The monthly digest's Lambda handler end to end: a fresh module per test (cold start), the known
- * history in dynalite (through AWS_ENDPOINT_URL_DYNAMODB), SNS on the SDK mock.
+ * history in dynalite (through AWS_ENDPOINT_URL_DYNAMODB), SNS a LocalSns (through AWS_ENDPOINT_URL_SNS).
  */
-import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateStore } from '../functions/adapters/dynamo/dynamo-state-store.ts';
 import type { ConfigError } from '../functions/core/config.ts';
@@ -12,15 +10,19 @@ import { runScenario, TARGET } from './core/report/report-scenario.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { lambdaContext } from './support/lambda-context.ts';
 import { stubLambdaEnvironment } from './support/lambda-environment.ts';
+import { type LocalSns, SNS_FAULTS, startLocalSns } from './support/local-aws/local-sns.ts';
 import { captureProcessOutput } from './support/process-output.ts';
 
-const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts';
-const sns = mockClient(SNSClient);
+let sns: LocalSns;
+let topicArn: string;
 let dynamo: TestDynamo;
 let tableName: string;
 let logs: string[];
 
 beforeAll(async () => {
+  // The region stubLambdaEnvironment gives the function.
+  sns = await startLocalSns({ region: 'eu-west-1' });
+  topicArn = sns.createTopic('restore-watch-alerts');
   dynamo = await startDynalite();
   tableName = await createTestTable(dynamo.client);
   const history = runScenario();
@@ -30,12 +32,11 @@ beforeAll(async () => {
   await store.saveJobStates(TARGET, history.jobs);
 });
 afterAll(async () => {
-  sns.restore();
+  await sns.stop();
   await dynamo.stop();
 });
 beforeEach(() => {
   sns.reset();
-  sns.on(PublishCommand).resolves({ MessageId: 'digest-1' });
   logs = captureProcessOutput();
   vi.resetModules();
 });
@@ -45,7 +46,12 @@ afterEach(() => {
 });
 
 function environment(overrides: Record<string, string> = {}): void {
-  stubLambdaEnvironment(dynamo.endpoint, { [ENV.table]: tableName, [ENV.topicArn]: TOPIC_ARN, ...overrides });
+  stubLambdaEnvironment(dynamo.endpoint, {
+    AWS_ENDPOINT_URL_SNS: sns.url,
+    [ENV.table]: tableName,
+    [ENV.topicArn]: topicArn,
+    ...overrides,
+  });
 }
 
 describe('report handler (monthly digest)', () => {
@@ -61,20 +67,19 @@ describe('report handler (monthly digest)', () => {
     );
 
     // Assess
+    const delivered = sns.messagesFor(topicArn);
+    expect(delivered).toHaveLength(1);
+    const [sent] = delivered;
     expect(result).toEqual({
       period: { since: '2026-11-01T00:00:00.000Z', until: '2026-12-01T00:00:00.000Z' },
       targets: 1,
       restores: 10,
-      messageId: 'digest-1',
+      messageId: sent?.messageId,
     });
-    const calls = sns.commandCalls(PublishCommand);
-    expect(calls).toHaveLength(1);
-    const input = calls[0]?.args[0].input as PublishCommandInput;
-    expect(input.TopicArn).toBe(TOPIC_ARN);
-    expect(input.Subject).toMatch(/^\[INFO\] restore-watch report 2026-11: 10 restores/);
-    expect(input.MessageAttributes?.eventType?.StringValue).toBe('REPORT');
-    expect(input.MessageAttributes?.severity?.StringValue).toBe('info');
-    const email = (JSON.parse(input.Message as string) as { email: string }).email;
+    expect(sent?.subject).toMatch(/^\[INFO\] restore-watch report 2026-11: 10 restores/);
+    expect(sent?.messageAttributes.eventType?.StringValue).toBe('REPORT');
+    expect(sent?.messageAttributes.severity?.StringValue).toBe('info');
+    const email = (JSON.parse(sent?.message ?? '{}') as { email: string }).email;
     expect(email).toMatch(
       /^restore-watch report: restores requested 2026-11-01 00:00 UTC to 2026-12-01 00:00 UTC/,
     );
@@ -99,9 +104,8 @@ describe('report handler (monthly digest)', () => {
   it('fails the invocation, so that it is retried and alarmed, when SNS refuses the report', async () => {
     // Prepare
     environment();
-    sns
-      .on(PublishCommand)
-      .rejects(Object.assign(new Error('KMS key disabled'), { name: 'KMSDisabledException' }));
+    // A disabled key is a client error: the SDK does not retry it, so one refusal is the whole story.
+    sns.failNext(SNS_FAULTS.kmsDisabled, { action: 'Publish' });
     const { handler } = await import('../functions/report-handler.ts');
 
     // Act
@@ -111,7 +115,9 @@ describe('report handler (monthly digest)', () => {
 
     // Assess
     expect((failure as Error).name).toBe('ReportPublishError');
-    expect((failure as Error).message).toContain('KMSDisabledException: KMS key disabled');
+    expect((failure as Error).message).toContain(`KMSDisabledException: ${SNS_FAULTS.kmsDisabled.message}`);
+    expect(sns.messagesFor(topicArn)).toEqual([]);
+    expect(sns.pendingFaults()).toBe(0);
     expect(logs.join('')).toMatch(/"level":"ERROR","message":"Report failed"/);
   });
 });

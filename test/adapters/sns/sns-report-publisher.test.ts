@@ -1,7 +1,9 @@
-/** The digest's SNS publisher, on the SDK mock (there is no local SNS peer; see sns-notifier tests). */
-import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+/**
+ * The digest's SNS publisher over a real SNS wire (LocalSns): the message it builds is one SNS
+ * accepts (subject, JSON structure, attributes, 256 KiB), and what subscribers would get is exactly it.
+ */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   fitReportText,
   MAX_REPORT_TEXT_BYTES,
@@ -9,10 +11,24 @@ import {
   SnsReportPublisher,
 } from '../../../functions/adapters/sns/sns-report-publisher.ts';
 import type { ReportMessage } from '../../../functions/core/ports.ts';
+import { type LocalSns, SNS_FAULTS, startLocalSns } from '../../support/local-aws/local-sns.ts';
 
-const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:restore-watch-alerts';
-const sns = mockClient(SNSClient);
-afterAll(() => sns.restore());
+let sns: LocalSns;
+let client: SNSClient;
+let topicArn: string;
+let publisher: SnsReportPublisher;
+
+beforeAll(async () => {
+  sns = await startLocalSns({ topics: ['restore-watch-alerts'] });
+  topicArn = sns.topicArns[0] ?? '';
+  // One attempt: a refusal is seen as SNS gave it, not after the SDK's retries.
+  client = new SNSClient({ ...sns.clientConfig(), maxAttempts: 1 });
+  publisher = new SnsReportPublisher({ client, topicArn });
+});
+afterAll(async () => {
+  client.destroy();
+  await sns.stop();
+});
 beforeEach(() => sns.reset());
 
 const message = (text: string): ReportMessage => ({
@@ -22,40 +38,34 @@ const message = (text: string): ReportMessage => ({
   period: { since: '2026-11-01T00:00:00.000Z', until: '2026-12-01T00:00:00.000Z' },
 });
 
-function sentInput(): PublishCommandInput {
-  const calls = sns.commandCalls(PublishCommand);
-  expect(calls).toHaveLength(1);
-  return calls[0]?.args[0].input as PublishCommandInput;
+function delivered() {
+  const messages = sns.messagesFor(topicArn);
+  expect(messages).toHaveLength(1);
+  const [only] = messages;
+  return { ...only, parts: JSON.parse(only?.message ?? '{}') as Record<string, string> };
 }
 
 describe('SnsReportPublisher', () => {
   it('publishes one message: text for email and default, a chat card for https, REPORT/info attributes', async () => {
-    // Prepare
-    sns.on(PublishCommand).resolves({ MessageId: 'm-7' });
-    const publisher = new SnsReportPublisher({
-      client: new SNSClient({ region: 'eu-west-1' }),
-      topicArn: TOPIC,
-    });
-
     // Act
     const result = await publisher.publishReport(message('restore-watch report\nPrecision: ...\n'));
 
     // Assess
-    expect(result).toEqual({ messageId: 'm-7' });
-    const input = sentInput();
-    expect(input).toMatchObject({
-      TopicArn: TOPIC,
-      Subject: message('').subject,
-      MessageStructure: 'json',
-      MessageAttributes: {
+    const sent = delivered();
+    expect(result).toEqual({ messageId: sent.messageId });
+    expect(sns.callCount('Publish')).toBe(1);
+    expect(sent).toMatchObject({
+      action: 'Publish',
+      subject: message('').subject,
+      messageStructure: 'json',
+      messageAttributes: {
         eventType: { DataType: 'String', StringValue: 'REPORT' },
         severity: { DataType: 'String', StringValue: 'info' },
       },
     });
-    const parts = JSON.parse(input.Message as string) as Record<string, string>;
-    expect(parts.default).toBe('restore-watch report\nPrecision: ...\n');
-    expect(parts.email).toBe(parts.default);
-    expect(JSON.parse(parts.https as string)).toMatchObject({
+    expect(sent.parts.default).toBe('restore-watch report\nPrecision: ...\n');
+    expect(sent.parts.email).toBe(sent.parts.default);
+    expect(JSON.parse(sent.parts.https as string)).toMatchObject({
       version: '1.0',
       source: 'custom',
       content: {
@@ -67,23 +77,14 @@ describe('SnsReportPublisher', () => {
   });
 
   it('keeps the whole message within the SNS limit, cutting the text at a line with a note', async () => {
-    // Prepare: a report far larger than a message may be.
-    sns.on(PublishCommand).resolves({ MessageId: 'm-8' });
-    const publisher = new SnsReportPublisher({
-      client: new SNSClient({ region: 'eu-west-1' }),
-      topicArn: TOPIC,
-    });
+    // Prepare: a report far larger than a message may be (LocalSns refuses over 256 KiB, as SNS does).
     const line = `${'x'.repeat(99)}\n`;
 
     // Act
     await publisher.publishReport(message(line.repeat(5_000)));
 
-    // Assess
-    const input = sentInput();
-    expect(
-      Buffer.byteLength(input.Message as string) + Buffer.byteLength(input.Subject as string),
-    ).toBeLessThan(262_144);
-    const text = (JSON.parse(input.Message as string) as Record<string, string>).email as string;
+    // Assess: accepted, and what was cut says so and how to get the rest
+    const text = delivered().parts.email as string;
     expect(text).toMatch(
       /\n\[The report was cut to fit one message\. The whole report: restore-watch report --since 2026-11-01T00:00:00\.000Z/,
     );
@@ -100,16 +101,8 @@ describe('SnsReportPublisher', () => {
   });
 
   it('fails with the topic and what to check when SNS refuses', async () => {
-    // Prepare
-    sns.on(PublishCommand).rejects(
-      Object.assign(new Error('User is not authorized to perform SNS:Publish'), {
-        name: 'AuthorizationErrorException',
-      }),
-    );
-    const publisher = new SnsReportPublisher({
-      client: new SNSClient({ region: 'eu-west-1' }),
-      topicArn: TOPIC,
-    });
+    // Prepare: the function's role may not publish.
+    sns.failNext(SNS_FAULTS.authorizationError, { action: 'Publish' });
 
     // Act
     const failure = await publisher.publishReport(message('text')).catch((error: unknown) => error);
@@ -117,8 +110,9 @@ describe('SnsReportPublisher', () => {
     // Assess
     expect(failure).toBeInstanceOf(ReportPublishError);
     expect((failure as Error).message).toContain(
-      `Could not publish the report to ${TOPIC}: AuthorizationErrorException`,
+      `Could not publish the report to ${topicArn}: AuthorizationErrorException`,
     );
     expect((failure as Error).message).toContain('sns:Publish');
+    expect(sns.messagesFor(topicArn)).toEqual([]);
   });
 });
