@@ -9,28 +9,27 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { ReportMessage, ReportPublisher } from '../../core/ports.ts';
+import { MAX_SNS_MESSAGE_BYTES, utf8Bytes } from './sns-limits.ts';
 
-/** SNS: at most 256 KiB per message, body, subject and attributes together. */
-const MAX_MESSAGE_BYTES = 262_144;
 /** Room left for the subject, the attributes, the JSON envelope and the chat card. */
 const ENVELOPE_BYTES = 16_384;
 /** The report text appears twice (default, email): each copy gets half of the rest. */
-export const MAX_REPORT_TEXT_BYTES = Math.floor((MAX_MESSAGE_BYTES - ENVELOPE_BYTES) / 2);
+export const MAX_REPORT_TEXT_BYTES = Math.floor((MAX_SNS_MESSAGE_BYTES - ENVELOPE_BYTES) / 2);
 
 export const REPORT_EVENT_TYPE = 'REPORT';
 
 /** The text, whole if it fits in `maxBytes` (UTF-8), else cut at a line boundary with a note. */
 export function fitReportText(text: string, maxBytes: number, period: ReportMessage['period']): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
+  if (utf8Bytes(text) <= maxBytes) return text;
   const note =
     `\n[The report was cut to fit one message. The whole report: restore-watch report --since ${period.since} ` +
     `--until ${period.until} --format html --output report.html]\n`;
-  const budget = maxBytes - Buffer.byteLength(note);
+  const budget = maxBytes - utf8Bytes(note);
   const lines = text.split('\n');
   const kept: string[] = [];
   let used = 0;
   for (const line of lines) {
-    const size = Buffer.byteLength(line) + 1;
+    const size = utf8Bytes(line) + 1;
     if (used + size > budget) break;
     kept.push(line);
     used += size;
