@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRunLease } from '../../functions/adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../../functions/adapters/dynamo/dynamo-state-store.ts';
+import { firstSight } from '../../functions/core/detect/job-state.ts';
 import type { RunLease, StateStore } from '../../functions/core/ports.ts';
-import type { AuditRecord } from '../../functions/core/types.ts';
-import { record } from '../support/alert-records.ts';
+import type { AuditRecord, JobState } from '../../functions/core/types.ts';
+import { CLUSTER, PROJECT, record } from '../support/alert-records.ts';
 import { createTestTable, startDynalite, type TestDynamo } from '../support/dynalite.ts';
 import { InMemoryRunLease, InMemoryStateStore } from '../support/in-memory-ports.ts';
 
@@ -92,6 +93,37 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     const [stored] = await store.queryAudit({ jobId: event(1).jobId as string });
     expect(stored).toMatchObject({ publishedAt: at(10), snsMessageId: 'm-1', publishAttempts: 0 });
     expect(stored?.lastPublishError).toBeUndefined();
+  });
+
+  it("reads a target's period: events detected and jobs requested in [since, until), oldest first", async () => {
+    // Prepare: events at seconds 1-4 of this target and one of another cluster; three jobs requested
+    // at seconds 2, 3 and 5, the one without `created` dated by when it was first seen.
+    const { store } = await make();
+    const target = { projectId: PROJECT, clusterId: CLUSTER };
+    const otherCluster = '5f0000000000000000000009';
+    await store.recordEvents([event(4), event(1), event(2), event(3), event(5, { clusterId: otherCluster })]);
+    const jobId = (n: number) => `5f3a1b2c${String(n).padStart(16, '0')}`;
+    const job = (n: number, created: string | undefined, firstSeenAt: string): JobState =>
+      firstSight(
+        {
+          projectId: PROJECT,
+          clusterId: CLUSTER,
+          jobId: jobId(n),
+          statusName: 'FINISHED',
+          hasDownloadUrl: false,
+          downloaded: false,
+          ...(created === undefined ? {} : { created }),
+        },
+        firstSeenAt,
+      );
+    await store.saveJobStates(target, [job(7, at(3), at(9)), job(8, undefined, at(2)), job(9, at(5), at(9))]);
+
+    // Act: [second 2, second 5)
+    const period = await store.readPeriod(target, { since: at(2), until: at(5) });
+
+    // Assess
+    expect(period.events.map((r) => r.eventId)).toEqual(['evt-2', 'evt-3', 'evt-4']);
+    expect(period.jobs.map((s) => s.snapshot.jobId)).toEqual([jobId(8), jobId(7)]);
   });
 });
 
