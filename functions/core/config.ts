@@ -4,7 +4,7 @@
  */
 
 import type { core, input, output } from 'zod';
-import { array, boolean, email, number, strictObject, string, enum as zodEnum } from 'zod';
+import { array, boolean, email, number, strictObject, string, union, enum as zodEnum } from 'zod';
 import { ENV } from './environment.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
 import type { AlertSettings } from './types.ts';
@@ -50,19 +50,42 @@ const minutes = (what: string) =>
     .int({ error: `${what} must be a whole number of minutes` })
     .positive({ error: `${what} must be greater than 0` });
 
+/** A team name as alerts carry it (`team` attribute) and subscription filters name it. */
+const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
+const team = string().regex(TEAM_NAME, {
+  error: 'must be 1-64 characters: letters, digits, space, _ . - (starting with a letter or digit)',
+});
+const severity = zodEnum(['info', 'warning', 'critical']);
+
 const targetSchema = strictObject({
   projectId: objectId('projectId'),
   clusterId: objectId('clusterId').optional(),
   name: string().min(1).max(64).optional(),
   batchId: objectId('batchId').optional(),
+  /** Who owns the target: every alert about it carries this as its `team` attribute. */
+  team: team.optional(),
 });
 
 const alertsSchema = strictObject({
   expiryWarningMinutes: array(minutes('each expiry warning')).max(10).default([60, 15]),
   stuckAfterMinutes: minutes('stuckAfterMinutes').default(360),
   failingAfterPolls: number().int().min(1).max(100).default(3),
-  minSeverity: zodEnum(['info', 'warning', 'critical']).default('info'),
+  minSeverity: severity.default('info'),
   includeDownloadUrl: boolean().default(false),
+  /**
+   * An open incident at warning or above is re-announced on SNS (as a reminder) after this long, once
+   * per interval; 0 turns reminders off. Alertmanager's `repeat_interval` default is 4 h.
+   */
+  repeatEveryMinutes: number({ error: 'repeatEveryMinutes must be a number of minutes' })
+    .int({ error: 'repeatEveryMinutes must be a whole number of minutes' })
+    .min(0, { error: 'repeatEveryMinutes must be 0 (off) or more' })
+    .max(10_080, { error: 'repeatEveryMinutes must be at most 10080 (a week)' })
+    .default(240),
+  /** The PagerDuty channel (on when a routing key is configured: README "PagerDuty"). */
+  pagerduty: strictObject({
+    /** Triggers at or above this severity page; resolves follow the triggers that paged. */
+    minSeverity: severity.default('warning'),
+  }).prefault({}),
 }).superRefine((alerts, ctx) => {
   const list = alerts.expiryWarningMinutes;
   for (let i = 1; i < list.length; i++) {
@@ -93,7 +116,25 @@ const deploySchema = strictObject({
     })
     .default('rate(5 minutes)'),
   subscriptions: strictObject({
-    emails: array(email({ error: 'must be an email address' })).default([]),
+    /**
+     * Addresses subscribed to the alerts and operations topics. An entry may be an object with a filter
+     * on the alerts topic (`teams`, `minSeverity`), which becomes an SNS subscription filter policy.
+     */
+    emails: array(
+      union([
+        email({ error: 'must be an email address' }),
+        strictObject({
+          address: email({ error: 'must be an email address' }),
+          /** Only alerts whose `team` attribute is one of these. */
+          teams: array(team)
+            .min(1, { error: 'list at least one team, or leave teams out' })
+            .max(100)
+            .optional(),
+          /** Only alerts at or above this severity. */
+          minSeverity: severity.optional(),
+        }),
+      ]),
+    ).default([]),
     slack: strictObject({
       workspaceId: string().regex(/^[A-Z0-9]{9,11}$/, {
         error: 'must be a Slack workspace (team) id such as T012ABCDE',
@@ -206,8 +247,15 @@ export function parseConfigText(text: string, source = DEFAULT_CONFIG_FILE): Con
 }
 
 export function alertSettings(config: Config): AlertSettings {
-  return { ...config.alerts, expiryWarningMinutes: [...config.alerts.expiryWarningMinutes] };
+  return {
+    ...config.alerts,
+    expiryWarningMinutes: [...config.alerts.expiryWarningMinutes],
+    pagerduty: { ...config.alerts.pagerduty },
+  };
 }
+
+/** An email subscription as configured: a bare address or one with a filter. */
+export type EmailSubscription = Config['deploy']['subscriptions']['emails'][number];
 
 /** Cloud Manager credentials: an API key pair (Digest) or a service account (OAuth 2.0). */
 export type CloudManagerCredentials =

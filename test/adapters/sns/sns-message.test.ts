@@ -84,7 +84,7 @@ describe('toSnsMessage: every event type', () => {
 
     // Assess
     expect(message.parts.email).toMatch(
-      /\n-- \nSent by restore-watch\. Filter on the message attributes eventType, severity, projectId, clusterId\.$/,
+      /\n-- \nSent by restore-watch\. Filter on the message attributes eventTypes, severity, action, team, projectId, clusterId\.$/,
     );
   });
 });
