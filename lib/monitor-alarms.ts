@@ -47,6 +47,7 @@ export class MonitorAlarms extends Construct {
   readonly failureQueueDepth: cloudwatch.Alarm;
   readonly notificationsFailed: cloudwatch.Alarm;
   readonly alertsRefused: cloudwatch.Alarm;
+  readonly pagerDutyRefused: cloudwatch.Alarm;
   readonly tableThrottles: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: MonitorAlarmsProps) {
@@ -138,6 +139,23 @@ export class MonitorAlarms extends Construct {
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // The same for the PagerDuty channel (an outage, a 429 storm, an invalid event, an unusable routing
+    // key in the secret): its events stay owed and nobody is paged, while SNS goes on. No data (PagerDuty
+    // not configured) is not breaching, so the alarm costs nothing to have when PagerDuty is unused.
+    this.pagerDutyRefused = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: METRIC.pagerDutyEventsFailed,
+      dimensionsMap: { ...METRIC_DIMENSIONS },
+      ...sum,
+    }).createAlarm(this, 'PagerDutyRefused', {
+      alarmDescription:
+        'PagerDuty refused or could not take events in two periods in a row: they stay owed and nobody is paged. See docs/deploy.md#pagerduty-refused.',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.tableThrottles = atLeastOnce(
       'TableThrottles',
       new cloudwatch.MathExpression({
@@ -169,6 +187,7 @@ export class MonitorAlarms extends Construct {
       this.failureQueueDepth,
       this.notificationsFailed,
       this.alertsRefused,
+      this.pagerDutyRefused,
       this.tableThrottles,
     ];
   }

@@ -3,12 +3,16 @@
  * at once (exit code 2), then builds the poll's dependencies.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { PagerDutyEventOptions } from '../adapters/pagerduty/pagerduty-event.ts';
 import {
   type CloudManagerCredentials,
   type Config,
   ConfigError,
+  DEFAULT_PAGERDUTY_EVENTS_URL,
   isAllowedBaseUrl,
+  type PagerDutySettings,
   parseCredentials,
+  parsePagerDuty,
   TABLE_NAME,
   TOPIC_ARN,
 } from '../core/config.ts';
@@ -19,6 +23,7 @@ import {
   createPreviewDependencies,
   type PollRuntime,
   type PreviewRuntime,
+  pagerDutyEventOptions,
   type SourceInput,
 } from '../runtime/dependencies.ts';
 import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './context.ts';
@@ -28,6 +33,8 @@ export interface PollSetup {
   credentials: CloudManagerCredentials;
   topicArn?: string;
   baseUrlOverride?: string;
+  /** PagerDuty, when `PAGERDUTY_ROUTING_KEY` is set. */
+  pagerduty?: PagerDutySettings;
 }
 
 export async function validatePollInputs(configPath: string, io: CliIo): Promise<PollSetup> {
@@ -62,6 +69,17 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
       `${ENV.baseUrl}: must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
     );
   }
+  let pagerduty: PagerDutySettings | undefined;
+  try {
+    pagerduty = parsePagerDuty(
+      { routingKey: io.env[ENV.pagerdutyRoutingKey], eventsUrl: io.env[ENV.pagerdutyEventsUrl] },
+      config?.alerts.pagerduty.eventsUrl ?? DEFAULT_PAGERDUTY_EVENTS_URL,
+      { routingKey: ENV.pagerdutyRoutingKey, eventsUrl: ENV.pagerdutyEventsUrl },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   if (problems.length > 0 || !config || !credentials)
     throw new ConfigError('configuration or environment', problems);
   return {
@@ -69,6 +87,7 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
     credentials,
     ...(topicArn ? { topicArn } : {}),
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(pagerduty ? { pagerduty } : {}),
   };
 }
 
@@ -95,6 +114,7 @@ export async function buildRuntime(
   const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
   const runtime = createPollDependencies({
     ...sourceInput(setup, io, logger, table),
+    ...(setup.pagerduty ? { pagerduty: setup.pagerduty } : {}),
     alerts:
       setup.topicArn && snsClient
         ? { kind: 'sns', topicArn: setup.topicArn, snsClient }
@@ -110,15 +130,20 @@ export async function buildRuntime(
   };
 }
 
-/** A dry run's dependencies: no publisher of any kind, whatever the environment names. */
+/**
+ * A dry run's dependencies: no publisher of any kind, whatever the environment names; with a routing
+ * key, how a live run would make its PagerDuty events (to print them, the key redacted).
+ */
 export async function buildPreviewRuntime(
   setup: PollSetup,
   io: CliIo,
   logger: Logger,
-): Promise<{ runtime: PreviewRuntime; close(): Promise<void> }> {
+): Promise<{ runtime: PreviewRuntime; pagerduty?: PagerDutyEventOptions; close(): Promise<void> }> {
   const table = await openStateTable(io);
+  const input = sourceInput(setup, io, logger, table);
   return {
-    runtime: createPreviewDependencies(sourceInput(setup, io, logger, table)),
+    runtime: createPreviewDependencies(input),
+    ...(setup.pagerduty ? { pagerduty: pagerDutyEventOptions(input, setup.pagerduty) } : {}),
     close: () => table.close(),
   };
 }

@@ -11,6 +11,8 @@ import type { AlertSettings } from './types.ts';
 
 export const DEFAULT_CONFIG_FILE = 'restore-watch.config.json';
 export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
+/** PagerDuty Events API v2 (EU service regions: https://events.eu.pagerduty.com/v2/enqueue). */
+export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 /**
  * Cloud Manager call defaults, shared by the schema and `CloudManagerClient` (which can be built
  * without a configuration): the documented 100 requests per minute per project, and a timeout that
@@ -85,6 +87,8 @@ const alertsSchema = strictObject({
   pagerduty: strictObject({
     /** Triggers at or above this severity page; resolves follow the triggers that paged. */
     minSeverity: severity.default('warning'),
+    /** The Events API v2 endpoint; `PAGERDUTY_EVENTS_URL` wins over it. */
+    eventsUrl: baseUrl.default(DEFAULT_PAGERDUTY_EVENTS_URL),
   }).prefault({}),
 }).superRefine((alerts, ctx) => {
   const list = alerts.expiryWarningMinutes;
@@ -170,6 +174,20 @@ export const configSchema = strictObject({
   // applies, instead of a second copy of every default here.
   deploy: deploySchema.prefault({}),
 }).superRefine((config, ctx) => {
+  // One subscription per address and topic: SNS (and the stack) cannot hold two with different filters.
+  const addresses = new Map<string, number>();
+  config.deploy.subscriptions.emails.forEach((entry, index) => {
+    const address = (typeof entry === 'string' ? entry : entry.address).toLowerCase();
+    const first = addresses.get(address);
+    if (first === undefined) addresses.set(address, index);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deploy', 'subscriptions', 'emails', index],
+        message: `duplicates deploy.subscriptions.emails[${first}] (one entry per address; put every team in its teams)`,
+      });
+    }
+  });
   const seen = new Map<string, number>();
   config.targets.forEach((target, index) => {
     const key = `${target.projectId.toLowerCase()}:${(target.clusterId ?? '*').toLowerCase()}:${target.batchId ?? ''}`;
@@ -256,6 +274,43 @@ export function alertSettings(config: Config): AlertSettings {
 
 /** An email subscription as configured: a bare address or one with a filter. */
 export type EmailSubscription = Config['deploy']['subscriptions']['emails'][number];
+
+/** A PagerDuty channel: where to send and the integration's routing key (a credential). */
+export interface PagerDutySettings {
+  routingKey: string;
+  eventsUrl: string;
+}
+
+/** Integration (routing) keys are 32 characters; a ruleset's start with R. */
+const ROUTING_KEY = /^[A-Za-z0-9]{32}$/;
+
+/**
+ * The PagerDuty channel from a routing key (environment or secret) and an optional URL override, or
+ * undefined when no key is set. Problems name the variable and never echo the key.
+ */
+export function parsePagerDuty(
+  input: { routingKey?: string | undefined; eventsUrl?: string | undefined },
+  /** `alerts.pagerduty.eventsUrl` of the configuration (its default when there is none). */
+  configuredUrl: string,
+  names: { routingKey: string; eventsUrl: string },
+): PagerDutySettings | undefined {
+  const routingKey = input.routingKey?.trim();
+  const override = input.eventsUrl?.trim();
+  const problems: string[] = [];
+  if (routingKey !== undefined && routingKey !== '' && !ROUTING_KEY.test(routingKey)) {
+    problems.push(
+      `${names.routingKey} is not a PagerDuty routing key (the 32-character Integration Key of an "Events API v2" integration; its value is not shown)`,
+    );
+  }
+  if (override && !isAllowedBaseUrl(override)) {
+    problems.push(
+      `${names.eventsUrl} must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError('PagerDuty settings', problems);
+  if (!routingKey) return undefined;
+  return { routingKey, eventsUrl: override || configuredUrl };
+}
 
 /** Cloud Manager credentials: an API key pair (Digest) or a service account (OAuth 2.0). */
 export type CloudManagerCredentials =

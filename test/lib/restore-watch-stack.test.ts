@@ -299,6 +299,21 @@ describe('alarms', () => {
     });
   });
 
+  it('raises PagerDutyRefused when PagerDuty refused events in two periods in a row, and is quiet without PagerDuty', () => {
+    expect(alarm('PagerDutyRefused')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.pagerDutyEventsFailed,
+      Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('watches the right resource in each alarm', () => {
     expect(alarm('Errors')?.Dimensions).toEqual([
       { Name: 'FunctionName', Value: ref('AWS::Lambda::Function', '/Monitor/') },
@@ -347,7 +362,7 @@ describe('alarms', () => {
   });
 
   it('notifies the operations topic when any alarm fires and when it clears', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     for (const [, resource] of Object.entries(resources).filter(
       ([, r]) => r.Type === 'AWS::CloudWatch::Alarm',
     )) {

@@ -24,7 +24,6 @@ import { incidentOf } from '../../core/event-catalogue.ts';
 import { REDACTED, scrubText } from '../../core/redact.ts';
 import type { AuditRecord, Severity } from '../../core/types.ts';
 
-export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 /** Reference limits. */
 export const MAX_DEDUP_KEY_CHARS = 255;
 export const MAX_SUMMARY_CHARS = 1_024;

@@ -21,12 +21,14 @@
  *     minute per integration key); no call starts past `context.deadline`.
  * N4. The routing key appears in no outcome, log line or error text.
  */
+
+import { DEFAULT_PAGERDUTY_EVENTS_URL } from '../../core/config.ts';
 import { type Logger, SILENT_LOGGER } from '../../core/logger.ts';
 import type { AlertGroup, AlertPublisher, PublishContext, PublishOutcome } from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
 import { sleep } from '../../core/sleep.ts';
 import { SlidingWindowRateLimiter } from '../cloud-manager/rate-limiter.ts';
-import { DEFAULT_PAGERDUTY_EVENTS_URL, type PagerDutyEvent, toPagerDutyEvent } from './pagerduty-event.ts';
+import { type PagerDutyEvent, toPagerDutyEvent } from './pagerduty-event.ts';
 
 const DEFAULT_MAX_ATTEMPTS = 3;
 const DEFAULT_TIMEOUT_MS = 10_000;
