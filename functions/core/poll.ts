@@ -30,9 +30,10 @@ import type { Config } from './config.ts';
 import { alertSettings } from './config.ts';
 import { owedTo } from './delivery.ts';
 import { LeaseLostError } from './errors.ts';
-import { adoptOwedIncidents, type Incident } from './incidents.ts';
+import { adoptOwedIncidents, type Incident, type IncidentCounts } from './incidents.ts';
 import type { Logger } from './logger.ts';
 import {
+  type Observation,
   type ObserveContext,
   observeTarget,
   recordObservation,
@@ -54,7 +55,7 @@ import { type PollSummary, summarizeRun } from './run-summary.ts';
 import type { Silence } from './silences.ts';
 import { adoptOwedFailures, recoverListedProjects } from './target-health.ts';
 import { trackingContext, trackObservation, trackRecoveries } from './track-target.ts';
-import type { AuditRecord, Target, TargetState } from './types.ts';
+import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
 
 export type { DetectedEventSummary, LeaseState, PollSummary } from './run-summary.ts';
@@ -138,46 +139,37 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
   let outcomes: TargetOutcome[] | undefined;
   let extraRecords: AuditRecord[] = [];
+  let extraIncidents: IncidentCounts | undefined;
   let publish: PublishResult | undefined;
-  let extraCounts: PollSummaryFacts['extraIncidents'];
   try {
-    const plan = await planRun(config, { source: deps.source, state: store, logger }, signal);
-    // A crashed run's triggers whose incidents it never wrote (see `adoptOwedIncidents`).
-    if (plan.adopted.length > 0) await store.saveIncidents(plan.adopted);
-    const tracking = trackingContext(plan, { settings, pagerduty: deps.pagerduty !== undefined, runId, now });
-    outcomes = await pollTargets(
-      plan,
-      options,
-      signal,
+    const reading: FleetReading = {
+      source: deps.source,
+      state: store,
       now,
-      async (target, context) => {
-        const observation = trackObservation(
-          await observeTarget(target, plan.previous.get(targetKey(target)), context),
-          tracking,
-        );
-        // Noticed while listing: this target's result is no longer this run's to keep.
-        if (lease.lost) return { kind: 'skipped', target };
-        try {
-          return await recordObservation(observation, store, logger);
-        } catch (error) {
-          if (error instanceof LeaseLostError) return { kind: 'skipped', target };
-          throw error;
-        }
-      },
-      { source: deps.source, state: store, runId, settings, logger },
-    );
-    if (lease.lost) throw lease.lost;
-
-    const recovered = recoverListedProjects({
-      listed: plan.listedProjects,
-      previous: plan.previous,
-      now: now(),
+      logger,
       runId,
       settings,
+      signal,
+      pagerduty: deps.pagerduty !== undefined,
+    };
+    const plan = await planRun(config, reading);
+    // A crashed run's triggers whose incidents it never wrote (see `adoptOwedIncidents`).
+    if (plan.adopted.length > 0) await store.saveIncidents(plan.adopted);
+    const fleet = await pollFleet(plan, reading, options, async (observation) => {
+      // Noticed while listing: this target's result is no longer this run's to keep.
+      if (lease.lost) return { kind: 'skipped', target: observation.target };
+      try {
+        return await recordObservation(observation, store, logger);
+      } catch (error) {
+        if (error instanceof LeaseLostError) return { kind: 'skipped', target: observation.target };
+        throw error;
+      }
     });
-    const recoveries = trackRecoveries(recovered, plan.listedProjects, tracking);
+    outcomes = fleet.outcomes;
+    if (lease.lost) throw lease.lost;
+    const { recovered, recoveries } = fleet;
     extraRecords = recoveries.records;
-    extraCounts = recoveries.counts;
+    extraIncidents = recoveries.counts;
     if (extraRecords.length > 0) await store.recordEvents(extraRecords);
     if (recoveries.changes.length > 0) await store.saveIncidents(recoveries.changes);
 
@@ -200,7 +192,7 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
       ...(recordedNothing ? { firstRead: plan.owedAtStart } : {}),
     });
     if (publish.kind === 'stopped')
-      return summary({ lease: 'lost', outcomes, extraRecords, extraIncidents: extraCounts, publish });
+      return summary({ lease: 'lost', outcomes, extraRecords, extraIncidents, publish });
 
     // Target bookkeeping goes last: if the run dies before it, the next run diffs again and finds
     // the job states already saved, so nothing is detected twice.
@@ -209,14 +201,14 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
       ...recovered.map((r) => r.state),
     ];
     if (nextStates.length > 0) await store.saveTargetStates(nextStates);
-    return summary({ lease: 'acquired', outcomes, extraRecords, extraIncidents: extraCounts, publish });
+    return summary({ lease: 'acquired', outcomes, extraRecords, extraIncidents, publish });
   } catch (error) {
     if (!(error instanceof LeaseLostError)) throw error;
     return summary({
       lease: 'lost',
       ...(outcomes ? { outcomes } : {}),
       extraRecords,
-      extraIncidents: extraCounts,
+      extraIncidents,
       ...(publish ? { publish } : {}),
     });
   } finally {
@@ -231,38 +223,17 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
  */
 export async function previewPoll(deps: PreviewDependencies, options: PreviewOptions): Promise<PollPreview> {
   const { config, runId } = options;
-  const { logger, now } = deps;
+  const { now } = deps;
   const startedAt = now();
   const settings = alertSettings(config);
   const signal = options.signal ?? new AbortController().signal;
-  const plan = await planRun(config, deps, signal);
-  const tracking = trackingContext(plan, { settings, pagerduty: options.pagerduty === true, runId, now });
-  const outcomes = await pollTargets(
-    plan,
-    options,
-    signal,
-    now,
-    async (target, context) =>
-      toOutcome(
-        trackObservation(
-          await observeTarget(target, plan.previous.get(targetKey(target)), context),
-          tracking,
-        ),
-      ),
-    { source: deps.source, state: deps.state, runId, settings, logger },
-  );
-  const recovered = recoverListedProjects({
-    listed: plan.listedProjects,
-    previous: plan.previous,
-    now: now(),
-    runId,
-    settings,
-  });
-  const recoveries = trackRecoveries(recovered, plan.listedProjects, tracking);
+  const reading: FleetReading = { ...deps, runId, settings, signal, pagerduty: options.pagerduty === true };
+  const plan = await planRun(config, reading);
+  const { outcomes, recoveries } = await pollFleet(plan, reading, options, async (o) => toOutcome(o));
   const extraRecords = recoveries.records;
   const detected = [...outcomes.flatMap((o) => (o.kind === 'skipped' ? [] : o.records)), ...extraRecords];
   const byId = new Map<string, AuditRecord>();
-  for (const record of [...(plan.owedAtStart ?? []), ...detected]) {
+  for (const record of [...plan.owedAtStart, ...detected]) {
     if (!byId.has(record.eventId)) byId.set(record.eventId, record);
   }
   const owed = [...byId.values()];
@@ -288,19 +259,32 @@ interface RunPlan extends ResolvedTargets {
   previous: ReadonlyMap<string, TargetState>;
   /** The owed events when the run started. */
   owedAtStart: AuditRecord[];
-  /** The open incidents as stored, and those adopted from owed triggers (to be written). */
+  /** The open incidents as stored, plus those adopted from owed triggers. */
   incidents: Incident[];
+  /** The adopted ones: a live run writes them. */
   adopted: Incident[];
   silences: Silence[];
 }
 
+/** What the reading stages of a run share: where jobs and state come from, and the run's settings. */
+interface FleetReading {
+  source: RestoreJobSource;
+  state: StateReader;
+  now: () => Date;
+  logger: Logger;
+  runId: string;
+  settings: AlertSettings;
+  signal: AbortSignal;
+  /** Whether this run has a PagerDuty channel (what the incident stage routes to). */
+  pagerduty: boolean;
+}
+
 /** Which targets, and what is known of them: the reads every run starts with (guarantee 7). */
-async function planRun(
-  config: Config,
-  deps: { source: RestoreJobSource; state: StateReader; logger: Logger },
-  signal: AbortSignal,
-): Promise<RunPlan> {
-  const resolved = await resolveTargets(config.targets, deps.source, { signal, logger: deps.logger });
+async function planRun(config: Config, deps: FleetReading): Promise<RunPlan> {
+  const resolved = await resolveTargets(config.targets, deps.source, {
+    signal: deps.signal,
+    logger: deps.logger,
+  });
   const saved = await deps.state.getTargetStates([...resolved.targets, ...resolved.listedProjects]);
   const state = await deps.state.readRunState(OWED_PAGE);
   const adopted = adoptOwedIncidents(state.incidents, state.owed);
@@ -314,31 +298,54 @@ async function planRun(
   };
 }
 
-type PollSummaryFacts = Parameters<typeof summarizeRun>[0];
-
 /**
- * Every target through `work`, oldest `lastPolledAt` first (targets a previous run could not reach go
- * first now), at most `concurrency` at once; none starts once the signal fired or the deadline passed.
+ * Every target observed and then settled by `settle` (recorded in a live run, taken as it is in a dry
+ * run), oldest `lastPolledAt` first (targets a previous run could not reach go first now), at most
+ * `concurrency` at once, none started once the signal fired or the deadline passed; then the
+ * project-wide targets that recovered.
  */
-function pollTargets(
+async function pollFleet(
   plan: RunPlan,
-  options: Pick<PollOptions, 'concurrency' | 'deadline'>,
-  signal: AbortSignal,
-  now: () => Date,
-  work: (target: Target, context: ObserveContext) => Promise<TargetOutcome>,
-  context: Omit<ObserveContext, 'now' | 'signal' | 'projectFailures'>,
-): Promise<TargetOutcome[]> {
+  reading: FleetReading,
+  limits: Pick<PollOptions, 'concurrency' | 'deadline'>,
+  settle: (observation: Observation) => Promise<TargetOutcome>,
+): Promise<{
+  outcomes: TargetOutcome[];
+  recovered: ReturnType<typeof recoverListedProjects>;
+  /** The recoveries through the incident stage: their records and incident changes. */
+  recoveries: ReturnType<typeof trackRecoveries>;
+}> {
+  const { now, signal } = reading;
+  const tracking = trackingContext(plan, {
+    settings: reading.settings,
+    pagerduty: reading.pagerduty,
+    runId: reading.runId,
+    now,
+  });
   const lastPolled = (target: Target) => plan.previous.get(targetKey(target))?.lastPolledAt ?? '';
   const ordered = [...plan.targets].sort((a, b) =>
     lastPolled(a) < lastPolled(b) ? -1 : lastPolled(a) > lastPolled(b) ? 1 : 0,
   );
-  const observe: ObserveContext = { ...context, now, signal, projectFailures: plan.projectFailures };
-  return mapWithConcurrency(ordered, options.concurrency ?? DEFAULT_CONCURRENCY, (target) => {
-    if (signal.aborted || (options.deadline && now() >= options.deadline)) {
-      return Promise.resolve<TargetOutcome>({ kind: 'skipped', target });
-    }
-    return work(target, observe);
+  const context: ObserveContext = { ...reading, projectFailures: plan.projectFailures };
+  const outcomes = await mapWithConcurrency(
+    ordered,
+    limits.concurrency ?? DEFAULT_CONCURRENCY,
+    async (target) => {
+      if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
+        return { kind: 'skipped', target } satisfies TargetOutcome;
+      }
+      const observed = await observeTarget(target, plan.previous.get(targetKey(target)), context);
+      return settle(trackObservation(observed, tracking));
+    },
+  );
+  const recovered = recoverListedProjects({
+    listed: plan.listedProjects,
+    previous: plan.previous,
+    now: now(),
+    runId: reading.runId,
+    settings: reading.settings,
   });
+  return { outcomes, recovered, recoveries: trackRecoveries(recovered, plan.listedProjects, tracking) };
 }
 
 function downloadUrlsOf(outcomes: readonly TargetOutcome[]): Map<string, string> {

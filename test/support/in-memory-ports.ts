@@ -27,11 +27,17 @@ import type { Silence } from '../../functions/core/silences.ts';
 import type { AuditRecord, Cluster, JobState, RestoreJob, TargetState } from '../../functions/core/types.ts';
 import { targetKey } from '../../functions/core/types.ts';
 
-/** Counts calls by method name. */
+/** Counts calls by method name, and keeps their order. */
 class Calls {
   readonly counts = new Map<string, number>();
+  readonly order: string[] = [];
   note(method: string): void {
     this.counts.set(method, (this.counts.get(method) ?? 0) + 1);
+    this.order.push(method);
+  }
+  clear(): void {
+    this.counts.clear();
+    this.order.length = 0;
   }
   of(method: string): number {
     return this.counts.get(method) ?? 0;
