@@ -13,9 +13,7 @@ export async function incidentsCommand(options: { json: boolean }, io: CliIo): P
   try {
     const store = new DynamoStateStore({ client: state.client, tableName: state.tableName });
     const { incidents } = await store.readRunState(0);
-    const open = [...incidents].sort(
-      (a, b) => rank(b) - rank(a) || (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0),
-    );
+    const open = handoverOrder(incidents);
     if (options.json) {
       io.stdout(`${JSON.stringify({ incidents: open.map(describe) }, null, 2)}\n`);
       return 0;
@@ -24,25 +22,35 @@ export async function incidentsCommand(options: { json: boolean }, io: CliIo): P
       io.stdout(`No open incidents in ${state.location}.\n`);
       return 0;
     }
-    io.stdout(
-      `${table(
-        ['SEVERITY', 'INCIDENT', 'TARGET', 'JOB', 'SINCE', 'LAST NOTIFIED', 'ON', 'SUMMARY'],
-        open.map((i) => [
-          i.severity,
-          i.key,
-          i.targetName,
-          i.jobId ?? '-',
-          shortTime(i.openedAt),
-          shortTime(i.lastNotifiedAt),
-          i.announcedOn.length > 0 ? i.announcedOn.join('+') : 'nowhere (silenced)',
-          i.summary.slice(0, 80),
-        ]),
-      )}\n`,
-    );
+    io.stdout(`${incidentsTable(open)}\n`);
     return 0;
   } finally {
     await state.close();
   }
+}
+
+/** The handover table (the demo prints it too). */
+export function incidentsTable(incidents: readonly Incident[]): string {
+  return table(
+    ['SEVERITY', 'INCIDENT', 'TARGET', 'JOB', 'SINCE', 'LAST NOTIFIED', 'ON', 'SUMMARY'],
+    handoverOrder(incidents).map((i) => [
+      i.severity,
+      i.key,
+      i.targetName,
+      i.jobId ?? '-',
+      shortTime(i.openedAt),
+      shortTime(i.lastNotifiedAt),
+      i.announcedOn.length > 0 ? i.announcedOn.join('+') : 'nowhere (silenced)',
+      i.summary.slice(0, 80),
+    ]),
+  );
+}
+
+/** Most severe first, then oldest first. */
+function handoverOrder(incidents: readonly Incident[]): Incident[] {
+  return [...incidents].sort(
+    (a, b) => rank(b) - rank(a) || (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0),
+  );
 }
 
 const SEVERITY_RANK: Readonly<Record<string, number>> = { info: 0, warning: 1, critical: 2 };
