@@ -91,8 +91,12 @@ export interface StateReader {
   listTargetStates(): Promise<TargetState[]>;
   /** Job states of one target keyed by job id. */
   loadJobStates(target: TargetRef): Promise<Map<string, JobState>>;
-  /** Owed to at least one channel (`isOwed`); oldest first. */
-  listOwedEvents(limit?: number): Promise<AuditRecord[]>;
+  /**
+   * Owed to at least one channel (`isOwed`), or to `channel` when given (`owedTo`); oldest first. Per
+   * channel, so that one channel's backlog (a long PagerDuty outage) never hides the other's owed
+   * events behind it.
+   */
+  listOwedEvents(limit?: number, channel?: Channel): Promise<AuditRecord[]>;
   /** Owed events (at most `owedLimit`), open incidents and silences together. */
   readRunState(owedLimit: number): Promise<RunState>;
   /** Newest first. */

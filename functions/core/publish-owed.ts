@@ -10,12 +10,14 @@
  * P3. Events of a target whose state could not be saved wait for a run that saves it.
  * P4. After the lease is lost nothing more is sent or marked: the publisher meets the lease at its
  *     next call (`checkpoint`), marks go through the fenced store, and the stage reports `stopped`.
- * P5. Bounded: at most `MAX_PUBLISH_ROUNDS` reads of `OWED_PAGE` events, and no new round after the
- *     deadline.
+ * P5. Bounded: at most `MAX_PUBLISH_ROUNDS` reads of `OWED_PAGE` events per channel (the first one
+ *     shared), and no new round after the deadline.
  * P6. Channels are independent: each gets its own call, outcomes, failure counts and parking; one
- *     channel failing (or throwing) never keeps another from delivering or being marked. Each
- *     channel's marks are written as soon as it answered, on top of the marks of the channels before
- *     it in the same round, so no channel's write undoes another's.
+ *     channel failing (or throwing) never keeps another from delivering or being marked, and past
+ *     the first page each channel reads only what is owed to it, so one channel's backlog never
+ *     hides the other's owed events. Each channel's marks are written as soon as it answered, on top
+ *     of every mark this run wrote before (kept in memory across rounds), so no channel's write
+ *     undoes another's, even when an index read lags behind.
  */
 import { groupForPublishing } from './alerts/grouping.ts';
 import { owedTo, rejectionsOn, withDelivery, withFailure } from './delivery.ts';
@@ -112,33 +114,30 @@ export async function publishOwed(input: PublishInput): Promise<PublishResult> {
 
   /** The first read, when nothing was published after it: it already answers what is still owed. */
   let untouched: readonly AuditRecord[] | undefined;
+  // Every record as this run knows it, its marks included: a later read (a GSI, eventually
+  // consistent) may return a record without a mark this run wrote, which must not be written back.
+  const known = new Map<string, AuditRecord>();
+  const current = (records: readonly AuditRecord[]) =>
+    records.map((record) => known.get(record.eventId) ?? record);
   try {
-    for (let round = 0; round < MAX_PUBLISH_ROUNDS; round++) {
-      if (input.signal.aborted) break;
-      const owed =
-        (round === 0 ? input.firstRead : undefined) ?? (await input.store.listOwedEvents(OWED_PAGE));
-      // This round's view of each record, with every channel's outcome applied as it comes (P6).
-      const current = new Map(owed.map((record) => [record.eventId, record]));
-      let sent = false;
-      for (const run of channels) {
-        const ready = owed.filter(
-          (record) =>
-            owedTo(record, run.channel) &&
-            !run.attempted.has(record.eventId) &&
-            !input.holdBack.has(targetKey(record)),
-        );
-        if (ready.length === 0) continue;
-        sent = true;
-        for (const record of ready) run.attempted.add(record.eventId);
-        await publishRound(input, run, ready, current);
+    // Round 0: one read for every channel. A page that is not full holds everything owed.
+    const first = input.firstRead ?? (await input.store.listOwedEvents(OWED_PAGE));
+    let sent = false;
+    if (!input.signal.aborted) {
+      for (const run of channels) sent = (await publishReady(input, run, current(first), known)) || sent;
+    }
+    // A quiet poll (the common case) then costs one owed-index query, not two.
+    if (!sent) untouched = first;
+    // Further rounds only after a full page: each channel reads what is owed to it (P6: one channel's
+    // backlog never hides the other's owed events behind it).
+    const draining = first.length < OWED_PAGE ? [] : [...channels];
+    for (let round = 1; round < MAX_PUBLISH_ROUNDS && draining.length > 0; round++) {
+      if (input.signal.aborted || (input.deadline && input.now() >= input.deadline)) break;
+      for (const run of [...draining]) {
+        const owed = await input.store.listOwedEvents(OWED_PAGE, run.channel);
+        const published = await publishReady(input, run, current(owed), known);
+        if (!published || owed.length < OWED_PAGE) draining.splice(draining.indexOf(run), 1);
       }
-      if (!sent) {
-        // A quiet poll (the common case) then costs one owed-index query, not two.
-        if (round === 0) untouched = owed;
-        break;
-      }
-      if (owed.length < OWED_PAGE) break;
-      if (input.deadline && input.now() >= input.deadline) break;
     }
     const remaining = untouched ?? (await input.store.listOwedEvents(OWED_PAGE));
     return result({ kind: 'done', remaining });
@@ -146,6 +145,28 @@ export async function publishOwed(input: PublishInput): Promise<PublishResult> {
     if (error instanceof LeaseLostError) return result({ kind: 'stopped', reason: error });
     throw error;
   }
+}
+
+/** What of `owed` is ready for `run` (owed to it, not tried in this run, not held back), published. */
+async function publishReady(
+  input: PublishInput,
+  run: ChannelRun,
+  owed: readonly AuditRecord[],
+  known: Map<string, AuditRecord>,
+): Promise<boolean> {
+  const ready = owed.filter(
+    (record) =>
+      owedTo(record, run.channel) &&
+      !run.attempted.has(record.eventId) &&
+      !input.holdBack.has(targetKey(record)),
+  );
+  if (ready.length === 0) return false;
+  for (const record of ready) {
+    run.attempted.add(record.eventId);
+    if (!known.has(record.eventId)) known.set(record.eventId, record);
+  }
+  await publishRound(input, run, ready, known);
+  return true;
 }
 
 function oneEventEach(records: readonly AuditRecord[]): AlertGroup[] {

@@ -37,20 +37,25 @@ describe('restore-watch demo --fast', () => {
   ])('renders a %s alert', (eventType) => {
     // Every rendered Slack card ends with its keywords: [severity] [every eventType] [target].
     expect(result.stdout).toMatch(
-      new RegExp(`^│ \\[(info|warning|critical)\\]( \\[[A-Z_]+\\])* \\[${eventType}\\]( \\[[A-Z_]+\\])* \\[`, 'm'),
+      new RegExp(
+        `^│ \\[(info|warning|critical)\\]( \\[[A-Z_]+\\])* \\[${eventType}\\]( \\[[A-Z_]+\\])* \\[`,
+        'm',
+      ),
     );
   });
 
   it('opens and resolves incidents along the way, and says so after each poll', () => {
     expect(result.stdout).toMatch(/incidents: 2 opened, 0 resolved/);
     expect(result.stdout).toMatch(/incidents: 0 opened, 2 resolved/);
-    expect(result.stdout).toMatch(/=== What `restore-watch incidents` shows now .*\nSEVERITY  INCIDENT/);
+    expect(result.stdout).toMatch(/=== What `restore-watch incidents` shows now .*\nSEVERITY {2}INCIDENT/);
     expect(result.stdout).toMatch(/^warning +job\/[0-9a-f]{24}\/stuck +orders-prod /m);
   });
 
   it('keeps a DR drill quiet with a silence: recorded as silenced, sent nowhere', () => {
     expect(result.stdout).toMatch(/\$ restore-watch silence add --target payments --for 2h/);
-    expect(result.stdout).toMatch(/0 alerts published, 0 still owed\n {2}incidents: 1 opened, 0 resolved, 0 reminded; 3 events silenced/);
+    expect(result.stdout).toMatch(
+      /0 alerts published, 0 still owed\n {2}incidents: 1 opened, 0 resolved, 0 reminded; 3 events silenced/,
+    );
     expect(result.stdout).toMatch(/^critical +job\/[0-9a-f]{24}\/failed +payments .* nowhere \(silenced\)/m);
     expect(result.stdout).toMatch(/silenced by s-[0-9a-f]{8}/);
   });

@@ -163,7 +163,10 @@ const cases: BadInputCase[] = [
   },
   {
     name: 'a team name that cannot be one',
-    config: () => ({ ...validConfig(), targets: [{ projectId: PROJECT, clusterId: CLUSTER, team: 'pay ments!' }] }),
+    config: () => ({
+      ...validConfig(),
+      targets: [{ projectId: PROJECT, clusterId: CLUSTER, team: 'pay ments!' }],
+    }),
     expected: ['targets[0].team: must be 1-64 characters'],
   },
   {

@@ -4,7 +4,7 @@
  * checked against both in test/core/port-contracts.test.ts, so a rule proven here with them holds
  * over dynalite too. Every one counts its calls, so tests can say what a stage did and did not do.
  */
-import { isOwed, withDelivery, withFailure } from '../../functions/core/delivery.ts';
+import { isOwed, owedTo, withDelivery, withFailure } from '../../functions/core/delivery.ts';
 import type { Incident } from '../../functions/core/incidents.ts';
 import type { Logger } from '../../functions/core/logger.ts';
 import type {
@@ -24,7 +24,14 @@ import type {
   TargetRef,
 } from '../../functions/core/ports.ts';
 import type { Silence } from '../../functions/core/silences.ts';
-import type { AuditRecord, Cluster, JobState, RestoreJob, TargetState } from '../../functions/core/types.ts';
+import type {
+  AuditRecord,
+  Channel,
+  Cluster,
+  JobState,
+  RestoreJob,
+  TargetState,
+} from '../../functions/core/types.ts';
 import { targetKey } from '../../functions/core/types.ts';
 
 /** Counts calls by method name, and keeps their order. */
@@ -111,16 +118,16 @@ export class InMemoryStateStore implements StateStore {
     return { recorded, existing };
   }
 
-  #owed(limit?: number): AuditRecord[] {
+  #owed(limit?: number, channel?: Channel): AuditRecord[] {
     const owed = [...this.events.values()]
-      .filter(isOwed)
+      .filter((r) => (channel === undefined ? isOwed(r) : owedTo(r, channel)))
       .sort((a, b) => (owedKey(a) < owedKey(b) ? -1 : owedKey(a) > owedKey(b) ? 1 : 0));
     return (limit === undefined ? owed : owed.slice(0, Math.max(0, limit))).map(clone);
   }
 
-  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
+  async listOwedEvents(limit?: number, channel?: Channel): Promise<AuditRecord[]> {
     this.#enter('listOwedEvents');
-    return this.#owed(limit);
+    return this.#owed(limit, channel);
   }
 
   async readRunState(owedLimit: number): Promise<RunState> {

@@ -24,7 +24,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../../core/concurrency.ts';
-import { isOwed, withDelivery } from '../../core/delivery.ts';
+import { isOwed, owedTo, withDelivery } from '../../core/delivery.ts';
 import type { Incident } from '../../core/incidents.ts';
 import type {
   AuditQuery,
@@ -38,7 +38,7 @@ import { scrubText } from '../../core/redact.ts';
 import type { Silence } from '../../core/silences.ts';
 import { sleep } from '../../core/sleep.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
-import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
+import type { AuditRecord, Channel, JobState, TargetState } from '../../core/types.ts';
 import { targetKey } from '../../core/types.ts';
 import {
   clientWhereabouts,
@@ -223,21 +223,33 @@ export class DynamoStateStore implements StateStore {
    * call, and one marked published a moment ago may still be listed; runs are minutes apart, so in
    * practice neither happens.
    */
-  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
+  async listOwedEvents(limit?: number, channel?: Channel): Promise<AuditRecord[]> {
     if (limit !== undefined && limit <= 0) return [];
     const index = TABLE_SCHEMA.indexes.owed;
-    const items = await this.queryAll(
-      'listOwedEvents',
-      {
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk AND #sk >= :first',
-        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
-        ExpressionAttributeValues: { ':pk': OWED_PARTITION, ':first': FIRST_EVENT_SORT_KEY },
-        ScanIndexForward: true,
-      },
-      limit,
-    );
-    return items.map(itemToAuditRecord);
+    const input: Omit<QueryCommandInput, 'TableName'> = {
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk AND #sk >= :first',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+      ExpressionAttributeValues: { ':pk': OWED_PARTITION, ':first': FIRST_EVENT_SORT_KEY },
+      ScanIndexForward: true,
+    };
+    if (channel === undefined)
+      return (await this.queryAll('listOwedEvents', input, limit)).map(itemToAuditRecord);
+    // Owed to this channel: page on past events only the other channel still waits for.
+    const out: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.send('Query', 'listOwedEvents', (doc) =>
+        doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey })),
+      );
+      for (const item of page.Items ?? []) {
+        const record = itemToAuditRecord(item);
+        if (owedTo(record, channel)) out.push(record);
+        if (limit !== undefined && out.length >= limit) return out;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
   }
 
   /**
