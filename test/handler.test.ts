@@ -20,7 +20,8 @@ import { ENV } from '../functions/core/environment.ts';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability/metric-names.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
-import { LocalPagerDuty, TEST_ROUTING_KEY } from './support/local-pagerduty/local-pagerduty.ts';
+import { TEST_ROUTING_KEY } from './support/local-pagerduty/local-pagerduty.ts';
+import { useLocalPagerDuty } from './support/local-pagerduty/use-local-pagerduty.ts';
 
 const API_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-HANDLER-PRIVATE-9c1e' };
 const REVOKED_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-REVOKED-PRIVATE-4d2b' };
@@ -458,17 +459,7 @@ describe('credentials', () => {
 });
 
 describe('PagerDuty from the credentials secret', () => {
-  let pd: LocalPagerDuty;
-  beforeAll(async () => {
-    pd = new LocalPagerDuty();
-    await pd.start();
-  });
-  afterAll(async () => {
-    await pd.stop();
-  });
-  beforeEach(() => {
-    pd.reset();
-  });
+  const pd = useLocalPagerDuty();
 
   /** A baselined fixture, then a restore that broke between two polls. */
   async function brokenRestore(secret: Record<string, string>) {

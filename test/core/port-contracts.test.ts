@@ -95,6 +95,18 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
   });
 });
 
+/** A silence of project `p` for an hour from `at(0)`. */
+const silence = (silenceId: string) => ({
+  silenceId,
+  matcher: { projectId: 'p' },
+  target: 't',
+  startsAt: at(0),
+  endsAt: at(3600),
+  createdAt: at(0),
+  createdBy: 'ana',
+  reason: 'drill',
+});
+
 describe.each(implementations)('StateStore contract, channels, incidents, silences: %s', (_name, make) => {
   const paging = (n: number, overrides: Partial<AuditRecord> = {}) =>
     event(n, { action: 'trigger', pagerduty: { attempts: 0 }, ...overrides });
@@ -183,16 +195,7 @@ describe.each(implementations)('StateStore contract, channels, incidents, silenc
       reminders: 0,
     };
     await store.saveIncidents([incident, { ...incident, key: 'job/b/stuck', jobId: 'b' }]);
-    await store.saveSilence({
-      silenceId: 's-00000001',
-      matcher: { projectId: 'p' },
-      target: 't',
-      startsAt: at(0),
-      endsAt: at(3600),
-      createdAt: at(0),
-      createdBy: 'ana',
-      reason: 'drill',
-    });
+    await store.saveSilence(silence('s-00000001'));
 
     const before = await store.readRunState(1);
     await store.saveIncidents([{ ...incident, resolvedAt: at(9), resolvedByEventId: 'evt-9' }]);
@@ -207,19 +210,9 @@ describe.each(implementations)('StateStore contract, channels, incidents, silenc
 
   it('refuses a silence id that is taken, and ends a silence early once; an unknown id is undefined', async () => {
     const { store } = await make();
-    const silence = {
-      silenceId: 's-00000002',
-      matcher: { projectId: 'p' },
-      target: 't',
-      startsAt: at(0),
-      endsAt: at(3600),
-      createdAt: at(0),
-      createdBy: 'ana',
-      reason: 'drill',
-    };
-    await store.saveSilence(silence);
+    await store.saveSilence(silence('s-00000002'));
 
-    await expect(store.saveSilence(silence)).rejects.toThrow();
+    await expect(store.saveSilence(silence('s-00000002'))).rejects.toThrow();
     const ended = await store.expireSilence('s-00000002', at(60), 'bo');
     const unknown = await store.expireSilence('s-ffffffff', at(60), 'bo');
 

@@ -284,35 +284,26 @@ describe('alarms', () => {
     });
   });
 
-  it('raises AlertsRefused when SNS refused alerts in two periods in a row (one blip is repaired by the next run)', () => {
-    expect(alarm('AlertsRefused')).toMatchObject({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: METRIC.alertsFailed,
-      Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-  });
-
-  it('raises PagerDutyRefused when PagerDuty refused events in two periods in a row, and is quiet without PagerDuty', () => {
-    expect(alarm('PagerDutyRefused')).toMatchObject({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: METRIC.pagerDutyEventsFailed,
-      Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-  });
+  it.each<[string, string, string]>([
+    ['AlertsRefused', 'SNS refused alerts', METRIC.alertsFailed],
+    ['PagerDutyRefused', 'PagerDuty refused events (quiet without PagerDuty)', METRIC.pagerDutyEventsFailed],
+  ])(
+    'raises %s when %s in two periods in a row (one blip is repaired by the next run)',
+    (name, _why, metric) => {
+      expect(alarm(name)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: metric,
+        Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    },
+  );
 
   it('watches the right resource in each alarm', () => {
     expect(alarm('Errors')?.Dimensions).toEqual([

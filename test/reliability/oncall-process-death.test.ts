@@ -16,6 +16,7 @@ import { PagerDutyNotifier } from '../../functions/adapters/pagerduty/pagerduty-
 import { createTestTable } from '../support/dynalite.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { LocalPagerDuty, TEST_ROUTING_KEY } from '../support/local-pagerduty/local-pagerduty.ts';
+import { useLocalPagerDuty } from '../support/local-pagerduty/use-local-pagerduty.ts';
 import { auditRecords, newObjectId, SnsGate, StepCrash } from './support/system.ts';
 
 interface World {
@@ -37,8 +38,8 @@ function pagerduty(h: Harness, pd: LocalPagerDuty, tableName: string) {
   });
 }
 
-/** A fresh table and target, brought to the moment before the fatal run: job A stuck and paged. */
-async function prepareWorld(h: Harness, pd: LocalPagerDuty): Promise<World> {
+/** A table and a target of their own: cases sharing one simulator and dynalite never meet. */
+async function freshTarget(h: Harness) {
   const tableName = await createTestTable(h.dynamo.client);
   const ports = {
     store: new DynamoStateStore({ client: h.dynamo.client, tableName, sleep: async () => {} }),
@@ -47,6 +48,12 @@ async function prepareWorld(h: Harness, pd: LocalPagerDuty): Promise<World> {
   const project = newObjectId();
   const cluster = h.sim.addCluster({ projectId: project, clusterName: 'orders' }).id;
   const config = h.config({ targets: [{ projectId: project, clusterId: cluster, name: 'orders' }] });
+  return { tableName, ports, project, cluster, config };
+}
+
+/** A fresh table and target, brought to the moment before the fatal run: job A stuck and paged. */
+async function prepareWorld(h: Harness, pd: LocalPagerDuty): Promise<World> {
+  const { tableName, ports, project, cluster, config } = await freshTarget(h);
   const run = () => h.poll(config, { ...ports, pagerduty: pagerduty(h, pd, tableName) });
   await run(); // baseline
   const stuck = h.sim.addRestoreJob(project, cluster);
@@ -86,20 +93,17 @@ const probe = await (async () => {
 })();
 const steps = probe.map((name, index) => ({ index, name: `#${index} ${name}` }));
 
-describe('process death at every step of a run that resolves one incident and opens another', () => {
-  let h: Harness;
-  let pd: LocalPagerDuty;
-  beforeAll(async () => {
-    h = await startHarness();
-    new SnsGate().install(h);
-    pd = new LocalPagerDuty();
-    await pd.start();
-  });
-  afterAll(async () => {
-    await pd.stop();
-    await h.stop();
-  });
+let h: Harness;
+const pd = useLocalPagerDuty();
+beforeAll(async () => {
+  h = await startHarness();
+  new SnsGate().install(h);
+});
+afterAll(async () => {
+  await h.stop();
+});
 
+describe('process death at every step of a run that resolves one incident and opens another', () => {
   it('covers the incident writes and both channels', () => {
     for (const step of [
       'store.readRunState',
@@ -156,29 +160,9 @@ describe('process death at every step of a run that resolves one incident and op
 });
 
 describe('process death between recording a trigger and writing its incident', () => {
-  let h: Harness;
-  let pd: LocalPagerDuty;
-  beforeAll(async () => {
-    h = await startHarness();
-    new SnsGate().install(h);
-    pd = new LocalPagerDuty();
-    await pd.start();
-  });
-  afterAll(async () => {
-    await pd.stop();
-    await h.stop();
-  });
-
   it('still resolves the PagerDuty alert when the condition cleared before the next run', async () => {
     // Prepare: a restore running since the baseline.
-    const tableName = await createTestTable(h.dynamo.client);
-    const ports = {
-      store: new DynamoStateStore({ client: h.dynamo.client, tableName, sleep: async () => {} }),
-      lease: new DynamoRunLease({ client: h.dynamo.client, tableName }),
-    };
-    const project = newObjectId();
-    const cluster = h.sim.addCluster({ projectId: project, clusterName: 'orders' }).id;
-    const config = h.config({ targets: [{ projectId: project, clusterId: cluster, name: 'orders' }] });
+    const { tableName, ports, project, cluster, config } = await freshTarget(h);
     const run = (overrides = {}) =>
       h.poll(config, { ...ports, pagerduty: pagerduty(h, pd, tableName), ...overrides });
     await run();

@@ -13,26 +13,23 @@ import { PagerDutyNotifier } from '../../functions/adapters/pagerduty/pagerduty-
 import type { PollSummary } from '../../functions/core/poll.ts';
 import { newObjectId, SnsGate } from '../reliability/support/system.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
-import { LocalPagerDuty, TEST_ROUTING_KEY } from '../support/local-pagerduty/local-pagerduty.ts';
+import { TEST_ROUTING_KEY } from '../support/local-pagerduty/local-pagerduty.ts';
+import { useLocalPagerDuty } from '../support/local-pagerduty/use-local-pagerduty.ts';
 
 let h: Harness;
 let sns: SnsGate;
-let pd: LocalPagerDuty;
+const pd = useLocalPagerDuty();
 let project: string;
 let cluster: string;
 
 beforeAll(async () => {
   h = await startHarness();
-  pd = new LocalPagerDuty();
-  await pd.start();
 });
 afterAll(async () => {
-  await pd.stop();
   await h.stop();
 });
 beforeEach(() => {
   sns = new SnsGate().install(h);
-  pd.reset();
   project = newObjectId();
   cluster = h.sim.addCluster({ projectId: project, clusterName: 'orders-prod' }).id;
 });

@@ -2,24 +2,15 @@
  * PagerDutyNotifier against the local Events API v2 peer over real HTTP (guarantees N1-N4 of
  * functions/adapters/pagerduty/pagerduty-notifier.ts).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PagerDutyNotifier } from '../../../functions/adapters/pagerduty/pagerduty-notifier.ts';
 import type { AlertGroup } from '../../../functions/core/ports.ts';
 import { CONSOLE, JOB, record, sampleOf } from '../../support/alert-records.ts';
 import { recordingLogger } from '../../support/in-memory-ports.ts';
-import { LocalPagerDuty, TEST_ROUTING_KEY } from '../../support/local-pagerduty/local-pagerduty.ts';
+import { TEST_ROUTING_KEY } from '../../support/local-pagerduty/local-pagerduty.ts';
+import { useLocalPagerDuty } from '../../support/local-pagerduty/use-local-pagerduty.ts';
 
-let pd: LocalPagerDuty;
-beforeAll(async () => {
-  pd = new LocalPagerDuty();
-  await pd.start();
-});
-afterAll(async () => {
-  await pd.stop();
-});
-beforeEach(() => {
-  pd.reset();
-});
+const pd = useLocalPagerDuty();
 
 function notifier(overrides: Partial<ConstructorParameters<typeof PagerDutyNotifier>[0]> = {}) {
   const { logger, lines } = recordingLogger();

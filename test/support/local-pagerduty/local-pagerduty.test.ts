@@ -2,20 +2,11 @@
  * The local PagerDuty peer answers as the Events API v2 reference says, so tests that pass against it
  * mean something. Requests are plain `fetch` calls, as any client would send them.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalPagerDuty, TEST_ROUTING_KEY } from './local-pagerduty.ts';
+import { useLocalPagerDuty } from './use-local-pagerduty.ts';
 
-let pd: LocalPagerDuty;
-beforeAll(async () => {
-  pd = new LocalPagerDuty();
-  await pd.start();
-});
-afterAll(async () => {
-  await pd.stop();
-});
-beforeEach(() => {
-  pd.reset();
-});
+const pd = useLocalPagerDuty();
 
 async function post(body: unknown, raw?: string, to: LocalPagerDuty = pd) {
   const response = await fetch(to.eventsUrl, {
