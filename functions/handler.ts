@@ -3,7 +3,9 @@
  * the same poll as `restore-watch poll`. Everything here is plumbing around `runPoll`:
  *
  * - configuration and environment are read and validated once, at cold start; an invalid file makes
- *   the module throw there, listing every problem (the stack validated the same file at synth);
+ *   the module throw there, listing every problem (the stack validated the same file at synth); so
+ *   is `cloudManager.caFile` (bundled next to the configuration), which with `cloudManager.proxyUrl`
+ *   makes the connection every Cloud Manager call uses (AWS SDK calls go direct or via VPC endpoints);
  * - Cloud Manager credentials come from Secrets Manager through `@middy/secrets-manager`, cached for
  *   `CREDENTIALS_CACHE_MS` so a rotated key is picked up within that time without a redeploy; the same
  *   secret may carry `pagerdutyRoutingKey`, which turns the PagerDuty channel on;
@@ -19,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -28,6 +31,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
+import { readCaBundle } from './adapters/cloud-manager/ca-bundle.ts';
 import {
   type CloudManagerCredentials,
   type Config,
@@ -46,6 +50,7 @@ import { logger, pollLogger } from './observability/logger.ts';
 import { METRIC } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
 import { tracer } from './observability/tracer.ts';
+import { connectionProblems, createCloudManagerConnection } from './runtime/cloud-manager-connection.ts';
 import { createPollDependencies, type PollRuntime } from './runtime/dependencies.ts';
 
 /** No new target starts when less than this is left before the Lambda deadline. */
@@ -78,6 +83,8 @@ export interface HandlerSettings {
   /** Secrets Manager secret id (name or ARN) holding the Cloud Manager credentials. */
   credentialsSecret: string;
   baseUrlOverride?: string;
+  /** The certificates of `cloudManager.caFile` (the stack bundles the file next to the configuration). */
+  caBundle?: { pem: string; source: string };
 }
 
 /**
@@ -140,6 +147,20 @@ export function loadHandlerSettings(
       problems.push(...error.problems);
     }
   }
+  let caBundle: HandlerSettings['caBundle'];
+  const caFile = config?.cloudManager.caFile;
+  if (config && caFile) {
+    try {
+      // Relative to the configuration file; for inline configuration, to the task root (the cwd).
+      const configFile = inline || !file ? join(process.cwd(), ENV.config) : file;
+      const bundle = readCaBundle(caFile, configFile, { configSource, read: readFile });
+      caBundle = { pem: bundle.pem, source: caFile };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (config) problems.push(...connectionProblems({ config }));
   if (problems.length > 0 || !config) throw new ConfigError(configSource, problems);
   return {
     config,
@@ -148,6 +169,7 @@ export function loadHandlerSettings(
     topicArn,
     credentialsSecret,
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
@@ -221,6 +243,11 @@ export function pollSucceeded(summary: PollSummary): boolean {
 const settings = loadHandlerSettings(process.env);
 const dynamoClient = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const snsClient = tracer.captureAWSv3Client(new SNSClient({}));
+/** Trust (caFile) and proxy (proxyUrl) for Cloud Manager calls only; AWS SDK calls go direct. */
+const connection = createCloudManagerConnection({
+  config: settings.config,
+  ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
+});
 
 /** Dependencies hold the Cloud Manager client (digest nonce, rate limiter): rebuilt only on rotation. */
 let runtime: { fingerprint: string; deps: PollRuntime } | undefined;
@@ -245,6 +272,7 @@ function dependenciesFor(
       ...(pagerduty ? { pagerduty } : {}),
       dynamoClient,
       logger: pollLogger,
+      connection,
     });
     runtime = { fingerprint, deps };
   }

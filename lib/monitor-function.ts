@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
 import { TABLE_SCHEMA } from '../functions/core/table-schema.ts';
+import type { MonitorNetwork } from './monitor-network.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The handler's entry file. */
@@ -21,6 +22,8 @@ export const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'handler.ts');
 /** Where the validated configuration lands in the bundle, and so under `/var/task`. */
 export const BUNDLED_CONFIG_NAME = 'restore-watch.config.json';
 export const BUNDLED_CONFIG_PATH = `/var/task/${BUNDLED_CONFIG_NAME}`;
+/** `cloudManager.caFile` in the bundle: next to the configuration, which names it relatively. */
+export const BUNDLED_CA_NAME = 'restore-watch.ca.pem';
 
 /** Item-level DynamoDB actions the state store and the run lease use (no Scan, no table management). */
 export const TABLE_ITEM_ACTIONS = [
@@ -45,6 +48,13 @@ const MANAGED_VARIABLES: ReadonlySet<string> = new Set([
 export interface MonitorFunctionProps {
   /** The validated configuration, copied into the bundle (Lambda variables are capped at 4 KB). */
   readonly config: Config;
+  /**
+   * The PEM certificates of `cloudManager.caFile`, already read and checked (`loadDeployConfig`):
+   * copied into the bundle as `restore-watch.ca.pem`, which the bundled configuration then names.
+   * Required exactly when the configuration has a caFile.
+   * @default - none
+   */
+  readonly caCertificates?: string;
   /**
    * Log retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
@@ -72,6 +82,12 @@ export interface MonitorFunctionProps {
    * @default true
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * Run inside a VPC (`deploy.network`): its subnets and security groups, and the permission Lambda
+   * needs to manage the function's network interfaces there.
+   * @default - outside any VPC
+   */
+  readonly network?: MonitorNetwork;
 }
 
 /**
@@ -106,7 +122,20 @@ export class MonitorFunction extends Construct {
 
     const configDir = mkdtempSync(join(tmpdir(), 'restore-watch-config-'));
     const configCopy = join(configDir, BUNDLED_CONFIG_NAME);
-    writeFileSync(configCopy, `${JSON.stringify(props.config, null, 2)}\n`);
+    const bundled = [configCopy];
+    let config = props.config;
+    if (Boolean(config.cloudManager.caFile) !== Boolean(props.caCertificates)) {
+      throw new Error(
+        `${this.node.path}: ${props.caCertificates ? 'caCertificates given, but the configuration names no cloudManager.caFile' : 'the configuration names cloudManager.caFile: pass its certificates as caCertificates (loadDeployConfig reads them)'}`,
+      );
+    }
+    if (props.caCertificates) {
+      const caCopy = join(configDir, BUNDLED_CA_NAME);
+      writeFileSync(caCopy, props.caCertificates);
+      bundled.push(caCopy);
+      config = { ...config, cloudManager: { ...config.cloudManager, caFile: BUNDLED_CA_NAME } };
+    }
+    writeFileSync(configCopy, `${JSON.stringify(config, null, 2)}\n`);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: HANDLER_ENTRY,
@@ -118,6 +147,13 @@ export class MonitorFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.subnets,
+            securityGroups: props.network.securityGroups,
+          }
+        : {}),
       description: 'restore-watch: polls Cloud Manager restore jobs and alerts on changes',
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       projectRoot: REPO_ROOT,
@@ -144,13 +180,15 @@ export class MonitorFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          // The configuration travels in the bundle: re-validated by the handler at cold start.
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(configCopy)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_NAME))}`,
-          ],
+          // The configuration (and its CA file) travels in the bundle: re-validated by the handler at cold start.
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            bundled.map((path) => `cp ${shellQuote(path)} ${shellQuote(join(outputDir, basename(path)))}`),
         },
       },
     });
+    if (props.network) {
+      this.function.node.addDependency(props.network.allowNetworkInterfaces(this.role));
+    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -9,6 +9,7 @@ import { schedulePeriod } from './deploy-config.ts';
 import { EncryptedTopic } from './encrypted-topic.ts';
 import { MonitorAlarms } from './monitor-alarms.ts';
 import { MonitorFunction } from './monitor-function.ts';
+import { egressPorts, MonitorNetwork } from './monitor-network.ts';
 import { NotificationKey } from './notification-key.ts';
 import { PollSchedule } from './poll-schedule.ts';
 import { SlackChannel } from './slack-channel.ts';
@@ -21,6 +22,12 @@ const MAX_TIMEOUT_SECONDS = 300;
 export interface RestoreWatchStackProps extends StackProps {
   /** The validated configuration (`loadDeployConfig`): targets for the function, `deploy` for the stack. */
   readonly config: Config;
+  /**
+   * The checked PEM certificates of `cloudManager.caFile` (`loadDeployConfig`), bundled with the
+   * configuration. Required when the configuration names a caFile.
+   * @default - none
+   */
+  readonly caCertificates?: string;
 }
 
 /**
@@ -34,6 +41,8 @@ export class RestoreWatchStack extends Stack {
   readonly operations: EncryptedTopic;
   readonly credentials: CredentialsSecret;
   readonly monitor: MonitorFunction;
+  /** Only with `deploy.network`. */
+  readonly network?: MonitorNetwork;
   readonly schedule: PollSchedule;
   readonly alarms: MonitorAlarms;
   readonly slack?: SlackChannel;
@@ -71,8 +80,17 @@ export class RestoreWatchStack extends Stack {
       ...(deploy.credentialsSecret ? { existingSecret: deploy.credentialsSecret } : {}),
     });
 
+    if (deploy.network) {
+      this.network = new MonitorNetwork(this, 'Network', {
+        network: deploy.network,
+        egressPorts: egressPorts(props.config),
+        flowLogRetention: retentionDays(deploy.logRetentionDays),
+      });
+    }
     this.monitor = new MonitorFunction(this, 'Monitor', {
+      ...(this.network ? { network: this.network } : {}),
       config: props.config,
+      ...(props.caCertificates ? { caCertificates: props.caCertificates } : {}),
       logRetention: retentionDays(deploy.logRetentionDays),
       timeout: Duration.seconds(
         period.exact ? clamp(period.seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS) : MAX_TIMEOUT_SECONDS,
@@ -97,6 +115,16 @@ export class RestoreWatchStack extends Stack {
     });
 
     this.addOutputs();
+  }
+
+  /**
+   * Three AZs by `Fn::GetAZs`, whatever the environment. With an account and region CDK would look
+   * the zones up in the account at synth (a context lookup, needing credentials) as soon as a VPC
+   * asks; the NAT network names its zones this way itself, and this keeps the check CDK makes of them
+   * offline too.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1, 2].map((index) => Fn.select(index, Fn.getAzs()));
   }
 
   private addOutputs(): void {
@@ -130,6 +158,13 @@ export class RestoreWatchStack extends Stack {
       description:
         'Query the audit trail of the last 24 hours from a clone of the repository (npm ci first; Node 22.18+, or prefix npx -y -p node@24)',
     });
+    if (this.network && this.network.egressIps.length > 0) {
+      new CfnOutput(this, 'EgressIps', {
+        value: Fn.join(', ', this.network.egressIps),
+        description:
+          "The function's only egress addresses (the NAT gateways' Elastic IPs): add these addresses to the API key's (or service account's) IP access list in Cloud Manager",
+      });
+    }
     if (this.credentials.created) {
       new CfnOutput(this, 'CredentialsSetupCommand', {
         value: Fn.join('', [

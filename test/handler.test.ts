@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
@@ -378,6 +378,24 @@ describe('cold start', () => {
     );
     expect(problems).toHaveLength(4);
     expect((failure as ConfigError).message).toContain(`Invalid ${fixture.configFile}:`);
+  });
+
+  it('names a caFile missing from the bundle with the other problems of the cold start', async () => {
+    const fixture = await prepare({
+      config: { cloudManager: { baseUrl: sim.baseUrl, caFile: 'restore-watch.ca.pem' } },
+    });
+    vi.stubEnv(ENV.table, '');
+
+    const failure = await coldStart().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toMatchObject({ name: 'ConfigError' });
+    expect((failure as ConfigError).problems).toEqual([
+      expect.stringMatching(/^RESTORE_WATCH_TABLE is not set/),
+      `cloudManager.caFile: restore-watch.ca.pem (${join(dirname(fixture.configFile), 'restore-watch.ca.pem')}) does not exist; the path is relative to the configuration file's folder (${dirname(fixture.configFile)})`,
+    ]);
   });
 
   it('fails when the configuration file is missing from the bundle', async () => {

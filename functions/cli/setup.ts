@@ -18,6 +18,7 @@ import {
 } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
 import type { Logger } from '../core/logger.ts';
+import { connectionProblems, createCloudManagerConnection } from '../runtime/cloud-manager-connection.ts';
 import {
   createPollDependencies,
   createPreviewDependencies,
@@ -26,7 +27,7 @@ import {
   pagerDutyEventOptions,
   type SourceInput,
 } from '../runtime/dependencies.ts';
-import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './context.ts';
+import { type CliIo, loadCaBundle, loadConfigFile, openStateTable, type StateTable } from './context.ts';
 
 export interface PollSetup {
   config: Config;
@@ -35,6 +36,8 @@ export interface PollSetup {
   baseUrlOverride?: string;
   /** PagerDuty, when `PAGERDUTY_ROUTING_KEY` is set. */
   pagerduty?: PagerDutySettings;
+  /** The certificates of `cloudManager.caFile`, checked. */
+  caBundle?: { pem: string; source: string };
 }
 
 export async function validatePollInputs(configPath: string, io: CliIo): Promise<PollSetup> {
@@ -45,6 +48,16 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+  }
+  let caBundle: PollSetup['caBundle'];
+  if (config) {
+    try {
+      caBundle = loadCaBundle(config, configPath, io);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+    }
+    problems.push(...connectionProblems({ config, proxyEnvironment: io.env }));
   }
   let credentials: CloudManagerCredentials | undefined;
   try {
@@ -88,6 +101,7 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
     ...(topicArn ? { topicArn } : {}),
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
     ...(pagerduty ? { pagerduty } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
@@ -100,6 +114,12 @@ function sourceInput(setup: PollSetup, io: CliIo, logger: Logger, table: StateTa
     dynamoClient: table.client,
     logger,
     now: io.now,
+    // The CLI honours HTTPS_PROXY / NO_PROXY for Cloud Manager calls (unless cloudManager.proxyUrl).
+    connection: createCloudManagerConnection({
+      config: setup.config,
+      ...(setup.caBundle ? { caBundle: setup.caBundle } : {}),
+      proxyEnvironment: io.env,
+    }),
   };
 }
 
@@ -112,8 +132,9 @@ export async function buildRuntime(
 ): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
   const table = state ?? (await openStateTable(io));
   const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
+  const source = sourceInput(setup, io, logger, table);
   const runtime = createPollDependencies({
-    ...sourceInput(setup, io, logger, table),
+    ...source,
     ...(setup.pagerduty ? { pagerduty: setup.pagerduty } : {}),
     alerts:
       setup.topicArn && snsClient
@@ -125,6 +146,7 @@ export async function buildRuntime(
     state: table,
     close: async () => {
       snsClient?.destroy();
+      source.connection?.close();
       if (!state) await table.close();
     },
   };
@@ -140,11 +162,14 @@ export async function buildPreviewRuntime(
   logger: Logger,
 ): Promise<{ runtime: PreviewRuntime; pagerduty?: PagerDutyEventOptions; close(): Promise<void> }> {
   const table = await openStateTable(io);
-  const input = sourceInput(setup, io, logger, table);
+  const source = sourceInput(setup, io, logger, table);
   return {
-    runtime: createPreviewDependencies(input),
-    ...(setup.pagerduty ? { pagerduty: pagerDutyEventOptions(input, setup.pagerduty) } : {}),
-    close: () => table.close(),
+    runtime: createPreviewDependencies(source),
+    ...(setup.pagerduty ? { pagerduty: pagerDutyEventOptions(source, setup.pagerduty) } : {}),
+    close: async () => {
+      source.connection?.close();
+      await table.close();
+    },
   };
 }
 

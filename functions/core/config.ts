@@ -4,7 +4,20 @@
  */
 
 import type { core, input, output } from 'zod';
-import { array, boolean, email, number, strictObject, string, union, enum as zodEnum } from 'zod';
+import {
+  array,
+  boolean,
+  discriminatedUnion,
+  email,
+  literal,
+  never,
+  number,
+  strictObject,
+  string,
+  undefined as undefinedValue,
+  union,
+  enum as zodEnum,
+} from 'zod';
 import { ENV } from './environment.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
 import type { AlertSettings } from './types.ts';
@@ -45,6 +58,31 @@ export function isLoopbackHost(hostname: string): boolean {
 
 const baseUrl = string().refine(isAllowedBaseUrl, {
   error: 'must be an https:// URL (plain http is allowed only for localhost / 127.0.0.1 / [::1])',
+});
+
+/** A proxy for Cloud Manager calls: http(s)://host:port, nothing else (credentials stay out of the file). */
+export function proxyUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL such as http://proxy.internal:3128';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `must be an http:// (or https://) proxy URL such as http://proxy.internal:3128, not ${url.protocol}`;
+  }
+  if (url.username || url.password) {
+    return 'must not contain credentials: the configuration file is not a place for secrets, and an authenticating proxy is not supported for the Lambda (the CLI takes one from HTTPS_PROXY)';
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    return 'must be only scheme, host and port (no path, query or fragment)';
+  }
+  return undefined;
+}
+
+const proxyUrl = string().superRefine((value, ctx) => {
+  const problem = proxyUrlProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const minutes = (what: string) =>
@@ -113,6 +151,72 @@ export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 export const SCHEDULE_EXPRESSION =
   /^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*\S+(\s+\S+){5}\s*\))$/;
 
+/** AWS resource ids as the console shows them: a prefix, then 8 or 17 hexadecimal digits. */
+const awsId = (prefix: string, what: string) =>
+  string({ error: `must be ${what} id such as ${prefix}-0123456789abcdef0` }).regex(
+    new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`),
+    { error: `must be ${what} id such as ${prefix}-0123456789abcdef0` },
+  );
+const distinct = <T>(list: readonly T[]) => new Set(list).size === list.length;
+
+/** Interface endpoints `deploy.network` can add to an existing VPC (docs/deploy.md "Reaching the API"). */
+export const INTERFACE_ENDPOINTS = ['sns', 'secretsmanager', 'logs', 'monitoring', 'xray'] as const;
+export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
+
+const NAT_MODE = '"egress": "nat" (the stack creates the VPC)';
+const EXISTING_MODE = 'an existing VPC ("vpcId" + "subnetIds")';
+const onlyIn = (mode: string) =>
+  never({ error: `belongs to ${mode} only: remove it, or switch modes` }).optional();
+
+/** `{ "egress": "nat" }`: a new VPC whose private subnets reach out through NAT gateways with Elastic IPs. */
+const natNetworkSchema = strictObject({
+  egress: literal('nat', { error: 'must be "nat" (or absent, with vpcId + subnetIds for an existing VPC)' }),
+  /** Availability zones: one public and one private subnet in each. */
+  maxAzs: number({ error: 'maxAzs must be 1, 2 or 3' })
+    .int({ error: 'maxAzs must be 1, 2 or 3' })
+    .min(1, { error: 'maxAzs must be 1, 2 or 3' })
+    .max(3, { error: 'maxAzs must be 1, 2 or 3' })
+    .default(2),
+  /** One NAT gateway (and Elastic IP) per AZ, or a single one for the whole VPC (cheaper, one AZ). */
+  natGateways: union([literal(1), literal('perAz')], { error: 'natGateways must be 1 or "perAz"' }).default(
+    'perAz',
+  ),
+  vpcId: onlyIn(EXISTING_MODE),
+  subnetIds: onlyIn(EXISTING_MODE),
+  securityGroupIds: onlyIn(EXISTING_MODE),
+  interfaceEndpoints: onlyIn(EXISTING_MODE),
+});
+
+/** `{ "vpcId", "subnetIds", ... }`: the function joins existing subnets (no context lookup at synth). */
+const existingVpcSchema = strictObject({
+  egress: undefinedValue({
+    error: 'must be "nat" (or absent, with vpcId + subnetIds for an existing VPC)',
+  }).optional(),
+  vpcId: awsId('vpc', 'a VPC'),
+  subnetIds: array(awsId('subnet', 'a subnet'), { error: 'subnetIds must list the subnets to join' })
+    .min(1, { error: 'list at least one subnet (two or more in different AZs survive an AZ outage)' })
+    .max(16)
+    .refine(distinct, { error: 'lists a subnet twice' }),
+  /** The function's security groups; without them the stack creates one that allows HTTPS out only. */
+  securityGroupIds: array(awsId('sg', 'a security group'))
+    .min(1)
+    .max(5)
+    .refine(distinct, { error: 'lists a security group twice' })
+    .optional(),
+  interfaceEndpoints: array(
+    zodEnum(INTERFACE_ENDPOINTS, { error: `must be one of ${INTERFACE_ENDPOINTS.join(', ')}` }),
+  )
+    .refine(distinct, { error: 'lists an endpoint twice' })
+    .default([]),
+  maxAzs: onlyIn(NAT_MODE),
+  natGateways: onlyIn(NAT_MODE),
+});
+
+const networkSchema = discriminatedUnion('egress', [natNetworkSchema, existingVpcSchema], {
+  error:
+    'must be {"egress": "nat"} (a new VPC with NAT gateways and fixed egress IPs) or {"vpcId": "vpc-...", "subnetIds": ["subnet-..."]} (an existing VPC)',
+});
+
 const deploySchema = strictObject({
   schedule: string()
     .regex(SCHEDULE_EXPRESSION, {
@@ -152,6 +256,8 @@ const deploySchema = strictObject({
   credentialsSecret: string().min(1).max(2048).optional(),
   /** Log retention of the function in days. */
   logRetentionDays: number().int().positive().default(30),
+  /** Where the function runs: absent = outside any VPC (as before); see docs/deploy.md "Reaching the API". */
+  network: networkSchema.optional(),
 });
 
 export const configSchema = strictObject({
@@ -164,6 +270,16 @@ export const configSchema = strictObject({
       .max(10_000)
       .default(CLOUD_MANAGER_DEFAULTS.requestsPerMinute),
     requestTimeoutMs: number().int().positive().max(120_000).default(CLOUD_MANAGER_DEFAULTS.requestTimeoutMs),
+    /**
+     * PEM bundle of CA certificates trusted in addition to the public roots, relative to the
+     * configuration file. Reading and checking it is I/O: the loaders do it (CLI, stack, handler).
+     */
+    caFile: string({ error: 'caFile must be the path of a PEM file' })
+      .min(1, { error: 'caFile must be the path of a PEM file' })
+      .max(1024)
+      .optional(),
+    /** Every Cloud Manager request goes through this HTTP proxy (CONNECT); AWS calls do not. */
+    proxyUrl: proxyUrl.optional(),
   }).prefault({}),
   targets: array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
   alerts: alertsSchema.prefault({}),
@@ -214,6 +330,7 @@ export const configSchema = strictObject({
 export type Config = output<typeof configSchema>;
 export type ConfigInput = input<typeof configSchema>;
 export type ConfiguredTarget = Config['targets'][number];
+export type NetworkConfig = NonNullable<Config['deploy']['network']>;
 
 /** An invalid configuration: `problems` lists every one, each naming its field. */
 export class ConfigError extends Error {

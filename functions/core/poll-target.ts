@@ -105,6 +105,7 @@ export async function observeTarget(
       ...(failure?.status !== undefined ? { status: failure.status } : {}),
       ...(failure?.errorCode !== undefined ? { errorCode: failure.errorCode } : {}),
       auth: failure?.auth ?? false,
+      ...(failure?.untrusted ? { untrusted: true } : {}),
     });
   }
   let listing: Listing;

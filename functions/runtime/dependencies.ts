@@ -9,6 +9,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { CloudManagerClient } from '../adapters/cloud-manager/client.ts';
+import type { CloudManagerConnection } from '../adapters/cloud-manager/connection.ts';
 import { type ConsoleFormat, ConsolePublisher } from '../adapters/console/console-publisher.ts';
 import { DynamoRunLease } from '../adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../adapters/dynamo/dynamo-state-store.ts';
@@ -31,6 +32,8 @@ export interface SourceInput {
   dynamoClient: DynamoDBClient;
   logger: Logger;
   now?: () => Date;
+  /** Trusted CAs and proxy for Cloud Manager calls (`createCloudManagerConnection`). @default direct */
+  connection?: CloudManagerConnection;
 }
 
 /** Where alerts go in a live run: an SNS topic, or (without one) the terminal. */
@@ -79,6 +82,7 @@ function createClient(input: SourceInput): CloudManagerClient {
     requestsPerMinute: input.config.cloudManager.requestsPerMinute,
     requestTimeoutMs: input.config.cloudManager.requestTimeoutMs,
     logger: input.logger,
+    ...(input.connection ? { connection: input.connection } : {}),
   });
 }
 

@@ -282,3 +282,11 @@ describe('construct guards', () => {
     expect(retentionDays(100_000)).toBe(logs.RetentionDays.INFINITE);
   });
 });
+
+describe('a private CA (cloudManager.caFile)', () => {
+  it('refuses a configuration naming a caFile whose certificates were not loaded with it', () => {
+    expect(() => buildStack({ ...BASE_CONFIG, cloudManager: { caFile: 'corp-ca.pem' } })).toThrow(
+      'the configuration names cloudManager.caFile: pass its certificates as caCertificates (loadDeployConfig reads them)',
+    );
+  });
+});

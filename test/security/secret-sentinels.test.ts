@@ -18,6 +18,7 @@ import { PagerDutyNotifier } from '../../functions/adapters/pagerduty/pagerduty-
 import { SnsNotifier } from '../../functions/adapters/sns/sns-notifier.ts';
 import type { CloudManagerCredentials } from '../../functions/core/config.ts';
 import type { RestoreJob } from '../../functions/core/types.ts';
+import { OAuthTokenIssuer } from '../../functions/simulator/oauth-tokens.ts';
 import { DynamoFaults } from '../reliability/support/dynamo-faults.ts';
 import { newObjectId, SnsGate } from '../reliability/support/system.ts';
 import { API_KEY, type Harness, startHarness, TOPIC_ARN } from '../support/harness.ts';
@@ -35,7 +36,7 @@ const ATTEMPTS = 5;
 describe('secret sentinels across whole scenarios', () => {
   let h: Harness;
   let sns: SnsGate;
-  /** OAuth access tokens the simulator issued (read off the wire), sentinels too. */
+  /** OAuth access tokens the simulator issued (as its token endpoint hands them out), sentinels too. */
   let tokens: string[];
   let errors: unknown[];
   let console: string[];
@@ -46,14 +47,11 @@ describe('secret sentinels across whole scenarios', () => {
     tokens = [];
     errors = [];
     console = [];
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      const response = await realFetch(input, init);
-      if (String(input).endsWith('/api/oauth/token') && response.ok) {
-        const body = (await response.clone().json()) as { access_token?: string };
-        if (body.access_token) tokens.push(body.access_token);
-      }
-      return response;
+    const issue = OAuthTokenIssuer.prototype.issue;
+    vi.spyOn(OAuthTokenIssuer.prototype, 'issue').mockImplementation(function (this: OAuthTokenIssuer, id) {
+      const issued = issue.call(this, id);
+      tokens.push(issued.access_token);
+      return issued;
     });
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       vi.spyOn(globalThis.console, method).mockImplementation((...args: unknown[]) => {
