@@ -287,7 +287,13 @@ async function planRun(config: Config, deps: FleetReading): Promise<RunPlan> {
   });
   const saved = await deps.state.getTargetStates([...resolved.targets, ...resolved.listedProjects]);
   const state = await deps.state.readRunState(OWED_PAGE);
-  const adopted = adoptOwedIncidents(state.incidents, state.owed);
+  // Only this run's targets: a run that polls part of the fleet (a shard) writes no incident of a
+  // target another run polls, which might be closing it at the same moment.
+  const polled = new Set([...resolved.targets, ...resolved.listedProjects].map(targetKey));
+  const adopted = adoptOwedIncidents(
+    state.incidents,
+    state.owed.filter((record) => polled.has(targetKey(record))),
+  );
   return {
     ...resolved,
     previous: adoptOwedFailures(saved, state.owed),
