@@ -7,7 +7,8 @@
  *   is `cloudManager.caFile` (bundled next to the configuration), which with `cloudManager.proxyUrl`
  *   makes the connection every Cloud Manager call uses (AWS SDK calls go direct or via VPC endpoints);
  * - Cloud Manager credentials come from Secrets Manager through `@middy/secrets-manager`, cached for
- *   `CREDENTIALS_CACHE_MS` so a rotated key is picked up within that time without a redeploy;
+ *   `CREDENTIALS_CACHE_MS` so a rotated key is picked up within that time without a redeploy; the same
+ *   secret may carry `pagerdutyRoutingKey`, which turns the PagerDuty channel on;
  * - a time budget: no new target starts within `POLL_TIME_MARGIN_MS` of the Lambda deadline; the
  *   targets not reached are reported and go first next run (oldest `lastPolledAt` first);
  * - metrics from the summary (EMF), one summary log line, and the summary as the return value.
@@ -36,8 +37,10 @@ import {
   type Config,
   ConfigError,
   isAllowedBaseUrl,
+  type PagerDutySettings,
   parseConfigText,
   parseCredentials,
+  parsePagerDuty,
   TOPIC_ARN,
 } from './core/config.ts';
 import { ENV } from './core/environment.ts';
@@ -194,6 +197,41 @@ export function credentialsFromSecret(value: unknown, secretId: string): CloudMa
   }
 }
 
+/** The secret's field that turns PagerDuty on (README "PagerDuty"). */
+export const PAGERDUTY_SECRET_FIELD = 'pagerdutyRoutingKey';
+
+/**
+ * The PagerDuty channel from the secret's `pagerdutyRoutingKey` (absent: no PagerDuty) and the
+ * `PAGERDUTY_EVENTS_URL` override. An unusable setting is not thrown: SNS must go on, so it becomes an
+ * `{ unusable }` channel whose events stay owed until the secret is fixed.
+ */
+export function pagerDutyFromSecret(
+  value: unknown,
+  secretId: string,
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+): PagerDutySettings | { unusable: string } | undefined {
+  const record = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  const routingKey = record[PAGERDUTY_SECRET_FIELD];
+  if (routingKey === undefined) return undefined;
+  try {
+    return parsePagerDuty(
+      {
+        routingKey: typeof routingKey === 'string' ? routingKey : '?',
+        eventsUrl: env[ENV.pagerdutyEventsUrl],
+      },
+      config.alerts.pagerduty.eventsUrl,
+      {
+        routingKey: `${PAGERDUTY_SECRET_FIELD} in Secrets Manager secret ${secretId}`,
+        eventsUrl: ENV.pagerdutyEventsUrl,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { unusable: `${error.problems.join('; ')}: fix it in the secret; the events wait for it` };
+  }
+}
+
 /** 1 when the run did its job: it held the lease and not every target it reached failed. */
 export function pollSucceeded(summary: PollSummary): boolean {
   if (summary.lease !== 'acquired') return false;
@@ -215,16 +253,24 @@ const connection = createCloudManagerConnection({
 /** Dependencies hold the Cloud Manager client (digest nonce, rate limiter): rebuilt only on rotation. */
 let runtime: { fingerprint: string; deps: PollRuntime } | undefined;
 
-function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
-  const fingerprint = createHash('sha256').update(JSON.stringify(credentials)).digest('hex');
+function dependenciesFor(
+  credentials: CloudManagerCredentials,
+  pagerduty: ReturnType<typeof pagerDutyFromSecret>,
+): PollRuntime {
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([credentials, pagerduty ?? null]))
+    .digest('hex');
   if (runtime?.fingerprint !== fingerprint) {
-    if (runtime) logger.info('Cloud Manager credentials changed; rebuilding the API client');
+    if (runtime) logger.info('Credentials changed; rebuilding the API client and the channels');
+    if (pagerduty && 'unusable' in pagerduty)
+      logger.error('PagerDuty is configured but unusable', { problem: pagerduty.unusable });
     const deps = createPollDependencies({
       config: settings.config,
       credentials,
       ...(settings.baseUrlOverride ? { baseUrlOverride: settings.baseUrlOverride } : {}),
       tableName: settings.tableName,
       alerts: { kind: 'sns', topicArn: settings.topicArn, snsClient },
+      ...(pagerduty ? { pagerduty } : {}),
       dynamoClient,
       logger: pollLogger,
       connection,
@@ -247,6 +293,10 @@ function recordMetrics(summary: PollSummary, apiRequests: number): void {
   count(METRIC.eventsDetected, summary.eventsDetected);
   count(METRIC.alertsPublished, summary.alertsPublished);
   count(METRIC.alertsFailed, summary.alertsFailed);
+  if (summary.pagerduty) {
+    count(METRIC.pagerDutyEventsSent, summary.pagerduty.published);
+    count(METRIC.pagerDutyEventsFailed, summary.pagerduty.failed);
+  }
   count(METRIC.apiRequests, apiRequests);
   metrics.addMetric(METRIC.pollDuration, MetricUnit.Milliseconds, summary.durationMs);
 }
@@ -259,8 +309,12 @@ export async function pollHandler(
 ): Promise<PollSummary> {
   const runId = context.awsRequestId;
   logger.appendKeys({ runId });
-  const credentials = credentialsFromSecret(context[CREDENTIALS_KEY], settings.credentialsSecret);
-  const deps = dependenciesFor(credentials);
+  const secret = context[CREDENTIALS_KEY];
+  const credentials = credentialsFromSecret(secret, settings.credentialsSecret);
+  const deps = dependenciesFor(
+    credentials,
+    pagerDutyFromSecret(secret, settings.credentialsSecret, settings.config, process.env),
+  );
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis() - POLL_TIME_MARGIN_MS);
   const requestsBefore = deps.client.stats.requests;
   const summary = await runPoll(deps, {
@@ -283,6 +337,8 @@ export async function pollHandler(
     alertsFailed: summary.alertsFailed,
     alertsAbandoned: summary.alertsAbandoned,
     alertsOwed: summary.alertsOwed,
+    incidents: summary.incidents,
+    ...(summary.pagerduty ? { pagerduty: summary.pagerduty } : {}),
     durationMs: summary.durationMs,
   });
   // Another run took over mid-way: this one stopped writing and publishing. A failed invocation

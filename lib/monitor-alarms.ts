@@ -52,6 +52,7 @@ export class MonitorAlarms extends Construct {
   readonly failureQueueDepth: cloudwatch.Alarm;
   readonly notificationsFailed: cloudwatch.Alarm;
   readonly alertsRefused: cloudwatch.Alarm;
+  readonly pagerDutyRefused: cloudwatch.Alarm;
   readonly tableThrottles: cloudwatch.Alarm;
   readonly reportErrors?: cloudwatch.Alarm;
 
@@ -127,23 +128,36 @@ export class MonitorAlarms extends Construct {
       props.alertsTopic.metricNumberOfNotificationsFailed(sum),
       'SNS could not deliver alerts to a subscriber (email, Slack). See docs/deploy.md#alert-delivery.',
     );
-    // SNS refusing alerts (permissions, KMS, an invalid message) leaves them owed and retried every
-    // run; the heartbeat stays green, so this is the alarm that says alerts are not going out. Two
-    // periods in a row, so one transient blip that the next run repairs does not page anyone.
-    this.alertsRefused = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: METRIC.alertsFailed,
-      dimensionsMap: { ...METRIC_DIMENSIONS },
-      ...sum,
-    }).createAlarm(this, 'AlertsRefused', {
-      alarmDescription:
-        'SNS refused alerts in two periods in a row: they stay owed and are not reaching anyone. See docs/deploy.md#alerts-refused.',
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // A channel refusing alerts leaves them owed and retried every run; the heartbeat stays green, so
+    // these are the alarms that say alerts are not reaching anyone. Two periods in a row, so one
+    // transient blip that the next run repairs does not page anyone. No data (PagerDuty not
+    // configured) is not breaching, so the PagerDuty alarm costs nothing to have when it is unused.
+    const twoPeriodsInARow = (alarmId: string, metricName: string, description: string): cloudwatch.Alarm =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { ...METRIC_DIMENSIONS },
+        ...sum,
+      }).createAlarm(this, alarmId, {
+        alarmDescription: description,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    // SNS: permissions, KMS, an invalid message.
+    this.alertsRefused = twoPeriodsInARow(
+      'AlertsRefused',
+      METRIC.alertsFailed,
+      'SNS refused alerts in two periods in a row: they stay owed and are not reaching anyone. See docs/deploy.md#alerts-refused.',
+    );
+    // PagerDuty: an outage, a 429 storm, an invalid event, an unusable routing key in the secret.
+    this.pagerDutyRefused = twoPeriodsInARow(
+      'PagerDutyRefused',
+      METRIC.pagerDutyEventsFailed,
+      'PagerDuty refused or could not take events in two periods in a row: they stay owed and nobody is paged. See docs/deploy.md#pagerduty-refused.',
+    );
     this.tableThrottles = atLeastOnce(
       'TableThrottles',
       new cloudwatch.MathExpression({
@@ -184,6 +198,7 @@ export class MonitorAlarms extends Construct {
       this.failureQueueDepth,
       this.notificationsFailed,
       this.alertsRefused,
+      this.pagerDutyRefused,
       this.tableThrottles,
       ...(this.reportErrors ? [this.reportErrors] : []),
     ];

@@ -3,6 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
+import { alertSubscribers, operationsSubscribers } from './alert-subscriptions.ts';
 import { CredentialsSecret } from './credentials-secret.ts';
 import { schedulePeriod } from './deploy-config.ts';
 import { EncryptedTopic } from './encrypted-topic.ts';
@@ -65,12 +66,12 @@ export class RestoreWatchStack extends Stack {
     this.alerts = new EncryptedTopic(this, 'Alerts', {
       key: key.key,
       displayName: 'restore-watch alerts',
-      emails: deploy.subscriptions.emails,
+      emails: alertSubscribers(deploy.subscriptions.emails),
     });
     this.operations = new EncryptedTopic(this, 'Operations', {
       key: key.key,
       displayName: 'restore-watch operations',
-      emails: deploy.subscriptions.emails,
+      emails: operationsSubscribers(deploy.subscriptions.emails),
       allowCloudWatchAlarms: true,
     });
     if (deploy.subscriptions.slack) {

@@ -22,6 +22,8 @@ import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simu
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { lambdaContext } from './support/lambda-context.ts';
 import { stubLambdaEnvironment } from './support/lambda-environment.ts';
+import { TEST_ROUTING_KEY } from './support/local-pagerduty/local-pagerduty.ts';
+import { useLocalPagerDuty } from './support/local-pagerduty/use-local-pagerduty.ts';
 import { captureProcessOutput } from './support/process-output.ts';
 
 const API_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-HANDLER-PRIVATE-9c1e' };
@@ -195,7 +197,13 @@ describe('a scheduled run', () => {
     ).CloudWatchMetrics[0];
     expect(directive?.Namespace).toBe(METRICS_NAMESPACE);
     expect(directive?.Dimensions).toEqual([['service']]);
-    expect(directive?.Metrics.map((m) => m.Name).sort()).toEqual(Object.values(METRIC).sort());
+    // Without PagerDuty its two metrics are not emitted (no data: its alarm stays quiet, costs nothing).
+    const pagerDutyMetrics: string[] = [METRIC.pagerDutyEventsSent, METRIC.pagerDutyEventsFailed];
+    expect(directive?.Metrics.map((m) => m.Name).sort()).toEqual(
+      Object.values(METRIC)
+        .filter((name) => !pagerDutyMetrics.includes(name))
+        .sort(),
+    );
     expect(directive?.Metrics.find((m) => m.Name === METRIC.pollDuration)?.Unit).toBe('Milliseconds');
     expect(emf).toMatchObject({
       service: SERVICE_NAME,
@@ -458,5 +466,60 @@ describe('credentials', () => {
     expect(everything).toContain('Poll failed');
     expect(everything).not.toContain(API_KEY.privateKey);
     expect(everything).not.toContain(REVOKED_KEY.privateKey);
+  });
+});
+
+describe('PagerDuty from the credentials secret', () => {
+  const pd = useLocalPagerDuty();
+
+  /** A baselined fixture, then a restore that broke between two polls. */
+  async function brokenRestore(secret: Record<string, string>) {
+    const fixture = await prepare();
+    vi.stubEnv(ENV.pagerdutyEventsUrl, pd.eventsUrl);
+    storeSecret(fixture.secretId, JSON.stringify(secret));
+    const { handler } = await coldStart();
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    const job = sim.addRestoreJob(fixture.projectId, fixture.clusterIds[0] ?? '');
+    sim.breakJob(job.id);
+    return { fixture, handler, job };
+  }
+
+  it('pages the broken restore through PagerDuty when the secret carries pagerdutyRoutingKey', async () => {
+    // Prepare
+    const { handler, job } = await brokenRestore({ ...API_KEY, pagerdutyRoutingKey: TEST_ROUTING_KEY });
+
+    // Act
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess: the job broke and its delivery failed: two triggers of one incident, one PagerDuty alert.
+    const sent = summary.pagerduty?.published ?? 0;
+    expect(summary.pagerduty).toMatchObject({ failed: 0, owed: 0 });
+    expect(sent).toBeGreaterThan(0);
+    const broken = pd.alerts().filter((alert) => alert.dedupKey.endsWith(`/job/${job.id}/failed`));
+    expect(broken).toMatchObject([{ status: 'triggered', severity: 'critical' }]);
+    const emf = emittedMetrics().at(-1) ?? {};
+    expect(emf).toMatchObject({ [METRIC.pagerDutyEventsSent]: sent, [METRIC.pagerDutyEventsFailed]: 0 });
+    expect(output.join('')).not.toContain(TEST_ROUTING_KEY);
+  });
+
+  it('keeps alerting through SNS with a routing key that cannot be one, and keeps the pages owed', async () => {
+    // Prepare
+    const { handler } = await brokenRestore({ ...API_KEY, pagerdutyRoutingKey: 'not-a-routing-key' });
+
+    // Act
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess
+    expect(summary.alertsPublished).toBeGreaterThan(0);
+    expect(summary.alertsOwed).toBe(0);
+    expect(summary.pagerduty?.published).toBe(0);
+    expect(summary.pagerduty?.failed).toBeGreaterThan(0);
+    expect(summary.pagerduty?.owed).toBe(summary.pagerduty?.failed);
+    expect(pd.calls).toBe(0);
+    const logged = jsonLines().find((line) => line.message === 'PagerDuty is configured but unusable');
+    expect(String(logged?.problem)).toMatch(
+      /pagerdutyRoutingKey in Secrets Manager secret .* is not a PagerDuty routing key/,
+    );
+    expect(output.join('')).not.toContain('not-a-routing-key');
   });
 });

@@ -28,6 +28,18 @@ export function describeSummary(summary: PollSummary): string {
         ? ' (nothing written or published)'
         : `, ${summary.alertsPublished} alert${summary.alertsPublished === 1 ? '' : 's'} published, ${summary.alertsOwed} still owed`),
   ];
+  const { opened, resolved, reminded, silenced } = summary.incidents;
+  if (opened + resolved + reminded + silenced > 0) {
+    lines.push(
+      `  incidents: ${opened} opened, ${resolved} resolved, ${reminded} reminded; ${silenced} event${silenced === 1 ? '' : 's'} silenced`,
+    );
+  }
+  if (summary.pagerduty) {
+    const pd = summary.pagerduty;
+    lines.push(
+      `  PagerDuty: ${pd.published} sent, ${pd.owed} still owed${pd.failed > 0 ? ` (${pd.failed} not accepted this run)` : ''}`,
+    );
+  }
   for (const failed of summary.failedTargets)
     lines.push(`  FAILED  ${failed.name} (${failed.target}): ${failed.error}`);
   if (summary.skippedTargets.length > 0) {

@@ -3,12 +3,16 @@
  * at once (exit code 2), then builds the poll's dependencies.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { PagerDutyEventOptions } from '../adapters/pagerduty/pagerduty-event.ts';
 import {
   type CloudManagerCredentials,
   type Config,
   ConfigError,
+  DEFAULT_PAGERDUTY_EVENTS_URL,
   isAllowedBaseUrl,
+  type PagerDutySettings,
   parseCredentials,
+  parsePagerDuty,
   TABLE_NAME,
   TOPIC_ARN,
 } from '../core/config.ts';
@@ -20,6 +24,7 @@ import {
   createPreviewDependencies,
   type PollRuntime,
   type PreviewRuntime,
+  pagerDutyEventOptions,
   type SourceInput,
 } from '../runtime/dependencies.ts';
 import { type CliIo, loadCaBundle, loadConfigFile, openStateTable, type StateTable } from './context.ts';
@@ -29,6 +34,8 @@ export interface PollSetup {
   credentials: CloudManagerCredentials;
   topicArn?: string;
   baseUrlOverride?: string;
+  /** PagerDuty, when `PAGERDUTY_ROUTING_KEY` is set. */
+  pagerduty?: PagerDutySettings;
   /** The certificates of `cloudManager.caFile`, checked. */
   caBundle?: { pem: string; source: string };
 }
@@ -75,6 +82,17 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
       `${ENV.baseUrl}: must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
     );
   }
+  let pagerduty: PagerDutySettings | undefined;
+  try {
+    pagerduty = parsePagerDuty(
+      { routingKey: io.env[ENV.pagerdutyRoutingKey], eventsUrl: io.env[ENV.pagerdutyEventsUrl] },
+      config?.alerts.pagerduty.eventsUrl ?? DEFAULT_PAGERDUTY_EVENTS_URL,
+      { routingKey: ENV.pagerdutyRoutingKey, eventsUrl: ENV.pagerdutyEventsUrl },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   if (problems.length > 0 || !config || !credentials)
     throw new ConfigError('configuration or environment', problems);
   return {
@@ -82,6 +100,7 @@ export async function validatePollInputs(configPath: string, io: CliIo): Promise
     credentials,
     ...(topicArn ? { topicArn } : {}),
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(pagerduty ? { pagerduty } : {}),
     ...(caBundle ? { caBundle } : {}),
   };
 }
@@ -116,6 +135,7 @@ export async function buildRuntime(
   const source = sourceInput(setup, io, logger, table);
   const runtime = createPollDependencies({
     ...source,
+    ...(setup.pagerduty ? { pagerduty: setup.pagerduty } : {}),
     alerts:
       setup.topicArn && snsClient
         ? { kind: 'sns', topicArn: setup.topicArn, snsClient }
@@ -132,16 +152,20 @@ export async function buildRuntime(
   };
 }
 
-/** A dry run's dependencies: no publisher of any kind, whatever the environment names. */
+/**
+ * A dry run's dependencies: no publisher of any kind, whatever the environment names; with a routing
+ * key, how a live run would make its PagerDuty events (to print them, the key redacted).
+ */
 export async function buildPreviewRuntime(
   setup: PollSetup,
   io: CliIo,
   logger: Logger,
-): Promise<{ runtime: PreviewRuntime; close(): Promise<void> }> {
+): Promise<{ runtime: PreviewRuntime; pagerduty?: PagerDutyEventOptions; close(): Promise<void> }> {
   const table = await openStateTable(io);
   const source = sourceInput(setup, io, logger, table);
   return {
     runtime: createPreviewDependencies(source),
+    ...(setup.pagerduty ? { pagerduty: pagerDutyEventOptions(source, setup.pagerduty) } : {}),
     close: async () => {
       source.connection?.close();
       await table.close();

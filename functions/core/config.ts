@@ -24,6 +24,8 @@ import type { AlertSettings } from './types.ts';
 
 export const DEFAULT_CONFIG_FILE = 'restore-watch.config.json';
 export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
+/** PagerDuty Events API v2 (EU service regions: https://events.eu.pagerduty.com/v2/enqueue). */
+export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 /**
  * Cloud Manager call defaults, shared by the schema and `CloudManagerClient` (which can be built
  * without a configuration): the documented 100 requests per minute per project, and a timeout that
@@ -88,19 +90,44 @@ const minutes = (what: string) =>
     .int({ error: `${what} must be a whole number of minutes` })
     .positive({ error: `${what} must be greater than 0` });
 
+/** A team name as alerts carry it (`team` attribute) and subscription filters name it. */
+const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
+const team = string().regex(TEAM_NAME, {
+  error: 'must be 1-64 characters: letters, digits, space, _ . - (starting with a letter or digit)',
+});
+const severity = zodEnum(['info', 'warning', 'critical']);
+
 const targetSchema = strictObject({
   projectId: objectId('projectId'),
   clusterId: objectId('clusterId').optional(),
   name: string().min(1).max(64).optional(),
   batchId: objectId('batchId').optional(),
+  /** Who owns the target: every alert about it carries this as its `team` attribute. */
+  team: team.optional(),
 });
 
 const alertsSchema = strictObject({
   expiryWarningMinutes: array(minutes('each expiry warning')).max(10).default([60, 15]),
   stuckAfterMinutes: minutes('stuckAfterMinutes').default(360),
   failingAfterPolls: number().int().min(1).max(100).default(3),
-  minSeverity: zodEnum(['info', 'warning', 'critical']).default('info'),
+  minSeverity: severity.default('info'),
   includeDownloadUrl: boolean().default(false),
+  /**
+   * An open incident at warning or above is re-announced on SNS (as a reminder) after this long, once
+   * per interval; 0 turns reminders off. Alertmanager's `repeat_interval` default is 4 h.
+   */
+  repeatEveryMinutes: number({ error: 'repeatEveryMinutes must be a number of minutes' })
+    .int({ error: 'repeatEveryMinutes must be a whole number of minutes' })
+    .min(0, { error: 'repeatEveryMinutes must be 0 (off) or more' })
+    .max(10_080, { error: 'repeatEveryMinutes must be at most 10080 (a week)' })
+    .default(240),
+  /** The PagerDuty channel (on when a routing key is configured: README "PagerDuty"). */
+  pagerduty: strictObject({
+    /** Triggers at or above this severity page; resolves follow the triggers that paged. */
+    minSeverity: severity.default('warning'),
+    /** The Events API v2 endpoint; `PAGERDUTY_EVENTS_URL` wins over it. */
+    eventsUrl: baseUrl.default(DEFAULT_PAGERDUTY_EVENTS_URL),
+  }).prefault({}),
 }).superRefine((alerts, ctx) => {
   const list = alerts.expiryWarningMinutes;
   for (let i = 1; i < list.length; i++) {
@@ -200,7 +227,25 @@ const deploySchema = strictObject({
     })
     .default('rate(5 minutes)'),
   subscriptions: strictObject({
-    emails: array(email({ error: 'must be an email address' })).default([]),
+    /**
+     * Addresses subscribed to the alerts and operations topics. An entry may be an object with a filter
+     * on the alerts topic (`teams`, `minSeverity`), which becomes an SNS subscription filter policy.
+     */
+    emails: array(
+      union([
+        email({ error: 'must be an email address' }),
+        strictObject({
+          address: email({ error: 'must be an email address' }),
+          /** Only alerts whose `team` attribute is one of these. */
+          teams: array(team)
+            .min(1, { error: 'list at least one team, or leave teams out' })
+            .max(100)
+            .optional(),
+          /** Only alerts at or above this severity. */
+          minSeverity: severity.optional(),
+        }),
+      ]),
+    ).default([]),
     slack: strictObject({
       workspaceId: string().regex(/^[A-Z0-9]{9,11}$/, {
         error: 'must be a Slack workspace (team) id such as T012ABCDE',
@@ -256,6 +301,20 @@ export const configSchema = strictObject({
   // applies, instead of a second copy of every default here.
   deploy: deploySchema.prefault({}),
 }).superRefine((config, ctx) => {
+  // One subscription per address and topic: SNS (and the stack) cannot hold two with different filters.
+  const addresses = new Map<string, number>();
+  config.deploy.subscriptions.emails.forEach((entry, index) => {
+    const address = (typeof entry === 'string' ? entry : entry.address).toLowerCase();
+    const first = addresses.get(address);
+    if (first === undefined) addresses.set(address, index);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deploy', 'subscriptions', 'emails', index],
+        message: `duplicates deploy.subscriptions.emails[${first}] (one entry per address; put every team in its teams)`,
+      });
+    }
+  });
   const seen = new Map<string, number>();
   config.targets.forEach((target, index) => {
     const key = `${target.projectId.toLowerCase()}:${(target.clusterId ?? '*').toLowerCase()}:${target.batchId ?? ''}`;
@@ -334,7 +393,51 @@ export function parseConfigText(text: string, source = DEFAULT_CONFIG_FILE): Con
 }
 
 export function alertSettings(config: Config): AlertSettings {
-  return { ...config.alerts, expiryWarningMinutes: [...config.alerts.expiryWarningMinutes] };
+  return {
+    ...config.alerts,
+    expiryWarningMinutes: [...config.alerts.expiryWarningMinutes],
+    pagerduty: { ...config.alerts.pagerduty },
+  };
+}
+
+/** An email subscription as configured: a bare address or one with a filter. */
+export type EmailSubscription = Config['deploy']['subscriptions']['emails'][number];
+
+/** A PagerDuty channel: where to send and the integration's routing key (a credential). */
+export interface PagerDutySettings {
+  routingKey: string;
+  eventsUrl: string;
+}
+
+/** Integration (routing) keys are 32 characters; a ruleset's start with R. */
+const ROUTING_KEY = /^[A-Za-z0-9]{32}$/;
+
+/**
+ * The PagerDuty channel from a routing key (environment or secret) and an optional URL override, or
+ * undefined when no key is set. Problems name the variable and never echo the key.
+ */
+export function parsePagerDuty(
+  input: { routingKey?: string | undefined; eventsUrl?: string | undefined },
+  /** `alerts.pagerduty.eventsUrl` of the configuration (its default when there is none). */
+  configuredUrl: string,
+  names: { routingKey: string; eventsUrl: string },
+): PagerDutySettings | undefined {
+  const routingKey = input.routingKey?.trim();
+  const override = input.eventsUrl?.trim();
+  const problems: string[] = [];
+  if (routingKey !== undefined && routingKey !== '' && !ROUTING_KEY.test(routingKey)) {
+    problems.push(
+      `${names.routingKey} is not a PagerDuty routing key (the 32-character Integration Key of an "Events API v2" integration; its value is not shown)`,
+    );
+  }
+  if (override && !isAllowedBaseUrl(override)) {
+    problems.push(
+      `${names.eventsUrl} must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError('PagerDuty settings', problems);
+  if (!routingKey) return undefined;
+  return { routingKey, eventsUrl: override || configuredUrl };
 }
 
 /** Cloud Manager credentials: an API key pair (Digest) or a service account (OAuth 2.0). */

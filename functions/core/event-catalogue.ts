@@ -1,12 +1,27 @@
 /**
- * THE catalogue of events restore-watch raises: what each means, how severe it is and what the on-call
- * should do. The notifier renders from it, the audit trail names it, and a test holds the README's
- * event table to it, so wording and severity are decided here and nowhere else.
+ * THE catalogue of events restore-watch raises: what each means, how severe it is, what the on-call
+ * should do, and which incident it opens or closes. The notifier renders from it, the audit trail
+ * names it, the incident stage applies its rules, and a test holds the README's event table to it, so
+ * wording, severity and incident rules are decided here and nowhere else.
  *
  * Next steps are data: each says in `when` which statuses it is for, and `nextStepsFor` picks them by
  * those fields. The text starts with a label for people (`BROKEN: ...`); nothing reads that label.
+ *
+ * Incident rules are data too: `incident` says which kind of incident (`INCIDENT_KINDS`) an event
+ * opens or resolves, and under which condition. A condition that clears without an event of its own
+ * (the download happening, a stuck job leaving IN_PROGRESS, a later restore succeeding) is the kind's
+ * `clearedBy`; the incident stage then raises INCIDENT_RESOLVED.
  */
-import { type EventType, SEVERITY_ORDER, type Severity } from './types.ts';
+import { shortId } from './event-summary.ts';
+import { parseInstant } from './instant.ts';
+import {
+  type EventType,
+  type IncidentAction,
+  type JobSnapshot,
+  type MonitorEvent,
+  SEVERITY_ORDER,
+  type Severity,
+} from './types.ts';
 
 /**
  * When a next step applies. Every field given must hold; statuses are compared exactly.
@@ -38,6 +53,30 @@ export interface EventStatuses {
   readonly deliveryStatus?: string;
 }
 
+/** The kinds of incident: what a key names and what ends it. */
+export type IncidentKind = 'failing' | 'stuck' | 'expiring' | 'failed';
+
+/** When an incident rule applies: every field given must hold for the event's job (`after`). */
+export interface IncidentCondition {
+  readonly jobStatus?: readonly string[];
+  readonly deliveryStatus?: readonly string[];
+  readonly downloaded?: boolean;
+}
+
+/**
+ * What an event does to incidents:
+ * - `opens`: it triggers an incident of that kind (a new one, or again an open one with the same key);
+ * - `resolves`: it closes the open incident of that kind of its subject;
+ * - `'resolution'` / `'reminder'`: it is the incident stage's own announcement of a close or a
+ *   reminder, for the incident named in its `incidentKey`.
+ * Without a rule (or when `when` does not hold) an event is informational.
+ */
+export type IncidentRule =
+  | { readonly opens: IncidentKind; readonly when?: IncidentCondition }
+  | { readonly resolves: IncidentKind }
+  | 'resolution'
+  | 'reminder';
+
 export interface EventTypeInfo {
   type: EventType;
   title: string;
@@ -46,6 +85,8 @@ export interface EventTypeInfo {
   defaultSeverity: Severity | 'varies';
   /** What the on-call should do; see `nextStepsFor` for which apply to one event. */
   nextSteps: readonly NextStep[];
+  /** Which incident it opens or resolves; absent: informational (see `incidentOf`). */
+  incident?: IncidentRule;
 }
 
 export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
@@ -92,6 +133,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
         text: 'Any other status: look the job up in Cloud Manager; restore-watch treats the new value as a warning until it is catalogued.',
       },
     ],
+    incident: { opens: 'failed', when: { jobStatus: ['BROKEN', 'KILLED'] } },
   },
   DELIVERY_STATUS_CHANGED: {
     type: 'DELIVERY_STATUS_CHANGED',
@@ -122,6 +164,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
         text: 'MAX_DOWNLOADS_EXCEEDED: the backup was downloaded; request a new restore for another copy.',
       },
     ],
+    incident: { opens: 'failed', when: { deliveryStatus: ['FAILED', 'INTERRUPTED'] } },
   },
   DELIVERY_EXPIRING: {
     type: 'DELIVERY_EXPIRING',
@@ -136,6 +179,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       { text: 'Download the backup now, or tell whoever needs it that the link is about to stop working.' },
       { text: 'If nobody needs it any more, ignore the warning: the link simply expires.' },
     ],
+    incident: { opens: 'expiring', when: { downloaded: false } },
   },
   JOB_STUCK: {
     type: 'JOB_STUCK',
@@ -151,6 +195,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       },
       { text: 'If it is really stuck, open a MongoDB support case with the job id.' },
     ],
+    incident: { opens: 'stuck' },
   },
   BATCH_COMPLETED: {
     type: 'BATCH_COMPLETED',
@@ -193,6 +238,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
         text: '429 or 5xx: Cloud Manager is limiting or failing; it usually passes, check status.cloud.mongodb.com.',
       },
     ],
+    incident: { opens: 'failing' },
   },
   TARGET_RECOVERED: {
     type: 'TARGET_RECOVERED',
@@ -204,11 +250,218 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
     nextSteps: [
       { text: 'Nothing to do; review the events reported by this poll for changes made during the outage.' },
     ],
+    incident: { resolves: 'failing' },
+  },
+  INCIDENT_RESOLVED: {
+    type: 'INCIDENT_RESOLVED',
+    title: 'Incident resolved',
+    description:
+      'The condition behind an open incident cleared without an event of its own: a stuck job left ' +
+      'IN_PROGRESS, an expiring link was downloaded or expired, a later restore of the same target ' +
+      'finished with its download ready. Sent to every channel the incident was announced on, even under ' +
+      'a silence, so a PagerDuty incident closes.',
+    defaultSeverity: 'info',
+    nextSteps: [
+      { text: 'Nothing to do: the problem announced earlier under the same incident key is over.' },
+    ],
+    incident: 'resolution',
+  },
+  INCIDENT_REMINDER: {
+    type: 'INCIDENT_REMINDER',
+    title: 'Incident still open',
+    description:
+      'An incident at warning or above has been open for alerts.repeatEveryMinutes since it was last ' +
+      'triggered or reminded of; once per interval, on SNS only (PagerDuty escalates by itself). Not sent ' +
+      'while a silence matches, nor for an incident that was never announced.',
+    defaultSeverity: 'varies',
+    nextSteps: [
+      {
+        text: 'Someone needs to pick this up: the steps of the original alert (its incident key names it) still apply.',
+      },
+    ],
+    incident: 'reminder',
+  },
+};
+
+/** What this run saw of an incident's subject, for the kind's `clearedBy`. */
+export interface IncidentObservation {
+  /** The incident as open: its job and the facts kept from its triggers. */
+  incident: { jobId?: string; jobCreated?: string; expires?: string };
+  /** Its job, when the job's state changed in this run (`gone`: no longer listed). */
+  job?: JobSnapshot & { gone: boolean };
+  /** Every job of the incident's target whose state changed in this run. */
+  targetJobs: ReadonlyArray<JobSnapshot & { gone: boolean }>;
+  now: Date;
+}
+
+export interface IncidentKindInfo {
+  kind: IncidentKind;
+  /** Whose incident it is: one per target or one per job. */
+  subject: 'target' | 'job';
+  /** What the incident means, for people. */
+  title: string;
+  /** When it ends, for the docs. */
+  clears: string;
+  /**
+   * Why the incident is over, from what this run observed, or undefined while it lasts. Absent for a
+   * kind that only an event closes (`{ resolves }`).
+   */
+  clearedBy?: (observed: IncidentObservation) => string | undefined;
+}
+
+export const INCIDENT_KINDS: Readonly<Record<IncidentKind, IncidentKindInfo>> = {
+  failing: {
+    kind: 'failing',
+    subject: 'target',
+    title: 'restore jobs of a target cannot be polled',
+    clears: 'TARGET_RECOVERED',
+  },
+  stuck: {
+    kind: 'stuck',
+    subject: 'job',
+    title: 'restore job stuck IN_PROGRESS',
+    clears: 'the job leaves IN_PROGRESS (or is no longer listed)',
+    clearedBy: ({ job }) => {
+      if (!job) return undefined;
+      if (job.gone) return 'the job is no longer listed';
+      return job.statusName === 'IN_PROGRESS'
+        ? undefined
+        : `the job left IN_PROGRESS (now ${job.statusName})`;
+    },
+  },
+  expiring: {
+    kind: 'expiring',
+    subject: 'job',
+    title: 'download link about to expire unused',
+    clears:
+      'the backup is downloaded, the link expires or the delivery leaves READY (or the job is no longer listed)',
+    clearedBy: ({ job, incident, now }) => {
+      if (job?.downloaded) return 'the backup was downloaded';
+      if (job?.gone) return 'the job is no longer listed';
+      if (job && job.deliveryStatus !== 'READY') return `the delivery is ${job.deliveryStatus ?? 'gone'} now`;
+      const expiresMs = parseInstant(job?.expires ?? incident.expires);
+      return expiresMs !== undefined && now.getTime() >= expiresMs ? 'the download link expired' : undefined;
+    },
+  },
+  failed: {
+    kind: 'failed',
+    subject: 'job',
+    title: 'restore failed',
+    clears: 'a later restore of the same target finishes with its download ready (or downloaded)',
+    clearedBy: ({ incident, targetJobs }) => {
+      const failedCreated = parseInstant(incident.jobCreated);
+      const success = targetJobs.find((job) => {
+        if (job.jobId === incident.jobId || job.gone || job.statusName !== 'FINISHED') return false;
+        if (!(job.deliveryStatus === 'READY' || job.downloaded)) return false;
+        // "Later": requested after the failed one; without both dates, a success seen after it counts.
+        const created = parseInstant(job.created);
+        return failedCreated === undefined || created === undefined || created >= failedCreated;
+      });
+      return success
+        ? `restore ${shortId(success.jobId)} of the same target finished with its download ready`
+        : undefined;
+    },
   },
 };
 
 /** Catalogue order: the order events of one job are reported in and the order of the docs. */
 export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_CATALOGUE) as EventType[];
+
+/** An event's incident and what it does to it. */
+export interface IncidentRef {
+  key: string;
+  action: IncidentAction;
+  /** The kind, for a trigger or a resolve by rule; absent for info and the stage's own announcements. */
+  kind?: IncidentKind;
+}
+
+/** `target/<project>:<cluster>/failing`, `job/<jobId>/stuck`: stable, from the subject and the kind. */
+export function incidentKey(
+  kind: IncidentKind,
+  subject: { projectId: string; clusterId: string; jobId?: string },
+): string {
+  return INCIDENT_KINDS[kind].subject === 'target'
+    ? `target/${subject.projectId}:${subject.clusterId}/${kind}`
+    : `job/${subject.jobId ?? ''}/${kind}`;
+}
+
+/** The key an informational event correlates under: its job, else its batch, else its target. */
+export function subjectKey(
+  event: Pick<MonitorEvent, 'projectId' | 'clusterId' | 'jobId' | 'batchId'>,
+): string {
+  if (event.jobId) return `job/${event.jobId}`;
+  if (event.batchId) return `batch/${event.batchId}`;
+  return `target/${event.projectId}:${event.clusterId}`;
+}
+
+/**
+ * What `event` does to which incident, by the catalogue's rule. A record that carries `incidentKey` and
+ * `action` (set by the incident stage when it was detected) keeps them; one recorded before incidents
+ * existed is read through the rule, so an owed alert from an older release still says what it is.
+ */
+export function incidentOf(
+  event: Pick<
+    MonitorEvent,
+    'eventType' | 'projectId' | 'clusterId' | 'jobId' | 'batchId' | 'after' | 'incidentKey' | 'action'
+  >,
+): IncidentRef {
+  if (event.incidentKey && event.action) return { key: event.incidentKey, action: event.action };
+  return incidentByRule(event);
+}
+
+/** What the catalogue's rule says `event` does, whatever the record says (the incident stage's view). */
+export function incidentByRule(
+  event: Pick<MonitorEvent, 'eventType' | 'projectId' | 'clusterId' | 'jobId' | 'batchId' | 'after'>,
+): IncidentRef {
+  const rule = eventTypeInfo(String(event.eventType))?.incident;
+  if (rule && typeof rule === 'object') {
+    if ('resolves' in rule)
+      return { key: incidentKey(rule.resolves, event), action: 'resolve', kind: rule.resolves };
+    if (rule.when === undefined || conditionHolds(rule.when, event.after ?? undefined)) {
+      return { key: incidentKey(rule.opens, event), action: 'trigger', kind: rule.opens };
+    }
+  }
+  return { key: subjectKey(event), action: 'info' };
+}
+
+function conditionHolds(condition: IncidentCondition, job: Partial<JobSnapshot> | undefined): boolean {
+  const { jobStatus, deliveryStatus, downloaded } = condition;
+  if (jobStatus && !(job?.statusName !== undefined && jobStatus.includes(job.statusName))) return false;
+  if (deliveryStatus && !(job?.deliveryStatus !== undefined && deliveryStatus.includes(job.deliveryStatus)))
+    return false;
+  if (downloaded !== undefined && (job?.downloaded === true) !== downloaded) return false;
+  return true;
+}
+
+/** The incident column of the README's event table, written from the rule (a test compares them). */
+export function describeIncidentRule(type: EventType): string {
+  const rule = EVENT_CATALOGUE[type].incident;
+  if (rule === undefined) return 'info';
+  if (rule === 'resolution') return 'resolves the incident in its `incidentKey`';
+  if (rule === 'reminder') return 'reminds of the incident in its `incidentKey`';
+  if ('resolves' in rule) return `resolves \`${keyPattern(rule.resolves)}\``;
+  const kind = INCIDENT_KINDS[rule.opens];
+  const when = rule.when ? ` when ${describeCondition(rule.when)}` : '';
+  const clears = kind.clearedBy
+    ? `; resolved (INCIDENT_RESOLVED) when ${kind.clears}`
+    : `; resolved by ${kind.clears}`;
+  return `opens \`${keyPattern(rule.opens)}\`${when}${clears}`;
+}
+
+function keyPattern(kind: IncidentKind): string {
+  return INCIDENT_KINDS[kind].subject === 'target'
+    ? `target/<project>:<cluster>/${kind}`
+    : `job/<jobId>/${kind}`;
+}
+
+function describeCondition(condition: IncidentCondition): string {
+  const parts: string[] = [];
+  if (condition.jobStatus) parts.push(condition.jobStatus.join(' or '));
+  if (condition.deliveryStatus) parts.push(`delivery ${condition.deliveryStatus.join(' or ')}`);
+  if (condition.downloaded !== undefined)
+    parts.push(condition.downloaded ? 'downloaded' : 'not downloaded yet');
+  return parts.join(', ');
+}
 
 // A Map, so that an event type such as "constructor" read from the audit trail cannot hit Object.prototype.
 const EVENT_CATALOGUE_BY_TYPE: ReadonlyMap<string, EventTypeInfo> = new Map(Object.entries(EVENT_CATALOGUE));

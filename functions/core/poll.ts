@@ -3,9 +3,9 @@
  * It talks to the outside only through the ports, and it is a short sequence of stages, each in its
  * own module with its own rules and tests:
  *
- *   lease (run-lease) → targets (resolve-targets) → each target: observe, record (poll-target)
- *     → project recoveries (target-health) → publish what is owed (publish-owed) → save targets
- *     → summary (run-summary)
+ *   lease (run-lease) → targets (resolve-targets) → each target: observe (poll-target), incidents
+ *     (track-target), record (poll-target) → project recoveries (target-health) → publish what is
+ *     owed, per channel (publish-owed) → save targets → summary (run-summary)
  *
  * Guarantees (docs/reliability.md maps each to the tests that prove it):
  *
@@ -20,12 +20,17 @@
  * 5. One failing target never stops the others: each target's failure is caught, recorded, counted.
  * 6. A dry run (`previewPoll`) has no publisher and only a read-only view of the state: it cannot
  *    publish or write, by construction; it returns the alerts a live run would send.
+ * 7. Every run reads its incidents and silences before it polls (with the owed alerts, one read); a
+ *    run that cannot read them fails before anything is written or sent, rather than page under a
+ *    silence or lose track of an open incident.
  */
 import { groupForPublishing } from './alerts/grouping.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import type { Config } from './config.ts';
 import { alertSettings } from './config.ts';
-import { describeError, LeaseLostError } from './errors.ts';
+import { owedTo } from './delivery.ts';
+import { LeaseLostError } from './errors.ts';
+import { adoptOwedIncidents, type Incident, type IncidentCounts } from './incidents.ts';
 import type { Logger } from './logger.ts';
 import {
   type Observation,
@@ -47,7 +52,9 @@ import { OWED_PAGE, type PublishResult, publishOwed } from './publish-owed.ts';
 import { type ResolvedTargets, resolveTargets } from './resolve-targets.ts';
 import { acquireRunLease, DEFAULT_LEASE_TTL_MS } from './run-lease.ts';
 import { type PollSummary, summarizeRun } from './run-summary.ts';
+import type { Silence } from './silences.ts';
 import { adoptOwedFailures, recoverListedProjects } from './target-health.ts';
+import { trackingContext, trackObservation, trackRecoveries } from './track-target.ts';
 import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
 
@@ -62,6 +69,8 @@ export interface PollDependencies {
   store: StateStore;
   lease: RunLease;
   publisher: AlertPublisher;
+  /** The PagerDuty channel, when a routing key is configured: triggers page, resolves close. */
+  pagerduty?: AlertPublisher;
   now: () => Date;
   logger: Logger;
 }
@@ -86,13 +95,18 @@ export interface PollOptions {
   leaseTtlMs?: number;
 }
 
-export type PreviewOptions = Omit<PollOptions, 'leaseTtlMs'>;
+export type PreviewOptions = Omit<PollOptions, 'leaseTtlMs'> & {
+  /** Whether a live run would have a PagerDuty channel (a routing key is configured). */
+  pagerduty?: boolean;
+};
 
 /** A dry run's result: the summary, and the alerts a live run would send now. */
 export interface PollPreview {
   summary: PollSummary;
   /** Grouped as they would be published: owed ones from earlier runs first, then this run's. */
   alerts: AlertGroup[];
+  /** The events PagerDuty would receive now (one call each), when the preview has that channel. */
+  pagerduty: AuditRecord[];
   /** Job id → download URL, only with includeDownloadUrl (for rendering the preview). */
   downloadUrls?: ReadonlyMap<string, string>;
 }
@@ -125,10 +139,22 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
   let outcomes: TargetOutcome[] | undefined;
   let extraRecords: AuditRecord[] = [];
+  let extraIncidents: IncidentCounts | undefined;
   let publish: PublishResult | undefined;
   try {
-    const reading: FleetReading = { source: deps.source, state: store, now, logger, runId, settings, signal };
+    const reading: FleetReading = {
+      source: deps.source,
+      state: store,
+      now,
+      logger,
+      runId,
+      settings,
+      signal,
+      pagerduty: deps.pagerduty !== undefined,
+    };
     const plan = await planRun(config, reading);
+    // A crashed run's triggers whose incidents it never wrote (see `adoptOwedIncidents`).
+    if (plan.adopted.length > 0) await store.saveIncidents(plan.adopted);
     const fleet = await pollFleet(plan, reading, options, async (observation) => {
       // Noticed while listing: this target's result is no longer this run's to keep.
       if (lease.lost) return { kind: 'skipped', target: observation.target };
@@ -141,9 +167,11 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
     });
     outcomes = fleet.outcomes;
     if (lease.lost) throw lease.lost;
-    const { recovered } = fleet;
-    extraRecords = recovered.flatMap((r) => r.records);
+    const { recovered, recoveries } = fleet;
+    extraRecords = recoveries.records;
+    extraIncidents = recoveries.counts;
     if (extraRecords.length > 0) await store.recordEvents(extraRecords);
+    if (recoveries.changes.length > 0) await store.saveIncidents(recoveries.changes);
 
     // A run that recorded nothing finds the owed alerts as they were when it started: no second read.
     const recordedNothing =
@@ -151,6 +179,7 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
     publish = await publishOwed({
       store,
       publisher: deps.publisher,
+      ...(deps.pagerduty ? { pagerduty: deps.pagerduty } : {}),
       now,
       logger,
       holdBack: new Set(
@@ -160,9 +189,10 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
       checkpoint: () => lease.ensureHeld(),
       ...(options.deadline ? { deadline: options.deadline } : {}),
       signal,
-      ...(recordedNothing && plan.owedAtStart ? { firstRead: plan.owedAtStart } : {}),
+      ...(recordedNothing ? { firstRead: plan.owedAtStart } : {}),
     });
-    if (publish.kind === 'stopped') return summary({ lease: 'lost', outcomes, extraRecords, publish });
+    if (publish.kind === 'stopped')
+      return summary({ lease: 'lost', outcomes, extraRecords, extraIncidents, publish });
 
     // Target bookkeeping goes last: if the run dies before it, the next run diffs again and finds
     // the job states already saved, so nothing is detected twice.
@@ -171,13 +201,14 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
       ...recovered.map((r) => r.state),
     ];
     if (nextStates.length > 0) await store.saveTargetStates(nextStates);
-    return summary({ lease: 'acquired', outcomes, extraRecords, publish });
+    return summary({ lease: 'acquired', outcomes, extraRecords, extraIncidents, publish });
   } catch (error) {
     if (!(error instanceof LeaseLostError)) throw error;
     return summary({
       lease: 'lost',
       ...(outcomes ? { outcomes } : {}),
       extraRecords,
+      extraIncidents,
       ...(publish ? { publish } : {}),
     });
   } finally {
@@ -196,15 +227,16 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
   const startedAt = now();
   const settings = alertSettings(config);
   const signal = options.signal ?? new AbortController().signal;
-  const reading: FleetReading = { ...deps, runId, settings, signal };
+  const reading: FleetReading = { ...deps, runId, settings, signal, pagerduty: options.pagerduty === true };
   const plan = await planRun(config, reading);
-  const { outcomes, recovered } = await pollFleet(plan, reading, options, async (o) => toOutcome(o));
-  const extraRecords = recovered.flatMap((r) => r.records);
+  const { outcomes, recoveries } = await pollFleet(plan, reading, options, async (o) => toOutcome(o));
+  const extraRecords = recoveries.records;
   const detected = [...outcomes.flatMap((o) => (o.kind === 'skipped' ? [] : o.records)), ...extraRecords];
   const byId = new Map<string, AuditRecord>();
-  for (const record of [...(plan.owedAtStart ?? []), ...detected]) {
-    if (!record.suppressed && !byId.has(record.eventId)) byId.set(record.eventId, record);
+  for (const record of [...plan.owedAtStart, ...detected]) {
+    if (!byId.has(record.eventId)) byId.set(record.eventId, record);
   }
+  const owed = [...byId.values()];
   return {
     summary: summarizeRun({
       runId,
@@ -214,8 +246,10 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
       lease: 'not-used',
       outcomes,
       extraRecords,
+      extraIncidents: recoveries.counts,
     }),
-    alerts: groupForPublishing([...byId.values()]),
+    alerts: groupForPublishing(owed.filter((record) => owedTo(record, 'sns'))),
+    pagerduty: options.pagerduty ? owed.filter((record) => owedTo(record, 'pagerduty')) : [],
     ...(settings.includeDownloadUrl ? { downloadUrls: downloadUrlsOf(outcomes) } : {}),
   };
 }
@@ -223,8 +257,13 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
 interface RunPlan extends ResolvedTargets {
   /** Target states as last saved, with owed TARGET_FAILING adopted (see `adoptOwedFailures`). */
   previous: ReadonlyMap<string, TargetState>;
-  /** The owed events when the run started, when they could be read. */
-  owedAtStart?: AuditRecord[];
+  /** The owed events when the run started. */
+  owedAtStart: AuditRecord[];
+  /** The open incidents as stored, plus those adopted from owed triggers. */
+  incidents: Incident[];
+  /** The adopted ones: a live run writes them. */
+  adopted: Incident[];
+  silences: Silence[];
 }
 
 /** What the reading stages of a run share: where jobs and state come from, and the run's settings. */
@@ -236,25 +275,32 @@ interface FleetReading {
   runId: string;
   settings: AlertSettings;
   signal: AbortSignal;
+  /** Whether this run has a PagerDuty channel (what the incident stage routes to). */
+  pagerduty: boolean;
 }
 
-/** Which targets, and what is known of them: the reads every run starts with. */
+/** Which targets, and what is known of them: the reads every run starts with (guarantee 7). */
 async function planRun(config: Config, deps: FleetReading): Promise<RunPlan> {
   const resolved = await resolveTargets(config.targets, deps.source, {
     signal: deps.signal,
     logger: deps.logger,
   });
   const saved = await deps.state.getTargetStates([...resolved.targets, ...resolved.listedProjects]);
-  // Best effort: without it only a TARGET_RECOVERED after a crashed run could go unannounced, and a
-  // store that cannot answer here fails the run at the publishing step anyway.
-  const owedAtStart = await deps.state.listOwedEvents(OWED_PAGE).catch((error: unknown) => {
-    deps.logger.warn('Could not read owed alerts before polling', { error: describeError(error) });
-    return undefined;
-  });
+  const state = await deps.state.readRunState(OWED_PAGE);
+  // Only this run's targets: a run that polls part of the fleet (a shard) writes no incident of a
+  // target another run polls, which might be closing it at the same moment.
+  const polled = new Set([...resolved.targets, ...resolved.listedProjects].map(targetKey));
+  const adopted = adoptOwedIncidents(
+    state.incidents,
+    state.owed.filter((record) => polled.has(targetKey(record))),
+  );
   return {
     ...resolved,
-    previous: adoptOwedFailures(saved, owedAtStart ?? []),
-    ...(owedAtStart ? { owedAtStart } : {}),
+    previous: adoptOwedFailures(saved, state.owed),
+    owedAtStart: state.owed,
+    incidents: [...state.incidents, ...adopted],
+    adopted,
+    silences: state.silences,
   };
 }
 
@@ -269,8 +315,19 @@ async function pollFleet(
   reading: FleetReading,
   limits: Pick<PollOptions, 'concurrency' | 'deadline'>,
   settle: (observation: Observation) => Promise<TargetOutcome>,
-): Promise<{ outcomes: TargetOutcome[]; recovered: ReturnType<typeof recoverListedProjects> }> {
+): Promise<{
+  outcomes: TargetOutcome[];
+  recovered: ReturnType<typeof recoverListedProjects>;
+  /** The recoveries through the incident stage: their records and incident changes. */
+  recoveries: ReturnType<typeof trackRecoveries>;
+}> {
   const { now, signal } = reading;
+  const tracking = trackingContext(plan, {
+    settings: reading.settings,
+    pagerduty: reading.pagerduty,
+    runId: reading.runId,
+    now,
+  });
   const lastPolled = (target: Target) => plan.previous.get(targetKey(target))?.lastPolledAt ?? '';
   const ordered = [...plan.targets].sort((a, b) =>
     lastPolled(a) < lastPolled(b) ? -1 : lastPolled(a) > lastPolled(b) ? 1 : 0,
@@ -283,7 +340,8 @@ async function pollFleet(
       if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
         return { kind: 'skipped', target } satisfies TargetOutcome;
       }
-      return settle(await observeTarget(target, plan.previous.get(targetKey(target)), context));
+      const observed = await observeTarget(target, plan.previous.get(targetKey(target)), context);
+      return settle(trackObservation(observed, tracking));
     },
   );
   const recovered = recoverListedProjects({
@@ -293,7 +351,7 @@ async function pollFleet(
     runId: reading.runId,
     settings: reading.settings,
   });
-  return { outcomes, recovered };
+  return { outcomes, recovered, recoveries: trackRecoveries(recovered, plan.listedProjects, tracking) };
 }
 
 function downloadUrlsOf(outcomes: readonly TargetOutcome[]): Map<string, string> {

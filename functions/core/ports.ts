@@ -2,7 +2,9 @@
  * The seams between the poll logic and the outside world. Each port has one production adapter
  * (`functions/adapters/...`) tested against a real local peer, and the poll code sees only these.
  */
-import type { AuditRecord, Cluster, JobState, RestoreJob, Target, TargetState } from './types.ts';
+import type { Incident } from './incidents.ts';
+import type { Silence } from './silences.ts';
+import type { AuditRecord, Channel, Cluster, JobState, RestoreJob, Target, TargetState } from './types.ts';
 
 /** Which restore jobs to list: one cluster's, optionally one batch's. */
 export interface RestoreJobQuery {
@@ -37,11 +39,14 @@ export interface AuditQuery {
   limit?: number;
 }
 
-/** SNS accepted the message carrying this event. */
+/** A channel accepted the message carrying this event. */
 export interface PublishedMark {
   eventId: string;
+  /** Which channel. @default 'sns' */
+  channel?: Channel;
   publishedAt: string;
-  snsMessageId: string;
+  /** The channel's reference: SNS's MessageId, the dedup_key PagerDuty answered with. */
+  messageId: string;
   /**
    * The record as read from `listOwedEvents`, when the caller has it: lets the store write it back
    * whole in batches instead of one conditional update per event.
@@ -49,18 +54,33 @@ export interface PublishedMark {
   record?: AuditRecord;
 }
 
-/** A failed attempt to publish this event. */
+/** A failed attempt to publish this event to one channel. */
 export interface PublishFailure {
   eventId: string;
+  /** Which channel. @default 'sns' */
+  channel?: Channel;
   error: string;
   at: string;
-  /** SNS refused the message itself (a sender fault), as opposed to an outage. */
+  /** The channel refused the message itself (an invalid message), as opposed to an outage. */
   rejected?: boolean;
   /**
-   * Rejected for good: take it out of the owed alerts (so it cannot hold up newer ones) and keep it
-   * in the audit trail as rejected.
+   * Rejected for good: no longer owed to this channel (so it cannot hold up newer ones), kept in the
+   * audit trail as rejected.
    */
   abandon?: boolean;
+}
+
+/**
+ * What every run starts from, in one read (one query of the owed index in DynamoDB): the events still
+ * owed to some channel, the open incidents, the silences.
+ */
+export interface RunState {
+  /** Owed to at least one channel, oldest first, at most the limit asked for. */
+  owed: AuditRecord[];
+  /** Every open incident. */
+  incidents: Incident[];
+  /** Every stored silence that has not been deleted yet; `silenceActive` says which are in force. */
+  silences: Silence[];
 }
 
 /** The reading half of the state: all a dry run gets, so it cannot write by construction. */
@@ -71,8 +91,14 @@ export interface StateReader {
   listTargetStates(): Promise<TargetState[]>;
   /** Job states of one target keyed by job id. */
   loadJobStates(target: TargetRef): Promise<Map<string, JobState>>;
-  /** Recorded, not suppressed, not yet published; oldest first. */
-  listOwedEvents(limit?: number): Promise<AuditRecord[]>;
+  /**
+   * Owed to at least one channel (`isOwed`), or to `channel` when given (`owedTo`); oldest first. Per
+   * channel, so that one channel's backlog (a long PagerDuty outage) never hides the other's owed
+   * events behind it.
+   */
+  listOwedEvents(limit?: number, channel?: Channel): Promise<AuditRecord[]>;
+  /** Owed events (at most `owedLimit`), open incidents and silences together. */
+  readRunState(owedLimit: number): Promise<RunState>;
   /** Newest first. */
   queryAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /**
@@ -104,13 +130,25 @@ export interface StateStore extends StateReader {
   saveTargetStates(states: readonly TargetState[]): Promise<void>;
   /**
    * Records events not yet recorded (same `eventId` = same event). Returns the ids that were new.
-   * Suppressed records are stored but never owed.
+   * A record is owed to the channels `owedChannels` names (none when suppressed and silenced).
    */
   recordEvents(records: readonly AuditRecord[]): Promise<{ recorded: string[]; existing: string[] }>;
-  /** No longer owed: sent, with SNS's message id. */
+  /**
+   * No longer owed to the mark's channel: sent, with the channel's reference. The event stays owed
+   * while another channel still waits for it.
+   */
   markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void>;
-  /** Counts a failed attempt (and a rejection when `rejected`); still owed unless `abandon`. */
+  /**
+   * Counts a failed attempt on the failure's channel (and a rejection when `rejected`); still owed to
+   * it unless `abandon`. Ignored when that channel delivered it meanwhile.
+   */
   markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void>;
+  /** Writes incidents whole: open ones are listed by `readRunState`, closed ones (`resolvedAt`) are not. */
+  saveIncidents(incidents: readonly Incident[]): Promise<void>;
+  /** Stores a new silence; throws if its id is taken. */
+  saveSilence(silence: Silence): Promise<void>;
+  /** Ends a silence now; undefined when no silence has that id. */
+  expireSilence(silenceId: string, at: string, by: string): Promise<Silence | undefined>;
 }
 
 /** The methods of `StateStore` that write: each is fenced by the run's lease (see `run-lease.ts`). */
@@ -120,6 +158,9 @@ export const STATE_WRITES = [
   'recordEvents',
   'markPublished',
   'markPublishFailed',
+  'saveIncidents',
+  'saveSilence',
+  'expireSilence',
 ] as const satisfies ReadonlyArray<Exclude<keyof StateStore, keyof StateReader>>;
 
 /** One plain-text report, sent as a single message (the monthly digest). */
@@ -150,7 +191,10 @@ export interface RunLease {
   release(owner: string): Promise<void>;
 }
 
-/** One SNS message: a single event, or the events of one sharded-cluster batch in one poll. */
+/**
+ * One message: a single event, or the events of one job (or one sharded-cluster batch) in one poll
+ * (`groupForPublishing`); a channel that takes one event per message gets groups of one.
+ */
 export interface AlertGroup {
   events: readonly AuditRecord[];
 }
@@ -168,6 +212,11 @@ export interface PublishContext {
    * it did not send as failed and retryable.
    */
   checkpoint?: () => Promise<void>;
+  /**
+   * No call may start after this instant (the Lambda time budget): a publisher that would have to wait
+   * past it (a rate limit) reports what it did not send as failed and retryable instead.
+   */
+  deadline?: Date;
 }
 
 /** Delivers alerts. Failures are outcomes, not throws: every group gets exactly one outcome. */

@@ -62,6 +62,7 @@ export async function resolveTargets(
         clusterId: entry.clusterId.toLowerCase(),
         name: entry.name ?? entry.clusterId,
         ...(entry.batchId ? { batchId: entry.batchId.toLowerCase() } : {}),
+        ...(entry.team ? { team: entry.team } : {}),
       });
       continue;
     }
@@ -69,6 +70,7 @@ export async function resolveTargets(
       projectId,
       clusterId: ALL_CLUSTERS,
       name: `${entry.name ?? entry.projectId} (all clusters)`,
+      ...(entry.team ? { team: entry.team } : {}),
     };
     try {
       const clusters = await source.listClusters(entry.projectId, { signal: options.signal });
@@ -79,6 +81,7 @@ export async function resolveTargets(
           projectId,
           clusterId: cluster.id.toLowerCase(),
           name: entry.name ? `${entry.name}/${clusterName}` : clusterName,
+          ...(entry.team ? { team: entry.team } : {}),
         });
       }
     } catch (error) {

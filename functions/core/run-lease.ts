@@ -56,6 +56,7 @@ const READS: Readonly<Record<keyof StateReader, true>> = {
   listTargetStates: true,
   loadJobStates: true,
   listOwedEvents: true,
+  readRunState: true,
   queryAudit: true,
   readPeriod: true,
 };

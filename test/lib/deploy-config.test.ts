@@ -77,6 +77,27 @@ describe('loadDeployConfig', () => {
     expect(error.problems).toHaveLength(5);
   });
 
+  it('refuses an address subscribed twice, and a filter naming a team that cannot be one', () => {
+    const dir = tempDir();
+    const example = JSON.parse(readFileSync(join(REPO_ROOT, EXAMPLE_CONFIG_FILE), 'utf8'));
+    const emails = ['a@example.com', { address: 'A@example.com', teams: ['pay ments!'] }];
+    writeFileSync(
+      join(dir, 'subs.json'),
+      JSON.stringify({ ...example, deploy: { subscriptions: { emails } } }),
+    );
+
+    const error = catchConfigError(() => loadDeployConfig('subs.json', dir));
+
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^deploy\.subscriptions\.emails\[1\]: duplicates deploy\.subscriptions\.emails\[0\]/,
+        ),
+      ]),
+    );
+    expect(error.problems.join('\n')).toMatch(/teams\[0\]: must be 1-64 characters/);
+  });
+
   it('refuses a schedule slower than the heartbeat alarm can watch', () => {
     const dir = tempDir();
     const example = JSON.parse(readFileSync(join(REPO_ROOT, EXAMPLE_CONFIG_FILE), 'utf8'));

@@ -286,20 +286,26 @@ describe('alarms', () => {
     });
   });
 
-  it('raises AlertsRefused when SNS refused alerts in two periods in a row (one blip is repaired by the next run)', () => {
-    expect(alarm('AlertsRefused')).toMatchObject({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: METRIC.alertsFailed,
-      Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-  });
+  it.each<[string, string, string]>([
+    ['AlertsRefused', 'SNS refused alerts', METRIC.alertsFailed],
+    ['PagerDutyRefused', 'PagerDuty refused events (quiet without PagerDuty)', METRIC.pagerDutyEventsFailed],
+  ])(
+    'raises %s when %s in two periods in a row (one blip is repaired by the next run)',
+    (name, _why, metric) => {
+      expect(alarm(name)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: metric,
+        Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    },
+  );
 
   it('watches the right resource in each alarm', () => {
     expect(alarm('Errors')?.Dimensions).toEqual([
@@ -349,7 +355,7 @@ describe('alarms', () => {
   });
 
   it('notifies the operations topic when any alarm fires and when it clears', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     for (const [, resource] of Object.entries(resources).filter(
       ([, r]) => r.Type === 'AWS::CloudWatch::Alarm',
     )) {
@@ -375,7 +381,8 @@ describe('dashboard', () => {
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'RestoreWatch' });
     const text = body();
     const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(8);
+    // MonitorAlarms' nine, PagerDutyRefused included.
+    expect(alarms).toHaveLength(9);
     expect(text).toContain('"type":"alarm"');
     for (const [id] of alarms) expect(text).toContain(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
   });
@@ -401,7 +408,7 @@ describe('dashboard', () => {
     for (const title of ['### Lambda Function', '### Dynamo Table', '### SNS Topic', '### SQS Queue']) {
       expect(text).toContain(title);
     }
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
   });
 });
 

@@ -18,6 +18,56 @@ import { BASE_CONFIG, buildStack } from './stack-fixture.ts';
 const withDeploy = (deploy: NonNullable<ConfigInput['deploy']>): ConfigInput => ({ ...BASE_CONFIG, deploy });
 const emails = { emails: ['dba-oncall@example.com'] };
 
+describe('email subscriptions with filters', () => {
+  const { template } = buildStack(
+    withDeploy({
+      subscriptions: {
+        emails: [
+          'everything@example.com',
+          { address: 'payments-oncall@example.com', teams: ['payments', 'ledger'], minSeverity: 'warning' },
+          { address: 'pager-watch@example.com', minSeverity: 'critical' },
+        ],
+      },
+    }),
+  );
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const subscriptionsTo = (topicPrefix: string) =>
+    Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::SNS::Subscription' &&
+        String((r.Properties.TopicArn as { Ref?: string }).Ref).startsWith(topicPrefix),
+    );
+
+  it('turns teams and a minimum severity into a filter policy on the alerts topic', () => {
+    // Assess
+    const alerts = subscriptionsTo('AlertsTopic').map((r) => [
+      r.Properties.Endpoint,
+      r.Properties.FilterPolicy,
+    ]);
+    expect(alerts).toEqual([
+      ['everything@example.com', undefined],
+      ['payments-oncall@example.com', { team: ['payments', 'ledger'], severity: ['warning', 'critical'] }],
+      ['pager-watch@example.com', { severity: ['critical'] }],
+    ]);
+  });
+
+  it('subscribes every address to the operations topic without a filter (alarms carry no alert attributes)', () => {
+    // Assess
+    const operations = subscriptionsTo('OperationsTopic').map((r) => [
+      r.Properties.Endpoint,
+      r.Properties.FilterPolicy,
+    ]);
+    expect(operations).toEqual([
+      ['everything@example.com', undefined],
+      ['payments-oncall@example.com', undefined],
+      ['pager-watch@example.com', undefined],
+    ]);
+  });
+});
+
 describe('Slack channel', () => {
   const { stack, template } = buildStack(
     withDeploy({ subscriptions: { ...emails, slack: { workspaceId: 'T012ABCDE', channelId: 'C012ABCDE' } } }),

@@ -4,6 +4,8 @@
  * checked against both in test/core/port-contracts.test.ts, so a rule proven here with them holds
  * over dynalite too. Every one counts its calls, so tests can say what a stage did and did not do.
  */
+import { isOwed, owedTo, withDelivery, withFailure } from '../../functions/core/delivery.ts';
+import type { Incident } from '../../functions/core/incidents.ts';
 import type { Logger } from '../../functions/core/logger.ts';
 import type {
   AlertGroup,
@@ -19,10 +21,19 @@ import type {
   RestoreJobQuery,
   RestoreJobSource,
   RunLease,
+  RunState,
   StateStore,
   TargetRef,
 } from '../../functions/core/ports.ts';
-import type { AuditRecord, Cluster, JobState, RestoreJob, TargetState } from '../../functions/core/types.ts';
+import type { Silence } from '../../functions/core/silences.ts';
+import type {
+  AuditRecord,
+  Channel,
+  Cluster,
+  JobState,
+  RestoreJob,
+  TargetState,
+} from '../../functions/core/types.ts';
 import { targetKey } from '../../functions/core/types.ts';
 
 /** Counts calls by method name, and keeps their order. */
@@ -50,6 +61,9 @@ export class InMemoryStateStore implements StateStore {
   readonly targets = new Map<string, TargetState>();
   readonly jobs = new Map<string, Map<string, JobState>>();
   readonly events = new Map<string, AuditRecord>();
+  /** Incidents by key, open and closed. */
+  readonly incidents = new Map<string, Incident>();
+  readonly silences = new Map<string, Silence>();
   /** Makes the next calls of a method fail (a throttled or unreachable table). */
   readonly failing = new Map<string, Error>();
 
@@ -106,24 +120,32 @@ export class InMemoryStateStore implements StateStore {
     return { recorded, existing };
   }
 
-  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
-    this.#enter('listOwedEvents');
+  #owed(limit?: number, channel?: Channel): AuditRecord[] {
     const owed = [...this.events.values()]
-      .filter((r) => !r.suppressed && r.publishedAt === undefined && r.abandonedAt === undefined)
+      .filter((r) => (channel === undefined ? isOwed(r) : owedTo(r, channel)))
       .sort((a, b) => (owedKey(a) < owedKey(b) ? -1 : owedKey(a) > owedKey(b) ? 1 : 0));
     return (limit === undefined ? owed : owed.slice(0, Math.max(0, limit))).map(clone);
+  }
+
+  async listOwedEvents(limit?: number, channel?: Channel): Promise<AuditRecord[]> {
+    this.#enter('listOwedEvents');
+    return this.#owed(limit, channel);
+  }
+
+  async readRunState(owedLimit: number): Promise<RunState> {
+    this.#enter('readRunState');
+    return {
+      owed: this.#owed(owedLimit),
+      incidents: [...this.incidents.values()].filter((i) => i.resolvedAt === undefined).map(clone),
+      silences: [...this.silences.values()].map(clone),
+    };
   }
 
   async markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void> {
     this.#enter('markPublished');
     for (const update of updates) {
       const record = this.events.get(update.eventId);
-      if (!record) continue;
-      this.events.set(update.eventId, {
-        ...record,
-        publishedAt: update.publishedAt,
-        snsMessageId: update.snsMessageId,
-      });
+      if (record) this.events.set(update.eventId, withDelivery(record, update));
     }
   }
 
@@ -131,16 +153,31 @@ export class InMemoryStateStore implements StateStore {
     this.#enter('markPublishFailed');
     for (const update of updates) {
       const record = this.events.get(update.eventId);
-      if (!record || record.publishedAt !== undefined) continue;
-      const rejected = update.rejected === true || update.abandon === true;
-      this.events.set(update.eventId, {
-        ...record,
-        lastPublishError: update.error,
-        publishAttempts: record.publishAttempts + 1,
-        ...(rejected ? { rejections: (record.rejections ?? 0) + 1 } : {}),
-        ...(update.abandon ? { abandonedAt: update.at } : {}),
-      });
+      if (record) this.events.set(update.eventId, withFailure(record, update));
     }
+  }
+
+  async saveIncidents(incidents: readonly Incident[]): Promise<void> {
+    this.#enter('saveIncidents');
+    for (const incident of incidents) this.incidents.set(incident.key, clone(incident));
+  }
+
+  async saveSilence(silence: Silence): Promise<void> {
+    this.#enter('saveSilence');
+    if (this.silences.has(silence.silenceId)) throw new Error(`silence ${silence.silenceId} exists`);
+    this.silences.set(silence.silenceId, clone(silence));
+  }
+
+  async expireSilence(silenceId: string, at: string, by: string): Promise<Silence | undefined> {
+    this.#enter('expireSilence');
+    const silence = this.silences.get(silenceId);
+    if (!silence) return undefined;
+    const ended =
+      Date.parse(silence.endsAt) <= Date.parse(at)
+        ? silence
+        : { ...silence, endsAt: at, expiredAt: at, expiredBy: by };
+    this.silences.set(silenceId, ended);
+    return clone(ended);
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {

@@ -17,25 +17,30 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../../core/concurrency.ts';
+import { isOwed, owedTo, withDelivery } from '../../core/delivery.ts';
+import type { Incident } from '../../core/incidents.ts';
 import type {
   AuditQuery,
   PeriodRecords,
   PublishedMark,
   PublishFailure,
   ReportPeriod,
+  RunState,
   StateStore,
   TargetRef,
 } from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
+import type { Silence } from '../../core/silences.ts';
 import { sleep } from '../../core/sleep.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
-import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
+import type { AuditRecord, Channel, JobState, TargetState } from '../../core/types.ts';
 import { targetKey } from '../../core/types.ts';
 import {
   clientWhereabouts,
@@ -48,10 +53,14 @@ import {
   canonicalTime,
   eventKey,
   eventSortKey,
+  FIRST_EVENT_SORT_KEY,
   type Item,
   type ItemKey,
+  incidentToItem,
   itemToAuditRecord,
+  itemToIncident,
   itemToJobState,
+  itemToSilence,
   itemToTargetState,
   JOB_SORT_PREFIX,
   jobPartition,
@@ -60,6 +69,8 @@ import {
   jobStateToItem,
   jobsByRequestPartition,
   OWED_PARTITION,
+  silenceKey,
+  silenceToItem,
   TARGETS_PARTITION,
   targetPartition,
   targetStateKey,
@@ -212,108 +223,166 @@ export class DynamoStateStore implements StateStore {
   }
 
   /**
-   * Oldest first, from the sparse owed index. GSI reads are eventually consistent: an event recorded
-   * a moment ago may appear on the next call, and one marked published a moment ago may still be
-   * listed; runs are minutes apart, so in practice neither happens.
+   * Oldest first, from the sparse owed index (its events part: incidents and silences sort before
+   * it). GSI reads are eventually consistent: an event recorded a moment ago may appear on the next
+   * call, and one marked published a moment ago may still be listed; runs are minutes apart, so in
+   * practice neither happens.
    */
-  async listOwedEvents(limit?: number): Promise<AuditRecord[]> {
+  async listOwedEvents(limit?: number, channel?: Channel): Promise<AuditRecord[]> {
     if (limit !== undefined && limit <= 0) return [];
     const index = TABLE_SCHEMA.indexes.owed;
-    const items = await this.queryAll(
-      'listOwedEvents',
-      {
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.partitionKey },
-        ExpressionAttributeValues: { ':pk': OWED_PARTITION },
-        ScanIndexForward: true,
-      },
-      limit,
-    );
-    return items.map(itemToAuditRecord);
+    const input: Omit<QueryCommandInput, 'TableName'> = {
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk AND #sk >= :first',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+      ExpressionAttributeValues: { ':pk': OWED_PARTITION, ':first': FIRST_EVENT_SORT_KEY },
+      ScanIndexForward: true,
+    };
+    if (channel === undefined)
+      return (await this.queryAll('listOwedEvents', input, limit)).map(itemToAuditRecord);
+    // Owed to this channel: page on past events only the other channel still waits for.
+    const out: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.send('Query', 'listOwedEvents', (doc) =>
+        doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey })),
+      );
+      for (const item of page.Items ?? []) {
+        const record = itemToAuditRecord(item);
+        if (owedTo(record, channel)) out.push(record);
+        if (limit !== undefined && out.length >= limit) return out;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  /**
+   * One query of the owed index, ascending: every incident and silence (they sort first), then the
+   * oldest owed events, paging on only while fewer than `owedLimit` events were read. A quiet run (no
+   * more than a page of all three) costs one request.
+   */
+  async readRunState(owedLimit: number): Promise<RunState> {
+    const index = TABLE_SCHEMA.indexes.owed;
+    const state: RunState = { owed: [], incidents: [], silences: [] };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.send('Query', 'readRunState', (doc) =>
+        doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': index.partitionKey },
+            ExpressionAttributeValues: { ':pk': OWED_PARTITION },
+            ScanIndexForward: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.itemType === 'incident') state.incidents.push(itemToIncident(item));
+        else if (item.itemType === 'silence') state.silences.push(itemToSilence(item));
+        else if (state.owed.length < owedLimit) state.owed.push(itemToAuditRecord(item));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && state.owed.length < owedLimit);
+    return state;
   }
 
   /**
    * Updates that carry the record as read from the owed index are written back whole with
    * BatchWriteItem (25 per request): a change storm marks thousands of alerts, and conditional
    * updates cannot be batched. That is safe because only the lease holder publishes and marks, and
-   * it just read those records. Updates without a record fall back to one conditional update each.
+   * it just read those records. The marks of every channel for one event are merged into one write, so
+   * one channel's mark never overwrites another's. Updates without a record fall back to one
+   * conditional update per mark, and a second one that takes the event out of the owed index once no
+   * channel waits for it.
    */
   async markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void> {
-    const whole = updates.filter((update) => update.record?.eventId === update.eventId);
-    const single = updates.filter((update) => update.record?.eventId !== update.eventId);
-    if (whole.length > 0) {
+    const withRecord = new Map<string, AuditRecord>();
+    const single: PublishedMark[] = [];
+    for (const update of updates) {
+      if (update.record?.eventId !== update.eventId) {
+        single.push(update);
+        continue;
+      }
+      const base = withRecord.get(update.eventId) ?? update.record;
+      withRecord.set(update.eventId, withDelivery(base, update));
+    }
+    if (withRecord.size > 0) {
       await this.batchWrite(
         'markPublished',
-        whole.map((update) =>
-          auditRecordToItem(
-            {
-              ...(update.record as AuditRecord),
-              publishedAt: update.publishedAt,
-              snsMessageId: update.snsMessageId,
-            },
-            this.retentionDays,
-          ),
-        ),
+        [...withRecord.values()].map((record) => auditRecordToItem(record, this.retentionDays)),
       );
     }
-    const owed = TABLE_SCHEMA.indexes.owed;
     await mapWithConcurrency(
       single,
       UPDATE_CONCURRENCY,
       async (update) => {
-        await this.conditionalUpdate('markPublished', {
+        const sns = (update.channel ?? 'sns') === 'sns';
+        const updated = await this.conditionalUpdate('markPublished', {
           Key: eventKey(update.eventId),
-          UpdateExpression:
-            'SET #publishedAt = :publishedAt, #messageId = :messageId REMOVE #owedPk, #owedSk',
-          ConditionExpression: 'attribute_exists(#pk)',
+          UpdateExpression: sns
+            ? 'SET #publishedAt = :publishedAt, #messageId = :messageId'
+            : 'SET #pd.#deliveredAt = :publishedAt, #pd.#reference = :messageId',
+          ConditionExpression: sns
+            ? 'attribute_exists(#pk)'
+            : 'attribute_exists(#pk) AND attribute_exists(#pd)',
           ExpressionAttributeNames: {
             '#pk': TABLE_SCHEMA.partitionKey,
-            '#publishedAt': 'publishedAt',
-            '#messageId': 'snsMessageId',
-            '#owedPk': owed.partitionKey,
-            '#owedSk': owed.sortKey,
+            ...(sns
+              ? { '#publishedAt': 'publishedAt', '#messageId': 'snsMessageId' }
+              : { '#pd': 'pagerduty', '#deliveredAt': 'deliveredAt', '#reference': 'reference' }),
           },
-          ExpressionAttributeValues: {
-            ':publishedAt': update.publishedAt,
-            ':messageId': update.snsMessageId,
-          },
+          ExpressionAttributeValues: { ':publishedAt': update.publishedAt, ':messageId': update.messageId },
         });
+        if (updated && !isOwed(itemToAuditRecord(updated))) {
+          await this.unindexIfSettled('markPublished', update.eventId);
+        }
       },
       STOP_ON_ERROR,
     );
   }
 
-  /** Counts the failure and keeps the event owed; ignored for events already published meanwhile. */
+  /** Counts the failure and keeps the event owed; ignored for a channel that delivered it meanwhile. */
   async markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void> {
-    const owed = TABLE_SCHEMA.indexes.owed;
     await mapWithConcurrency(
       updates,
       UPDATE_CONCURRENCY,
       async (update) => {
-        // An abandoned record leaves the owed index (so it cannot block newer alerts) but keeps its
-        // error and counts: the audit trail shows it as rejected, never as sent.
+        // An abandoned record stops being owed to that channel (so it cannot block newer alerts) but
+        // keeps its error and counts: the audit trail shows it as rejected, never as sent.
         const abandon = update.abandon === true;
         const rejected = update.rejected === true || abandon;
-        await this.conditionalUpdate('markPublishFailed', {
+        const sns = (update.channel ?? 'sns') === 'sns';
+        // SNS keeps its historical top-level fields; PagerDuty's live under `pagerduty`.
+        const at = (name: string) => (sns ? name : `#pd.${name}`);
+        const updated = await this.conditionalUpdate('markPublishFailed', {
           Key: eventKey(update.eventId),
           UpdateExpression: [
-            abandon ? 'SET #error = :error, #abandonedAt = :at' : 'SET #error = :error',
-            rejected ? 'ADD #attempts :one, #rejections :one' : 'ADD #attempts :one',
-            abandon ? 'REMOVE #owedPk, #owedSk' : '',
-          ]
-            .join(' ')
-            .trim(),
-          ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#publishedAt)',
+            abandon
+              ? `SET ${at('#error')} = :error, ${at('#abandonedAt')} = :at`
+              : `SET ${at('#error')} = :error`,
+            rejected
+              ? `ADD ${at('#attempts')} :one, ${at('#rejections')} :one`
+              : `ADD ${at('#attempts')} :one`,
+          ].join(' '),
+          ConditionExpression: sns
+            ? 'attribute_exists(#pk) AND attribute_not_exists(#delivered)'
+            : 'attribute_exists(#pk) AND attribute_exists(#pd) AND attribute_not_exists(#pd.#delivered)',
           ExpressionAttributeNames: {
             '#pk': TABLE_SCHEMA.partitionKey,
-            '#publishedAt': 'publishedAt',
-            '#error': 'lastPublishError',
-            '#attempts': 'publishAttempts',
+            ...(sns
+              ? { '#delivered': 'publishedAt', '#error': 'lastPublishError', '#attempts': 'publishAttempts' }
+              : {
+                  '#pd': 'pagerduty',
+                  '#delivered': 'deliveredAt',
+                  '#error': 'lastError',
+                  '#attempts': 'attempts',
+                }),
             ...(rejected ? { '#rejections': 'rejections' } : {}),
-            ...(abandon
-              ? { '#abandonedAt': 'abandonedAt', '#owedPk': owed.partitionKey, '#owedSk': owed.sortKey }
-              : {}),
+            ...(abandon ? { '#abandonedAt': 'abandonedAt' } : {}),
           },
           ExpressionAttributeValues: {
             ':error': publishErrorText(update.error),
@@ -321,9 +390,77 @@ export class DynamoStateStore implements StateStore {
             ...(abandon ? { ':at': update.at } : {}),
           },
         });
+        if (abandon && updated && !isOwed(itemToAuditRecord(updated))) {
+          await this.unindexIfSettled('markPublishFailed', update.eventId);
+        }
       },
       STOP_ON_ERROR,
     );
+  }
+
+  async saveIncidents(incidents: readonly Incident[]): Promise<void> {
+    const latest = lastBy(incidents, (incident) => incident.key);
+    await this.batchWrite(
+      'saveIncidents',
+      latest.map((incident) => incidentToItem(incident, this.retentionDays)),
+    );
+  }
+
+  async saveSilence(silence: Silence): Promise<void> {
+    // Not `conditionalUpdate`: a taken id must fail loudly here, not pass as "nothing to do".
+    await this.send('PutItem', 'saveSilence', (doc) =>
+      doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: silenceToItem(silence),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey },
+        }),
+      ),
+    );
+  }
+
+  /** Reads the silence, then rewrites it ended (its TTL and index sort key follow the new end). */
+  async expireSilence(silenceId: string, at: string, by: string): Promise<Silence | undefined> {
+    const [item] = await this.batchGet('expireSilence', [silenceKey(silenceId)]);
+    if (item?.itemType !== 'silence') return undefined;
+    const silence = itemToSilence(item);
+    const ended: Silence =
+      Date.parse(silence.endsAt) <= Date.parse(at)
+        ? silence
+        : { ...silence, endsAt: at, expiredAt: at, expiredBy: by };
+    await this.send('PutItem', 'expireSilence', (doc) =>
+      doc.send(new PutCommand({ TableName: this.tableName, Item: silenceToItem(ended) })),
+    );
+    return ended;
+  }
+
+  /** Takes an event out of the owed index once no channel waits for it (a failed condition: one still does). */
+  private async unindexIfSettled(operation: string, eventId: string): Promise<void> {
+    const owed = TABLE_SCHEMA.indexes.owed;
+    await this.conditionalUpdate(operation, {
+      Key: eventKey(eventId),
+      UpdateExpression: 'REMOVE #owedPk, #owedSk',
+      // `owedTo` of functions/core/delivery.ts, for every channel, as a condition.
+      ConditionExpression: [
+        'attribute_exists(#pk) AND attribute_exists(#owedPk) AND (attribute_exists(#silenced) OR (',
+        '(#suppressed = :true OR attribute_exists(#publishedAt) OR attribute_exists(#abandonedAt))',
+        'AND (attribute_not_exists(#pd) OR attribute_exists(#pd.#deliveredAt) OR attribute_exists(#pd.#abandonedAt))',
+        '))',
+      ].join(' '),
+      ExpressionAttributeNames: {
+        '#pk': TABLE_SCHEMA.partitionKey,
+        '#owedPk': owed.partitionKey,
+        '#owedSk': owed.sortKey,
+        '#silenced': 'silenced',
+        '#suppressed': 'suppressed',
+        '#publishedAt': 'publishedAt',
+        '#abandonedAt': 'abandonedAt',
+        '#pd': 'pagerduty',
+        '#deliveredAt': 'deliveredAt',
+      },
+      ExpressionAttributeValues: { ':true': true },
+    });
   }
 
   /**
@@ -436,6 +573,8 @@ export class DynamoStateStore implements StateStore {
         this.conditionalUpdate('indexJobStates', {
           Key: jobStateKey(target, state.snapshot.jobId),
           UpdateExpression: 'SET #gsiPk = :gsiPk, #gsiSk = :gsiSk',
+          // Only whether it applied matters, not the item.
+          ReturnValues: 'NONE',
           ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#gsiPk)',
           ExpressionAttributeNames: {
             '#pk': TABLE_SCHEMA.partitionKey,
@@ -449,7 +588,7 @@ export class DynamoStateStore implements StateStore {
         }),
       STOP_ON_ERROR,
     );
-    return { jobStates, indexed: applied.filter(Boolean).length };
+    return { jobStates, indexed: applied.filter((item) => item !== undefined).length };
   }
 
   private async queryEvents(
@@ -596,19 +735,19 @@ export class DynamoStateStore implements StateStore {
 
   /**
    * UpdateItem whose failed condition means "nothing to do" (record gone, already published, already
-   * indexed). True when the update was applied.
+   * indexed): the item as updated, or undefined when the condition failed.
    */
   private async conditionalUpdate(
     operation: string,
     input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-  ): Promise<boolean> {
+  ): Promise<Item | undefined> {
     try {
-      await this.send('UpdateItem', operation, (doc) =>
-        doc.send(new UpdateCommand({ ...input, TableName: this.tableName })),
+      const output = await this.send('UpdateItem', operation, (doc) =>
+        doc.send(new UpdateCommand({ ReturnValues: 'ALL_NEW', ...input, TableName: this.tableName })),
       );
-      return true;
+      return output.Attributes ?? {};
     } catch (error) {
-      if (error instanceof StateStoreError && isConditionalCheckFailed(error.cause)) return false;
+      if (error instanceof StateStoreError && isConditionalCheckFailed(error.cause)) return undefined;
       throw error;
     }
   }

@@ -371,9 +371,7 @@ describe('DynamoStateStore audit trail', () => {
     // Prepare
     const { store, tableName } = await freshStore();
     await store.recordEvents([auditRecord('e1')]);
-    await store.markPublished([
-      { eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', snsMessageId: 'm-1' },
-    ]);
+    await store.markPublished([{ eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', messageId: 'm-1' }]);
 
     // Act
     await store.recordEvents([auditRecord('e1', { summary: 'a second detection' })]);
@@ -489,9 +487,7 @@ describe('DynamoStateStore owed events', () => {
     await store.recordEvents([auditRecord('e1'), auditRecord('e2')]);
 
     // Act
-    await store.markPublished([
-      { eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', snsMessageId: 'm-1' },
-    ]);
+    await store.markPublished([{ eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', messageId: 'm-1' }]);
 
     // Assess
     expect((await store.listOwedEvents()).map((record) => record.eventId)).toEqual(['e2']);
@@ -517,7 +513,7 @@ describe('DynamoStateStore owed events', () => {
       owed.map((record, i) => ({
         eventId: record.eventId,
         publishedAt: '2026-05-01T10:00:05.000Z',
-        snsMessageId: `m-${i}`,
+        messageId: `m-${i}`,
         record,
       })),
     );
@@ -592,7 +588,7 @@ describe('DynamoStateStore owed events', () => {
 
     // Act
     await store.markPublished([
-      { eventId: 'ghost', publishedAt: '2026-05-01T10:00:00.000Z', snsMessageId: 'm' },
+      { eventId: 'ghost', publishedAt: '2026-05-01T10:00:00.000Z', messageId: 'm' },
     ]);
     await store.markPublishFailed([{ eventId: 'ghost', error: 'x', at: '2026-05-01T10:00:00.000Z' }]);
 
@@ -605,9 +601,7 @@ describe('DynamoStateStore owed events', () => {
     // Prepare
     const { store } = await freshStore();
     await store.recordEvents([auditRecord('e1')]);
-    await store.markPublished([
-      { eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', snsMessageId: 'm-1' },
-    ]);
+    await store.markPublished([{ eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', messageId: 'm-1' }]);
 
     // Act
     await store.markPublishFailed([{ eventId: 'e1', error: 'late failure', at: '2026-05-01T10:00:06.000Z' }]);

@@ -9,7 +9,6 @@ import { detectChanges } from '../../../functions/core/detect-changes.ts';
 import type { ReportPeriod } from '../../../functions/core/ports.ts';
 import type { TargetPeriod } from '../../../functions/core/report/restore-history.ts';
 import type {
-  AlertSettings,
   AuditRecord,
   JobState,
   MonitorEvent,
@@ -17,6 +16,9 @@ import type {
   Target,
   TargetState,
 } from '../../../functions/core/types.ts';
+// The scenario's detection settings are the fast tests' own (the incident and PagerDuty fields do not
+// change what detectChanges records).
+import { SETTINGS } from '../fixtures.ts';
 
 export const T0 = Date.parse('2026-11-28T08:00:00.000Z');
 export const PROJECT = '5e2211c17a3e5a48f5497de3';
@@ -24,13 +26,6 @@ export const CLUSTER = '5e2211c17a3e5a48f5497de4';
 export const TARGET: Target = { projectId: PROJECT, clusterId: CLUSTER, name: 'orders-prod' };
 export const BATCH = '6a1b2c3d4e5f6a7b8c9d0e1f';
 export const PERIOD: ReportPeriod = { since: at(-24 * 60), until: at(600) };
-const SETTINGS: AlertSettings = {
-  expiryWarningMinutes: [60, 15],
-  stuckAfterMinutes: 360,
-  failingAfterPolls: 3,
-  minSeverity: 'info',
-  includeDownloadUrl: false,
-};
 
 export function at(minutes: number): string {
   return new Date(T0 + minutes * 60_000).toISOString();
