@@ -252,7 +252,7 @@ ${htmlTable(
   sections.push(`<section aria-labelledby="incidents-heading">
 <h2 id="incidents-heading">Incidents and alerts</h2>
 <p><strong>Longest stuck restore:</strong> ${escapeHtml(longestStuckText(report))}</p>
-${sharedTable('Incidents by kind (derived from condition alerts until on-call incidents exist)', incidentsTable(report))}
+${sharedTable('Incidents by kind (derived from condition alerts, not yet from incident records)', incidentsTable(report))}
 ${htmlTable(
   'Events detected in the period, by type',
   ['Event type', 'Count'],

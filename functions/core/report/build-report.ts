@@ -220,15 +220,26 @@ function alertsSection(events: readonly AuditRecord[]): AlertsSection {
   const bySeverity = { info: 0, warning: 0, critical: 0 };
   let published = 0;
   let suppressed = 0;
+  let silenced = 0;
   let owed = 0;
   let rejected = 0;
+  let pagerduty: AlertsSection['pagerduty'] = null;
   for (const event of events) {
     if (event.eventType in byType) byType[event.eventType]++;
     if (event.severity in bySeverity) bySeverity[event.severity]++;
-    if (event.suppressed) suppressed++;
+    // A silenced record is also `suppressed` (not for SNS): it counts once, as silenced.
+    if (event.silenced) silenced++;
+    else if (event.suppressed) suppressed++;
     else if (event.publishedAt) published++;
     else if (event.abandonedAt) rejected++;
     else owed++;
+    const page = event.pagerduty;
+    if (page && !event.silenced) {
+      pagerduty ??= { delivered: 0, owed: 0, rejected: 0 };
+      if (page.deliveredAt) pagerduty.delivered++;
+      else if (page.abandonedAt) pagerduty.rejected++;
+      else pagerduty.owed++;
+    }
   }
-  return { byType, bySeverity, published, suppressed, owed, rejected };
+  return { byType, bySeverity, published, suppressed, silenced, owed, rejected, pagerduty };
 }

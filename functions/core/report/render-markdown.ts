@@ -63,7 +63,7 @@ export function renderMarkdown(report: RestoreReport): string {
     '',
     '### Incidents',
     '',
-    'Derived from condition alerts until on-call incidents exist.',
+    'Derived from condition alerts, not yet from the incident records of `restore-watch incidents`.',
     '',
     shared(incidentsTable(report)),
     '',

@@ -68,7 +68,7 @@ export function renderText(report: RestoreReport): string {
     '',
     wrap(`LONGEST STUCK RESTORE: ${longestStuckText(report)}`),
     '',
-    'INCIDENTS (from condition alerts until on-call incidents exist)',
+    'INCIDENTS (from condition alerts, not yet from incident records)',
     plain(incidentsTable(report)),
     '',
     'ALERTS',

@@ -135,8 +135,8 @@ export interface BatchSummary {
 }
 
 /**
- * Kinds of incident. Until on-call incidents exist (issue 10), they are derived from the condition
- * alerts of the audit trail; the shape is meant to be fed from real incident records later.
+ * Kinds of incident, derived from the condition alerts of the audit trail. The incident records of
+ * issue 10 (`restore-watch incidents`) are not read yet; the shape is meant to be fed from them.
  */
 export const INCIDENT_KINDS = [
   'TARGET_FAILING',
@@ -171,11 +171,27 @@ export interface AlertsSection {
   byType: Record<EventType, number>;
   bySeverity: { info: number; warning: number; critical: number };
   published: number;
-  /** Below `minSeverity`: recorded, never sent. */
+  /**
+   * Not for SNS: below `minSeverity` (recorded, never sent), or the resolve of an incident that was
+   * announced on PagerDuty only.
+   */
   suppressed: number;
+  /** Kept from every channel by a silence (`restore-watch silence`): recorded, never sent. */
+  silenced: number;
   /** Still owed to SNS when the report was made. */
   owed: number;
   /** Refused by SNS for good (parked). */
+  rejected: number;
+  /** The PagerDuty channel's share; null when no event of the period was routed to PagerDuty. */
+  pagerduty: ChannelDeliveryCounts | null;
+}
+
+/** What one channel other than SNS did with the events routed to it. */
+export interface ChannelDeliveryCounts {
+  delivered: number;
+  /** Still owed when the report was made. */
+  owed: number;
+  /** Refused for good (parked). */
   rejected: number;
 }
 

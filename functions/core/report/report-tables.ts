@@ -99,7 +99,11 @@ export function incidentsTable(report: RestoreReport): TextTable {
 /** One line: what happened to the events of the period once detected. */
 export function alertDeliveryText(report: RestoreReport): string {
   const a = report.alerts;
-  return `Published ${a.published}, below minSeverity ${a.suppressed}, still owed ${a.owed}, refused by SNS ${a.rejected}.`;
+  const sns = `Published ${a.published}, below minSeverity ${a.suppressed}, silenced ${a.silenced}, still owed ${a.owed}, refused by SNS ${a.rejected}.`;
+  const page = a.pagerduty;
+  return page
+    ? `${sns} PagerDuty: sent ${page.delivered}, still owed ${page.owed}, refused ${page.rejected}.`
+    : sns;
 }
 
 /** One sentence about the restores that have no duration. */

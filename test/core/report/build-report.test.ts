@@ -9,6 +9,7 @@ import {
   type RestoreReport,
   type RestoreRow,
 } from '../../../functions/core/report/report-model.ts';
+import type { AuditRecord } from '../../../functions/core/types.ts';
 import { at, BATCH, JOB, PERIOD, runScenario, scenarioPeriod, TARGET } from './report-scenario.ts';
 
 let report: RestoreReport;
@@ -166,7 +167,53 @@ describe('buildRestoreReport on a known history', () => {
       DELIVERY_EXPIRING: 2,
     });
     const total = Object.values(report.alerts.byType).reduce((sum, n) => sum + n, 0);
-    expect(report.alerts).toMatchObject({ published: total, suppressed: 0, owed: 0, rejected: 0 });
+    expect(report.alerts).toMatchObject({
+      published: total,
+      suppressed: 0,
+      silenced: 0,
+      owed: 0,
+      rejected: 0,
+      pagerduty: null,
+    });
+  });
+
+  it('counts silenced events apart, and what the PagerDuty channel did with the events routed to it', () => {
+    // Prepare: the same records, the first five routed and delivered as issue 10's channels record it.
+    const period = scenarioPeriod(runScenario());
+    const silence = { silenceId: 's-1', reason: 'DR drill', createdBy: 'ops', endsAt: at(600) };
+    const routes: Array<{ toSns: boolean; record: Partial<AuditRecord> }> = [
+      // Silenced: owed to no channel, whatever else it carries.
+      { toSns: false, record: { suppressed: true, silenced: silence, pagerduty: { attempts: 0 } } },
+      // The resolve of an incident announced on PagerDuty only.
+      { toSns: false, record: { suppressed: true, pagerduty: { attempts: 1, deliveredAt: at(1) } } },
+      { toSns: true, record: { pagerduty: { attempts: 1, deliveredAt: at(1) } } },
+      { toSns: true, record: { pagerduty: { attempts: 2, lastError: 'PagerDuty failed (HTTP 503)' } } },
+      { toSns: true, record: { pagerduty: { attempts: 3, rejections: 3, abandonedAt: at(2) } } },
+    ];
+    const events = period.events.map((event, i): AuditRecord => {
+      const route = routes[i];
+      if (!route) return event;
+      const { publishedAt: _at, snsMessageId: _id, ...unsent } = event;
+      return { ...(route.toSns ? event : unsent), ...route.record };
+    });
+
+    // Act
+    const channels = buildRestoreReport({
+      period: PERIOD,
+      generatedAt: at(601),
+      targets: [{ ...period, events }],
+    }).alerts;
+
+    // Assess: a silenced event is owed to no channel, whatever it carried; every other record is
+    // counted once on SNS and, when routed there, once on PagerDuty.
+    expect(channels).toMatchObject({
+      published: events.length - 2,
+      suppressed: 1,
+      silenced: 1,
+      owed: 0,
+      rejected: 0,
+      pagerduty: { delivered: 2, owed: 1, rejected: 1 },
+    });
   });
 
   it('keeps the per-target summary equal to the overall one for a single target', () => {
