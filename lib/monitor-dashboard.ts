@@ -120,6 +120,9 @@ export class MonitorDashboard extends Construct {
               metric(METRIC.eventsDetected, 'Sum', 'Events detected'),
               metric(METRIC.alertsPublished, 'Sum', 'Alerts published'),
               metric(METRIC.alertsFailed, 'Sum', 'Alerts refused by SNS'),
+              // Emitted only with PagerDuty configured: empty lines otherwise.
+              metric(METRIC.pagerDutyEventsSent, 'Sum', 'Pages sent (PagerDuty)'),
+              metric(METRIC.pagerDutyEventsFailed, 'Sum', 'Pages refused or not taken (PagerDuty)'),
             ],
           },
         ],
@@ -133,7 +136,7 @@ export class MonitorDashboard extends Construct {
       .addWidget(
         logQuery('Alerts still owed after each run', [
           `filter message = "${POLL_SUMMARY_LOG.message}"`,
-          'stats max(alertsOwed) as owed, sum(alertsAbandoned) as parked by bin(5m)',
+          'stats max(alertsOwed) as owed, sum(alertsAbandoned) as parked, max(pagerduty.owed) as pagesOwed by bin(5m)',
         ]),
       )
       .addWidget(

@@ -394,6 +394,8 @@ describe('dashboard', () => {
       METRIC.pollDuration,
       METRIC.eventsDetected,
       METRIC.alertsFailed,
+      METRIC.pagerDutyEventsSent,
+      METRIC.pagerDutyEventsFailed,
     ]) {
       expect(text).toContain(`"${METRICS_NAMESPACE}","${name}"`);
     }
