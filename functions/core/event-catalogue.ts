@@ -221,8 +221,8 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
     title: 'Cannot poll restore jobs',
     description:
       'Listing the restore jobs of a target failed failingAfterPolls times in a row, or failed once with ' +
-      'an authentication or authorisation error. Fires once per failure streak; while it lasts, no other ' +
-      'event of the target can fire.',
+      'an authentication or authorisation error or an untrusted TLS certificate (neither heals by itself). ' +
+      'Fires once per failure streak; while it lasts, no other event of the target can fire.',
     defaultSeverity: 'critical',
     nextSteps: [
       // Not chosen by status: the alert's facts name the error and its HTTP status, and each step
@@ -231,7 +231,10 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
         text: '401: check the API key or service account (wrong key, deleted key, missing Project Read Only role).',
       },
       {
-        text: '403 IP_ADDRESS_NOT_ON_WHITELIST: add the NAT or Lambda egress address to the API access list.',
+        text: '403 IP_ADDRESS_NOT_ON_WHITELIST: add the egress addresses (the stack output EgressIps with deploy.network egress "nat") to the API access list.',
+      },
+      {
+        text: 'TLS certificate not trusted: set cloudManager.caFile to the PEM of the CA that signed the API host certificate (private CA), or fix the host name or the expired certificate the error names.',
       },
       { text: '404: the project or cluster id in the configuration is wrong or the cluster was removed.' },
       {
