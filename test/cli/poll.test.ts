@@ -335,4 +335,44 @@ describe('restore-watch poll records when each change could have happened (what 
       downloaded: true,
     });
   });
+
+  it('reports a broken restore as one incident, followed by its key until a later restore finished ready', async () => {
+    // Prepare: a restore breaks between two polls; a second restore of the cluster finishes ready.
+    const { cwd, project, poll } = await prepare('orders-prod');
+    const cluster = project.clusters[0]?.id ?? '';
+    const t0 = clock.now().getTime();
+    const minute = (n: number) => new Date(t0 + n * 60_000).toISOString();
+    const pollAt = async (n: number) => {
+      clock.ms = t0 + n * 60_000;
+      expect((await poll('--json')).code).toBe(0);
+    };
+    await pollAt(0);
+    const broken = sim.addRestoreJob(project.projectId, cluster);
+    await pollAt(5);
+    sim.breakJob(broken.id);
+    await pollAt(10);
+    const retry = sim.addRestoreJob(project.projectId, cluster);
+    await pollAt(15);
+    sim.finishJob(retry.id, { expirationHours: 48 });
+    await pollAt(20);
+
+    // Act
+    const result = await runCli(['report', '--since', minute(0), '--until', minute(60), '--format', 'json'], {
+      cwd,
+      now: clock.now,
+    });
+
+    // Assess
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as RestoreReport;
+    expect(report.incidents.source).toBe('incident-keys');
+    expect(report.incidents.items).toEqual([
+      expect.objectContaining({
+        kind: 'JOB_BROKEN',
+        jobId: broken.id,
+        openedAt: minute(10),
+        resolvedAt: minute(20),
+      }),
+    ]);
+  });
 });

@@ -20,6 +20,7 @@ import {
   alertDeliveryText,
   downloadsTable,
   firstSeenText,
+  incidentSourceText,
   incidentsTable,
   longestStuckText,
   OVERALL_LABEL,
@@ -127,7 +128,7 @@ ${figure(percentText(o.successRatePercent), `succeeded (${o.restores.finished} f
 ${figure(rangeText(o.duration?.median), 'median request to finish')}
 ${figure(rangeText(o.duration?.p90), 'p90 request to finish')}
 ${figure(String(o.downloads.expiredUnused), 'download links expired unused')}
-${figure(String(Object.values(report.incidents.byKind).reduce((sum, n) => sum + n, 0)), 'incidents (condition alerts, see below)')}
+${figure(String(Object.values(report.incidents.byKind).reduce((sum, n) => sum + n, 0)), 'incidents (see below)')}
 </div>`;
 }
 
@@ -252,7 +253,7 @@ ${htmlTable(
   sections.push(`<section aria-labelledby="incidents-heading">
 <h2 id="incidents-heading">Incidents and alerts</h2>
 <p><strong>Longest stuck restore:</strong> ${escapeHtml(longestStuckText(report))}</p>
-${sharedTable('Incidents by kind (derived from condition alerts, not yet from incident records)', incidentsTable(report))}
+${sharedTable(`Incidents by kind. ${incidentSourceText(report)}`, incidentsTable(report))}
 ${htmlTable(
   'Events detected in the period, by type',
   ['Event type', 'Count'],

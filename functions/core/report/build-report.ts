@@ -21,7 +21,13 @@ import {
   type RestoreReport,
   type TargetSummary,
 } from './report-model.ts';
-import { incidentsOf, type ReconstructedRestore, restoresOf, type TargetPeriod } from './restore-history.ts';
+import {
+  incidentSource,
+  incidentsOf,
+  type ReconstructedRestore,
+  restoresOf,
+  type TargetPeriod,
+} from './restore-history.ts';
 
 export interface ReportInput {
   period: ReportPeriod;
@@ -79,7 +85,7 @@ export function buildRestoreReport(input: ReportInput): RestoreReport {
     restores: allRestores.map((restore) => restore.row),
     batches: batches(allRestores),
     incidents: {
-      source: 'condition-alerts',
+      source: incidentSource(input.targets),
       byKind: countIncidents(allIncidents),
       items: [...allIncidents].sort((a, b) =>
         a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0,

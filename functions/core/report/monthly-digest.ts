@@ -46,7 +46,7 @@ export function digestHeadline(report: RestoreReport): string {
   return [
     `${o.restores.requested} restores requested in ${monthName(report.period)} across ${report.targets.length} targets: ${o.restores.finished} finished, ${o.restores.broken} broken, ${o.restores.killed} killed, ${o.restores.running} still running (${percentText(o.successRatePercent)} succeeded).`,
     `Request to finish: median ${rangeText(o.duration?.median)}, p90 ${rangeText(o.duration?.p90)}, max ${rangeText(o.duration?.max)} (ranges: finishes are known to within the poll period).`,
-    `${o.downloads.expiredUnused} download links expired unused; ${incidents} incidents from condition alerts.`,
+    `${o.downloads.expiredUnused} download links expired unused; ${incidents} incidents.`,
   ].join('\n');
 }
 

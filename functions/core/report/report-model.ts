@@ -135,8 +135,8 @@ export interface BatchSummary {
 }
 
 /**
- * Kinds of incident, derived from the condition alerts of the audit trail. The incident records of
- * issue 10 (`restore-watch incidents`) are not read yet; the shape is meant to be fed from them.
+ * Kinds of incident: what opened it. Followed by incident key (trigger, resolve) for events recorded
+ * with one, read from the condition alerts for older events (see `incidentsOf`).
  */
 export const INCIDENT_KINDS = [
   'TARGET_FAILING',
@@ -159,9 +159,15 @@ export interface Incident {
   eventId: string;
 }
 
+/**
+ * `incident-keys`: every incident followed by its key, trigger to resolve, as `restore-watch
+ * incidents` and PagerDuty see it; `condition-alerts`: the trail predates incident keys, so incidents
+ * are read from the condition alerts; both when the period spans the upgrade.
+ */
+export type IncidentsSource = 'incident-keys' | 'condition-alerts' | 'incident-keys+condition-alerts';
+
 export interface IncidentsSection {
-  /** `condition-alerts` until incident records exist; then `incident-records`. */
-  source: 'condition-alerts';
+  source: IncidentsSource;
   byKind: Record<IncidentKind, number>;
   items: Incident[];
 }

@@ -85,6 +85,18 @@ export function downloadsTable(report: RestoreReport): TextTable {
   };
 }
 
+/** Where the period's incidents were read from, in words (the JSON says it as `incidents.source`). */
+export function incidentSourceText(report: RestoreReport): string {
+  switch (report.incidents.source) {
+    case 'incident-keys':
+      return 'Followed by incident key, from trigger to resolve, as restore-watch incidents and PagerDuty see them.';
+    case 'condition-alerts':
+      return 'Read from the condition alerts: this trail was recorded before incident keys existed.';
+    default:
+      return 'Followed by incident key where the events carry one; read from the condition alerts for events recorded before incident keys existed.';
+  }
+}
+
 export function incidentsTable(report: RestoreReport): TextTable {
   return {
     headers: ['Kind', 'Count', 'Resolved in the period'],

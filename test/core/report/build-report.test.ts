@@ -287,4 +287,102 @@ describe('buildRestoreReport incidents', () => {
       },
     ]);
   });
+
+  describe('followed by incident key', () => {
+    const base = {
+      projectId: TARGET.projectId,
+      clusterId: TARGET.clusterId,
+      targetName: TARGET.name,
+      summary: 'x',
+      runId: 'run',
+      publishAttempts: 1,
+    };
+    const broken = (eventId: string, minutes: number): AuditRecord => ({
+      ...base,
+      eventId,
+      eventType: 'JOB_STATUS_CHANGED',
+      severity: 'critical',
+      jobId: JOB.d,
+      detectedAt: at(minutes),
+      after: { jobId: JOB.d, statusName: 'BROKEN', hasDownloadUrl: false, downloaded: false },
+      incidentKey: `job/${JOB.d}/failed`,
+      action: 'trigger',
+    });
+    const keyed: AuditRecord[] = [
+      broken('broken', 10),
+      // The delivery failing too, in a later poll: the same incident, not a second one.
+      {
+        ...broken('delivery-failed', 15),
+        eventType: 'DELIVERY_STATUS_CHANGED',
+        after: {
+          jobId: JOB.d,
+          statusName: 'BROKEN',
+          deliveryStatus: 'FAILED',
+          hasDownloadUrl: false,
+          downloaded: false,
+        },
+      },
+      { ...broken('reminder', 250), eventType: 'INCIDENT_REMINDER', action: 'reminder' },
+      // Resolved by a later restore of the target that finished ready: an event of its own kind.
+      {
+        ...base,
+        eventId: 'resolved',
+        eventType: 'INCIDENT_RESOLVED',
+        severity: 'info',
+        jobId: JOB.d,
+        detectedAt: at(300),
+        incidentKey: `job/${JOB.d}/failed`,
+        action: 'resolve',
+      },
+      // A link about to expire that nothing resolved within the period.
+      {
+        ...base,
+        eventId: 'expiring',
+        eventType: 'DELIVERY_EXPIRING',
+        severity: 'warning',
+        jobId: JOB.e,
+        detectedAt: at(400),
+        incidentKey: `job/${JOB.e}/expiring`,
+        action: 'trigger',
+      },
+    ];
+
+    it('counts one incident per key from trigger to resolve, joining a second trigger of an open key', () => {
+      // Act
+      const result = buildRestoreReport({
+        period: PERIOD,
+        generatedAt: at(601),
+        targets: [{ target: TARGET, events: keyed, jobs: [] }],
+      });
+
+      // Assess
+      expect(result.incidents.source).toBe('incident-keys');
+      expect(result.incidents.items.map((i) => [i.kind, i.eventId, i.openedAt, i.resolvedAt])).toEqual([
+        ['JOB_BROKEN', 'broken', at(10), at(300)],
+        ['DELIVERY_EXPIRING', 'expiring', at(400), null],
+      ]);
+    });
+
+    it('reads older, unkeyed events from their condition alerts, and says the period spans both', () => {
+      // Prepare: the same trail, with a TARGET_FAILING recorded before incident keys existed
+      const older: AuditRecord = {
+        ...base,
+        eventId: 'old-failing',
+        eventType: 'TARGET_FAILING',
+        severity: 'critical',
+        detectedAt: at(-60),
+      };
+
+      // Act
+      const result = buildRestoreReport({
+        period: PERIOD,
+        generatedAt: at(601),
+        targets: [{ target: TARGET, events: [older, ...keyed], jobs: [] }],
+      });
+
+      // Assess
+      expect(result.incidents.source).toBe('incident-keys+condition-alerts');
+      expect(result.incidents.byKind).toMatchObject({ TARGET_FAILING: 1, JOB_BROKEN: 1, DELIVERY_FAILED: 0 });
+    });
+  });
 });
