@@ -38,9 +38,8 @@ import {
   incidentOf,
   worstSeverity,
 } from './event-catalogue.ts';
-import { eventId } from './event-id.ts';
-import { shortId } from './event-summary.ts';
-import { formatMinutes, MS_PER_MINUTE, parseInstant } from './instant.ts';
+import { reminderRecord, resolutionRecord } from './incident-records.ts';
+import { MS_PER_MINUTE, parseInstant } from './instant.ts';
 import { matchSilence, type Silence, silenceRef } from './silences.ts';
 import type { AlertSettings, AuditRecord, Channel, EventType, JobState, Severity, Target } from './types.ts';
 import { SEVERITY_ORDER, targetKey } from './types.ts';
@@ -317,78 +316,5 @@ function factsOf(trigger: AuditRecord): Pick<Incident, 'jobCreated' | 'expires'>
   return {
     ...(typeof created === 'string' ? { jobCreated: created } : {}),
     ...(typeof expires === 'string' ? { expires } : {}),
-  };
-}
-
-/** What the incident is about, in the words of an event summary: `restore …9a3f1c07`, or the target. */
-function subjectOf(incident: Incident): string {
-  return incident.jobId ? `restore ${shortId(incident.jobId)}` : 'polling';
-}
-
-function resolutionRecord(incident: Incident, reason: string, input: IncidentInput): AuditRecord {
-  return {
-    eventId: eventId({
-      eventType: 'INCIDENT_RESOLVED',
-      projectId: incident.projectId,
-      clusterId: incident.clusterId,
-      ...(incident.jobId ? { jobId: incident.jobId } : {}),
-      discriminator: `${incident.key}@${incident.openedAt}`,
-    }),
-    eventType: 'INCIDENT_RESOLVED',
-    severity: 'info',
-    projectId: incident.projectId,
-    clusterId: incident.clusterId,
-    targetName: input.target.name,
-    ...(incident.jobId ? { jobId: incident.jobId } : {}),
-    ...(incident.batchId ? { batchId: incident.batchId } : {}),
-    detectedAt: input.now.toISOString(),
-    summary: `${subjectOf(incident)} ${INCIDENT_KINDS[incident.kind].title}: over, ${reason}`,
-    details: {
-      incidentKey: incident.key,
-      kind: incident.kind,
-      openedAt: incident.openedAt,
-      openedBy: incident.openedBy,
-      reason,
-    },
-    incidentKey: incident.key,
-    action: 'resolve',
-    ...(input.target.team ? { team: input.target.team } : {}),
-    runId: input.runId,
-    publishAttempts: 0,
-  };
-}
-
-function reminderRecord(incident: Incident, interval: number, now: Date, input: IncidentInput): AuditRecord {
-  const openMinutes = (now.getTime() - (parseInstant(incident.openedAt) ?? now.getTime())) / MS_PER_MINUTE;
-  return {
-    eventId: eventId({
-      eventType: 'INCIDENT_REMINDER',
-      projectId: incident.projectId,
-      clusterId: incident.clusterId,
-      ...(incident.jobId ? { jobId: incident.jobId } : {}),
-      discriminator: `${incident.key}@${incident.lastTriggeredAt}#${interval}`,
-    }),
-    eventType: 'INCIDENT_REMINDER',
-    severity: incident.severity,
-    projectId: incident.projectId,
-    clusterId: incident.clusterId,
-    targetName: input.target.name,
-    ...(incident.jobId ? { jobId: incident.jobId } : {}),
-    ...(incident.batchId ? { batchId: incident.batchId } : {}),
-    detectedAt: now.toISOString(),
-    summary: `still open after ${formatMinutes(openMinutes)}: ${incident.summary}`,
-    details: {
-      incidentKey: incident.key,
-      kind: incident.kind,
-      openedAt: incident.openedAt,
-      openedBy: incident.openedBy,
-      lastTriggeredAt: incident.lastTriggeredAt,
-      reminder: interval,
-    },
-    incidentKey: incident.key,
-    action: 'reminder',
-    ...(input.target.team ? { team: input.target.team } : {}),
-    runId: input.runId,
-    publishAttempts: 0,
   };
 }
