@@ -4,9 +4,10 @@
  * from the incident (its key, when it opened or was last triggered, the reminder's interval), so a
  * crash and a re-run produce the same records, which the audit trail keeps once.
  */
-import { INCIDENT_KINDS } from './event-catalogue.ts';
+
 import { eventId } from './event-id.ts';
 import { shortId } from './event-summary.ts';
+import { INCIDENT_KINDS } from './incident-kinds.ts';
 import type { Incident, IncidentInput } from './incidents.ts';
 import { formatMinutes, MS_PER_MINUTE, parseInstant } from './instant.ts';
 import type { AuditRecord } from './types.ts';

@@ -28,16 +28,15 @@
  * I5. Every record leaves with `incidentKey`, `action`, its target's `team`, and its channels decided.
  */
 import { routedChannels, routeRecord } from './delivery.ts';
+import { type IncidentKind, worstSeverity } from './event-catalogue.ts';
 import {
   INCIDENT_KINDS,
-  type IncidentKind,
   type IncidentObservation,
   type IncidentRef,
   incidentByRule,
   incidentKey,
   incidentOf,
-  worstSeverity,
-} from './event-catalogue.ts';
+} from './incident-kinds.ts';
 import { reminderRecord, resolutionRecord } from './incident-records.ts';
 import { MS_PER_MINUTE, parseInstant } from './instant.ts';
 import { matchSilence, type Silence, silenceRef } from './silences.ts';

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   deliveryStatusSeverity,
-  describeIncidentRule,
   EVENT_CATALOGUE,
   EVENT_TYPES,
   jobStatusSeverity,
@@ -10,6 +9,7 @@ import {
   nextStepsFor,
   worstSeverity,
 } from '../../functions/core/event-catalogue.ts';
+import { describeIncidentRule } from '../../functions/core/incident-kinds.ts';
 import {
   type EventType,
   KNOWN_DELIVERY_STATUSES,

@@ -3,7 +3,7 @@
  * summaries of any size, and sentinel secrets that must never reach a message unless opted in. Shared
  * by the renderer tests (core) and the channel tests (SNS, console).
  */
-import { incidentOf } from '../../functions/core/event-catalogue.ts';
+import { incidentOf } from '../../functions/core/incident-kinds.ts';
 import type { AuditRecord, BatchMember, EventType } from '../../functions/core/types.ts';
 
 export const PROJECT = '5f0000000000000000000001';

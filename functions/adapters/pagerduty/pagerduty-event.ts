@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { viewAlert } from '../../core/alerts/alert-view.ts';
 import { consoleLinks } from '../../core/alerts/console-links.ts';
 import { truncate } from '../../core/alerts/plain-text.ts';
-import { incidentOf } from '../../core/event-catalogue.ts';
+import { incidentOf } from '../../core/incident-kinds.ts';
 import { REDACTED, scrubText } from '../../core/redact.ts';
 import type { AuditRecord, Severity } from '../../core/types.ts';
 

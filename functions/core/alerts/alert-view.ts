@@ -5,13 +5,8 @@
  * view; a channel (SNS, the console, a pager) combines renderers and applies its own limits.
  */
 import { createHash } from 'node:crypto';
-import {
-  type EventStatuses,
-  eventTypeInfo,
-  incidentOf,
-  nextStepsFor,
-  worstSeverity,
-} from '../event-catalogue.ts';
+import { type EventStatuses, eventTypeInfo, nextStepsFor, worstSeverity } from '../event-catalogue.ts';
+import { incidentOf } from '../incident-kinds.ts';
 import type { AlertGroup } from '../ports.ts';
 import { redactSecrets, scrubText } from '../redact.ts';
 import { SNAPSHOT_FIELDS } from '../snapshot.ts';
