@@ -2,6 +2,7 @@
  * The benchmark's verdicts and its table: each target of the issue checked against one measured
  * poll (or the cold start), with the margin, and one plain-text table of every scenario.
  */
+import type { ReportRecord } from './report-bench.ts';
 import type { PollRecord, ShardsRecord } from './scenarios.ts';
 
 export interface ColdStart {
@@ -257,6 +258,65 @@ export function formatShards(shards: ShardsRecord): string {
     `Over the ${shards.shards} shards: ${shards.http.requests} HTTP requests (${shards.http.challenges} challenges, ${shards.http.rateLimited} × 429), DynamoDB ${shards.dynamodb.total}: ${formatOperations(shards.dynamodb.byOperation)}; peer CPU ${shards.peerCpuMs} ms.`,
   );
   return lines.join('\n');
+}
+
+/**
+ * The report scenario: its wall against reading only the period's items, and on the wire exactly the
+ * bound's Queries (no Scan, nothing outside the period).
+ */
+export function checkReport(record: ReportRecord): TargetCheck[] {
+  const scans = record.dynamodb.report.byOperation.Scan ?? 0;
+  return [
+    {
+      scenario: 'report',
+      target: `wall ≤ ${RATIO_LIMIT} × reading only the period's items`,
+      actual: `${record.wallMs} ms ÷ ${record.bound.ms} ms = ${record.ratio}`,
+      met: record.ratio <= RATIO_LIMIT,
+      margin: overUnder(record.ratio, RATIO_LIMIT, '×'),
+    },
+    {
+      scenario: 'report',
+      target: "DynamoDB: the bound's Queries and nothing else (no Scan)",
+      actual: `${record.dynamodb.report.total} requests (${formatOperations(record.dynamodb.report.byOperation)}) vs the bound's ${record.dynamodb.bound.total}; ${scans} Scan`,
+      met: scans === 0 && record.dynamodb.report.total === record.dynamodb.bound.total,
+      margin: `${record.periodItems.events + record.periodItems.jobStates} of ${record.trail.tableItems} items read`,
+    },
+  ];
+}
+
+export function formatReportTable(record: ReportRecord): string {
+  const header = [
+    'scenario',
+    'trail',
+    'period',
+    'items read',
+    'wall ms',
+    'bound ms',
+    'wall/bound',
+    'DynamoDB requests (report / bound)',
+    'read / build / text / html ms',
+    'restores',
+  ];
+  const row = [
+    record.scenario,
+    `${record.trail.events} events + ${record.trail.jobStates} jobs, ${record.trail.targets} targets, ${record.trail.days} d`,
+    `${record.periodDays} d`,
+    `${record.periodItems.events} events + ${record.periodItems.jobStates} jobs`,
+    String(Math.round(record.wallMs)),
+    String(Math.round(record.bound.ms)),
+    record.ratio.toFixed(2),
+    `${record.dynamodb.report.total}: ${formatOperations(record.dynamodb.report.byOperation)} / ${record.dynamodb.bound.total}`,
+    [
+      record.breakdown.readMs,
+      record.breakdown.buildMs,
+      record.breakdown.renderTextMs,
+      record.breakdown.renderHtmlMs,
+    ]
+      .map((ms) => String(Math.round(ms)))
+      .join(' / '),
+    String(record.restoresReported),
+  ];
+  return [markdownRow(header), markdownRow(header.map(() => '---')), markdownRow(row)].join('\n');
 }
 
 export function checkColdStart(cold: ColdStart): TargetCheck[] {

@@ -30,12 +30,15 @@ import {
   checkColdStart,
   checkFleetLatency,
   checkPoll,
+  checkReport,
   checkShards,
   formatChecks,
+  formatReportTable,
   formatShards,
   formatTable,
   type TargetCheck,
 } from './report.ts';
+import { measureReport, REPORT_FULL, REPORT_QUICK, type ReportRecord } from './report-bench.ts';
 import {
   type BenchEnvironment,
   type BenchSizes,
@@ -64,6 +67,7 @@ export const SCENARIOS = [
   'fleet-latency',
   'shards',
   'cold-start',
+  'report',
 ] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
@@ -369,8 +373,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const records: PollRecord[] = [];
   let cold: ColdStart | undefined;
+  let report: ReportRecord | undefined;
 
   if (options.scenarios.has('cold-start')) cold = await measureColdStart(options);
+  if (options.scenarios.has('report'))
+    report = await measureReport(options.quick ? REPORT_QUICK : REPORT_FULL);
 
   const needsFleet = ['steady', 'first-poll', 'storm'].some((s) => options.scenarios.has(s as ScenarioId));
   const needsLarge = options.scenarios.has('fleet-latency') || options.scenarios.has('shards');
@@ -432,10 +439,14 @@ async function main(): Promise<void> {
     ...checkFleetLatency(records),
     ...(shards ? checkShards(shards, records) : []),
     ...(cold ? checkColdStart(cold) : []),
+    ...(report ? checkReport(report) : []),
   ];
-  process.stdout.write(
-    `\n${formatTable(records, cold)}\n${shards ? `\n${formatShards(shards)}\n` : ''}\n${formatChecks(checks)}\n`,
-  );
+  const tables = [
+    ...(records.length > 0 || cold ? [formatTable(records, cold)] : []),
+    ...(shards ? [formatShards(shards)] : []),
+    ...(report ? [formatReportTable(report)] : []),
+  ];
+  process.stdout.write(`\n${tables.join('\n\n')}\n\n${formatChecks(checks)}\n`);
   const met = checks.filter((c) => c.met).length;
   process.stdout.write(
     `\n${met} of ${checks.length} targets met; ${Math.round((performance.now() - started) / 1000)} s in all.\n`,
@@ -461,10 +472,11 @@ async function main(): Promise<void> {
         requestsPerMinute: options.requestsPerMinute,
         importRuns: options.importRuns,
       },
-      sizes,
+      sizes: { ...sizes, report: options.quick ? REPORT_QUICK : REPORT_FULL },
       scenarios: records,
       shards: shards ?? null,
       coldStart: cold ?? null,
+      report: report ?? null,
       targets: checks,
     };
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);

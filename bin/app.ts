@@ -27,6 +27,7 @@ if (loaded.usedExample) {
 const stackName = app.node.tryGetContext('stackName') ?? 'RestoreWatch';
 const stack = new RestoreWatchStack(app, stackName, {
   config: loaded.config,
+  ...(loaded.caCertificates ? { caCertificates: loaded.caCertificates } : {}),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 if (loaded.usedExample) {

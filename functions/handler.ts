@@ -3,9 +3,12 @@
  * the same poll as `restore-watch poll`. Everything here is plumbing around `runPoll`:
  *
  * - configuration and environment are read and validated once, at cold start; an invalid file makes
- *   the module throw there, listing every problem (the stack validated the same file at synth);
+ *   the module throw there, listing every problem (the stack validated the same file at synth); so
+ *   is `cloudManager.caFile` (bundled next to the configuration), which with `cloudManager.proxyUrl`
+ *   makes the connection every Cloud Manager call uses (AWS SDK calls go direct or via VPC endpoints);
  * - Cloud Manager credentials come from Secrets Manager through `@middy/secrets-manager`, cached for
- *   `CREDENTIALS_CACHE_MS` so a rotated key is picked up within that time without a redeploy;
+ *   `CREDENTIALS_CACHE_MS` so a rotated key is picked up within that time without a redeploy; the same
+ *   secret may carry `pagerdutyRoutingKey`, which turns the PagerDuty channel on;
  * - a time budget: no new target starts within `POLL_TIME_MARGIN_MS` of the Lambda deadline; the
  *   targets not reached are reported and go first next run (oldest `lastPolledAt` first);
  * - metrics from the summary (EMF), one summary log line, and the summary as the return value.
@@ -18,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -27,13 +31,16 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
+import { readCaBundle } from './adapters/cloud-manager/ca-bundle.ts';
 import {
   type CloudManagerCredentials,
   type Config,
   ConfigError,
   isAllowedBaseUrl,
+  type PagerDutySettings,
   parseConfigText,
   parseCredentials,
+  parsePagerDuty,
   TOPIC_ARN,
 } from './core/config.ts';
 import { ENV } from './core/environment.ts';
@@ -43,7 +50,9 @@ import { formatShard, resolveShard, type Shard } from './core/shard.ts';
 import { logger, pollLogger } from './observability/logger.ts';
 import { METRIC, SHARD_DIMENSION } from './observability/metric-names.ts';
 import { metrics } from './observability/metrics.ts';
+import { countEventsByType } from './observability/poll-summary-log.ts';
 import { tracer } from './observability/tracer.ts';
+import { connectionProblems, createCloudManagerConnection } from './runtime/cloud-manager-connection.ts';
 import { createPollDependencies, type PollRuntime } from './runtime/dependencies.ts';
 
 /** No new target starts when less than this is left before the Lambda deadline. */
@@ -78,6 +87,8 @@ export interface HandlerSettings {
   /** Secrets Manager secret id (name or ARN) holding the Cloud Manager credentials. */
   credentialsSecret: string;
   baseUrlOverride?: string;
+  /** The certificates of `cloudManager.caFile` (the stack bundles the file next to the configuration). */
+  caBundle?: { pem: string; source: string };
 }
 
 /**
@@ -140,6 +151,20 @@ export function loadHandlerSettings(
       problems.push(...error.problems);
     }
   }
+  let caBundle: HandlerSettings['caBundle'];
+  const caFile = config?.cloudManager.caFile;
+  if (config && caFile) {
+    try {
+      // Relative to the configuration file; for inline configuration, to the task root (the cwd).
+      const configFile = inline || !file ? join(process.cwd(), ENV.config) : file;
+      const bundle = readCaBundle(caFile, configFile, { configSource, read: readFile });
+      caBundle = { pem: bundle.pem, source: caFile };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (config) problems.push(...connectionProblems({ config }));
   if (problems.length > 0 || !config) throw new ConfigError(configSource, problems);
   return {
     config,
@@ -148,6 +173,7 @@ export function loadHandlerSettings(
     topicArn,
     credentialsSecret,
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
@@ -174,6 +200,41 @@ export function credentialsFromSecret(value: unknown, secretId: string): CloudMa
   }
 }
 
+/** The secret's field that turns PagerDuty on (README "PagerDuty"). */
+export const PAGERDUTY_SECRET_FIELD = 'pagerdutyRoutingKey';
+
+/**
+ * The PagerDuty channel from the secret's `pagerdutyRoutingKey` (absent: no PagerDuty) and the
+ * `PAGERDUTY_EVENTS_URL` override. An unusable setting is not thrown: SNS must go on, so it becomes an
+ * `{ unusable }` channel whose events stay owed until the secret is fixed.
+ */
+export function pagerDutyFromSecret(
+  value: unknown,
+  secretId: string,
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+): PagerDutySettings | { unusable: string } | undefined {
+  const record = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  const routingKey = record[PAGERDUTY_SECRET_FIELD];
+  if (routingKey === undefined) return undefined;
+  try {
+    return parsePagerDuty(
+      {
+        routingKey: typeof routingKey === 'string' ? routingKey : '?',
+        eventsUrl: env[ENV.pagerdutyEventsUrl],
+      },
+      config.alerts.pagerduty.eventsUrl,
+      {
+        routingKey: `${PAGERDUTY_SECRET_FIELD} in Secrets Manager secret ${secretId}`,
+        eventsUrl: ENV.pagerdutyEventsUrl,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { unusable: `${error.problems.join('; ')}: fix it in the secret; the events wait for it` };
+  }
+}
+
 /** 1 when the run did its job: it held the lease and not every target it reached failed. */
 export function pollSucceeded(summary: PollSummary): boolean {
   if (summary.lease !== 'acquired') return false;
@@ -186,22 +247,36 @@ export function pollSucceeded(summary: PollSummary): boolean {
 const settings = loadHandlerSettings(process.env);
 const dynamoClient = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const snsClient = tracer.captureAWSv3Client(new SNSClient({}));
+/** Trust (caFile) and proxy (proxyUrl) for Cloud Manager calls only; AWS SDK calls go direct. */
+const connection = createCloudManagerConnection({
+  config: settings.config,
+  ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
+});
 
 /** Dependencies hold the Cloud Manager client (digest nonce, rate limiter): rebuilt only on rotation. */
 let runtime: { fingerprint: string; deps: PollRuntime } | undefined;
 
-function dependenciesFor(credentials: CloudManagerCredentials): PollRuntime {
-  const fingerprint = createHash('sha256').update(JSON.stringify(credentials)).digest('hex');
+function dependenciesFor(
+  credentials: CloudManagerCredentials,
+  pagerduty: ReturnType<typeof pagerDutyFromSecret>,
+): PollRuntime {
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([credentials, pagerduty ?? null]))
+    .digest('hex');
   if (runtime?.fingerprint !== fingerprint) {
-    if (runtime) logger.info('Cloud Manager credentials changed; rebuilding the API client');
+    if (runtime) logger.info('Credentials changed; rebuilding the API client and the channels');
+    if (pagerduty && 'unusable' in pagerduty)
+      logger.error('PagerDuty is configured but unusable', { problem: pagerduty.unusable });
     const deps = createPollDependencies({
       config: settings.config,
       credentials,
       ...(settings.baseUrlOverride ? { baseUrlOverride: settings.baseUrlOverride } : {}),
       tableName: settings.tableName,
       alerts: { kind: 'sns', topicArn: settings.topicArn, snsClient },
+      ...(pagerduty ? { pagerduty } : {}),
       dynamoClient,
       logger: pollLogger,
+      connection,
     });
     runtime = { fingerprint, deps };
   }
@@ -236,6 +311,10 @@ function recordMetrics(summary: PollSummary, apiRequests: number): void {
   count(METRIC.eventsDetected, summary.eventsDetected);
   count(METRIC.alertsPublished, summary.alertsPublished);
   count(METRIC.alertsFailed, summary.alertsFailed);
+  if (summary.pagerduty) {
+    count(METRIC.pagerDutyEventsSent, summary.pagerduty.published);
+    count(METRIC.pagerDutyEventsFailed, summary.pagerduty.failed);
+  }
   count(METRIC.apiRequests, apiRequests);
   metrics.addMetric(METRIC.pollDuration, MetricUnit.Milliseconds, summary.durationMs);
 }
@@ -253,8 +332,12 @@ export async function pollHandler(
   const shard = resolveShard(event?.shard, settings.config);
   invocationShard = shard;
   if (shard.count > 1) logger.appendKeys({ shard: formatShard(shard) });
-  const credentials = credentialsFromSecret(context[CREDENTIALS_KEY], settings.credentialsSecret);
-  const deps = dependenciesFor(credentials);
+  const secret = context[CREDENTIALS_KEY];
+  const credentials = credentialsFromSecret(secret, settings.credentialsSecret);
+  const deps = dependenciesFor(
+    credentials,
+    pagerDutyFromSecret(secret, settings.credentialsSecret, settings.config, process.env),
+  );
   const deadline = new Date(Date.now() + context.getRemainingTimeInMillis() - POLL_TIME_MARGIN_MS);
   const requestsBefore = deps.client.stats.requests;
   const summary = await runPoll(deps, {
@@ -273,10 +356,13 @@ export async function pollHandler(
     failedTargets: summary.failedTargets,
     jobsSeen: summary.jobsSeen,
     eventsDetected: summary.eventsDetected,
+    eventsByType: countEventsByType(summary.events),
     alertsPublished: summary.alertsPublished,
     alertsFailed: summary.alertsFailed,
     alertsAbandoned: summary.alertsAbandoned,
     alertsOwed: summary.alertsOwed,
+    incidents: summary.incidents,
+    ...(summary.pagerduty ? { pagerduty: summary.pagerduty } : {}),
     durationMs: summary.durationMs,
   });
   // Another run took over mid-way: this one stopped writing and publishing. A failed invocation

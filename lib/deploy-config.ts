@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { readCaBundle } from '../functions/adapters/cloud-manager/ca-bundle.ts';
 import { type Config, ConfigError, DEFAULT_CONFIG_FILE, parseConfigText } from '../functions/core/config.ts';
 
 /** Shipped with the repository: what `cdk synth` uses on a fresh clone (with a warning). */
@@ -19,6 +20,8 @@ export interface LoadedDeployConfig {
   file: string;
   /** True when `restore-watch.config.json` was absent and the example was used instead. */
   usedExample: boolean;
+  /** The checked PEM certificates of `cloudManager.caFile`, for the bundle; absent without one. */
+  caCertificates?: string;
 }
 
 /**
@@ -51,11 +54,24 @@ export function loadDeployConfig(contextValue: unknown, cwd: string = process.cw
         : `cannot read ${file}: ${code ?? String(error)}`,
     ]);
   }
-  return {
-    config: validateDeployConfig(parseConfigText(text, requested ?? file), requested ?? file),
-    file,
-    usedExample,
+  const source = requested ?? file;
+  const config = parseConfigText(text, source);
+  // Deployment checks and the CA file together: every problem in one error.
+  const problems: string[] = [];
+  const collect = (check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
   };
+  collect(() => validateDeployConfig(config, source));
+  let caCertificates: string | undefined;
+  const caFile = config.cloudManager.caFile;
+  if (caFile) collect(() => (caCertificates = readCaBundle(caFile, file, { configSource: source }).pem));
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return { config, file, usedExample, ...(caCertificates ? { caCertificates } : {}) };
 }
 
 /**

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import type { EmailSubscriber } from './alert-subscriptions.ts';
 
 export interface EncryptedTopicProps {
   /** Customer-managed key the topic is encrypted with. */
@@ -11,10 +12,11 @@ export interface EncryptedTopicProps {
   /** Shown in email notifications as the sender name. */
   readonly displayName: string;
   /**
-   * Email addresses to subscribe; each receives a confirmation email first.
+   * Email addresses to subscribe, each with an optional filter policy; each receives a confirmation
+   * email first.
    * @default - none
    */
-  readonly emails?: readonly string[];
+  readonly emails?: readonly EmailSubscriber[];
   /**
    * Let CloudWatch alarms of this account publish (the topic receives alarm actions).
    * @default false
@@ -37,7 +39,12 @@ export class EncryptedTopic extends Construct {
       enforceSSL: true,
     });
     for (const email of props.emails ?? []) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+      this.topic.addSubscription(
+        new subscriptions.EmailSubscription(
+          email.address,
+          email.filterPolicy ? { filterPolicy: { ...email.filterPolicy } } : {},
+        ),
+      );
     }
     if (props.allowCloudWatchAlarms) {
       // A topic policy replaces SNS's default one, which is what let alarms publish: say it again,

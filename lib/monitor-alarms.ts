@@ -43,6 +43,11 @@ export interface MonitorAlarmsProps {
    * @default 1
    */
   readonly shards?: number;
+  /**
+   * The monthly report function (`deploy.report`): alarmed when an invocation fails for good.
+   * @default - no report function, no alarm
+   */
+  readonly reportFunction?: lambda.IFunction;
 }
 
 /**
@@ -61,7 +66,9 @@ export class MonitorAlarms extends Construct {
   readonly failureQueueDepth: cloudwatch.Alarm;
   readonly notificationsFailed: cloudwatch.Alarm;
   readonly alertsRefused: cloudwatch.Alarm;
+  readonly pagerDutyRefused: cloudwatch.Alarm;
   readonly tableThrottles: cloudwatch.Alarm;
+  readonly reportErrors?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: MonitorAlarmsProps) {
     super(scope, id);
@@ -148,23 +155,36 @@ export class MonitorAlarms extends Construct {
       props.alertsTopic.metricNumberOfNotificationsFailed(sum),
       'SNS could not deliver alerts to a subscriber (email, Slack). See docs/deploy.md#alert-delivery.',
     );
-    // SNS refusing alerts (permissions, KMS, an invalid message) leaves them owed and retried every
-    // run; the heartbeat stays green, so this is the alarm that says alerts are not going out. Two
-    // periods in a row, so one transient blip that the next run repairs does not page anyone.
-    this.alertsRefused = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: METRIC.alertsFailed,
-      dimensionsMap: { ...METRIC_DIMENSIONS },
-      ...sum,
-    }).createAlarm(this, 'AlertsRefused', {
-      alarmDescription:
-        'SNS refused alerts in two periods in a row: they stay owed and are not reaching anyone. See docs/deploy.md#alerts-refused.',
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // A channel refusing alerts leaves them owed and retried every run; the heartbeat stays green, so
+    // these are the alarms that say alerts are not reaching anyone. Two periods in a row, so one
+    // transient blip that the next run repairs does not page anyone. No data (PagerDuty not
+    // configured) is not breaching, so the PagerDuty alarm costs nothing to have when it is unused.
+    const twoPeriodsInARow = (alarmId: string, metricName: string, description: string): cloudwatch.Alarm =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { ...METRIC_DIMENSIONS },
+        ...sum,
+      }).createAlarm(this, alarmId, {
+        alarmDescription: description,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    // SNS: permissions, KMS, an invalid message.
+    this.alertsRefused = twoPeriodsInARow(
+      'AlertsRefused',
+      METRIC.alertsFailed,
+      'SNS refused alerts in two periods in a row: they stay owed and are not reaching anyone. See docs/deploy.md#alerts-refused.',
+    );
+    // PagerDuty: an outage, a 429 storm, an invalid event, an unusable routing key in the secret.
+    this.pagerDutyRefused = twoPeriodsInARow(
+      'PagerDutyRefused',
+      METRIC.pagerDutyEventsFailed,
+      'PagerDuty refused or could not take events in two periods in a row: they stay owed and nobody is paged. See docs/deploy.md#pagerduty-refused.',
+    );
     this.tableThrottles = atLeastOnce(
       'TableThrottles',
       new cloudwatch.MathExpression({
@@ -178,6 +198,15 @@ export class MonitorAlarms extends Construct {
       }),
       'DynamoDB throttled the state table. See docs/deploy.md#table-throttles.',
     );
+
+    if (props.reportFunction) {
+      // A day: the function's own retries span hours, and a report is only ever a month late.
+      this.reportErrors = atLeastOnce(
+        'ReportErrors',
+        props.reportFunction.metricErrors({ statistic: cloudwatch.Stats.SUM, period: Duration.days(1) }),
+        'The monthly restore report could not be published. See docs/deploy.md#report-errors.',
+      );
+    }
 
     const notify = new actions.SnsAction(props.operationsTopic);
     for (const alarm of this.all) {
@@ -197,7 +226,9 @@ export class MonitorAlarms extends Construct {
       this.failureQueueDepth,
       this.notificationsFailed,
       this.alertsRefused,
+      this.pagerDutyRefused,
       this.tableThrottles,
+      ...(this.reportErrors ? [this.reportErrors] : []),
     ];
   }
 }

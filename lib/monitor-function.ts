@@ -1,11 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { basename, join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,13 +12,22 @@ import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
 import { TABLE_SCHEMA } from '../functions/core/table-schema.ts';
+import {
+  acknowledgeTracingWildcard,
+  allowPublish,
+  functionDefaults,
+  lambdaBundling,
+  REPO_ROOT,
+} from './function-defaults.ts';
+import type { MonitorNetwork } from './monitor-network.ts';
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The handler's entry file. */
 export const HANDLER_ENTRY = join(REPO_ROOT, 'functions', 'handler.ts');
 /** Where the validated configuration lands in the bundle, and so under `/var/task`. */
 export const BUNDLED_CONFIG_NAME = 'restore-watch.config.json';
 export const BUNDLED_CONFIG_PATH = `/var/task/${BUNDLED_CONFIG_NAME}`;
+/** `cloudManager.caFile` in the bundle: next to the configuration, which names it relatively. */
+export const BUNDLED_CA_NAME = 'restore-watch.ca.pem';
 
 /**
  * The function's memory (MB) unless a stack sets another: CPU and network scale with it, and Lambda's
@@ -52,6 +59,13 @@ export interface MonitorFunctionProps {
   /** The validated configuration, copied into the bundle (Lambda variables are capped at 4 KB). */
   readonly config: Config;
   /**
+   * The PEM certificates of `cloudManager.caFile`, already read and checked (`loadDeployConfig`):
+   * copied into the bundle as `restore-watch.ca.pem`, which the bundled configuration then names.
+   * Required exactly when the configuration has a caFile.
+   * @default - none
+   */
+  readonly caCertificates?: string;
+  /**
    * Log retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
    */
@@ -78,6 +92,12 @@ export interface MonitorFunctionProps {
    * @default true
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * Run inside a VPC (`deploy.network`): its subnets and security groups, and the permission Lambda
+   * needs to manage the function's network interfaces there.
+   * @default - outside any VPC
+   */
+  readonly network?: MonitorNetwork;
 }
 
 /**
@@ -112,56 +132,53 @@ export class MonitorFunction extends Construct {
 
     const configDir = mkdtempSync(join(tmpdir(), 'restore-watch-config-'));
     const configCopy = join(configDir, BUNDLED_CONFIG_NAME);
-    writeFileSync(configCopy, `${JSON.stringify(props.config, null, 2)}\n`);
+    const bundled = [configCopy];
+    let config = props.config;
+    if (Boolean(config.cloudManager.caFile) !== Boolean(props.caCertificates)) {
+      throw new Error(
+        `${this.node.path}: ${props.caCertificates ? 'caCertificates given, but the configuration names no cloudManager.caFile' : 'the configuration names cloudManager.caFile: pass its certificates as caCertificates (loadDeployConfig reads them)'}`,
+      );
+    }
+    if (props.caCertificates) {
+      const caCopy = join(configDir, BUNDLED_CA_NAME);
+      writeFileSync(caCopy, props.caCertificates);
+      bundled.push(caCopy);
+      config = { ...config, cloudManager: { ...config.cloudManager, caFile: BUNDLED_CA_NAME } };
+    }
+    writeFileSync(configCopy, `${JSON.stringify(config, null, 2)}\n`);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...functionDefaults(),
       entry: HANDLER_ENTRY,
       handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: props.timeout ?? Duration.minutes(5),
       role: this.role,
       logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: props.network.subnets,
+            securityGroups: props.network.securityGroups,
+          }
+        : {}),
       description: 'restore-watch: polls Cloud Manager restore jobs and alerts on changes',
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-      projectRoot: REPO_ROOT,
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
         [ENV.configFile]: BUNDLED_CONFIG_PATH,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        externalModules: props.bundleAwsSdk === false ? ['@aws-sdk/*'] : [],
-        // CDK runs the local esbuild as `npx --no-install esbuild`. Under `npx -p node@24 ...` (how the
-        // README and CI run Node 24 on older machines) the outer npx exports its package list, and the
-        // inner npx would refuse to run without "installing" node@24 again: clear it.
-        environment: { npm_config_package: '' },
-        // CommonJS dependencies (the X-Ray SDK) call require(); ESM output needs one.
-        banner:
-          "import{createRequire as __rwCreateRequire}from'node:module';const require=__rwCreateRequire(import.meta.url);",
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The configuration travels in the bundle: re-validated by the handler at cold start.
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            `cp ${shellQuote(configCopy)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_NAME))}`,
-          ],
-        },
-      },
+      bundling: lambdaBundling({
+        ...(props.bundleAwsSdk !== undefined ? { bundleAwsSdk: props.bundleAwsSdk } : {}),
+        // The configuration (and its CA file) travels in the bundle: re-validated by the handler at cold start.
+        afterBundling: (outputDir) =>
+          bundled.map((path) => `cp ${shellQuote(path)} ${shellQuote(join(outputDir, basename(path)))}`),
+      }),
     });
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, so active tracing needs Resource "*"; every other statement of this role names its resource.',
-    });
+    if (props.network) {
+      this.function.node.addDependency(props.network.allowNetworkInterfaces(this.role));
+    }
+    acknowledgeTracingWildcard(this.role);
   }
 
   /** Read/write items of the state table (and query its three indexes); sets `RESTORE_WATCH_TABLE`. */
@@ -190,14 +207,7 @@ export class MonitorFunction extends Construct {
    * `RESTORE_WATCH_TOPIC_ARN`. `topic.grantPublish` would add `kms:GenerateDataKey*`, a wildcard.
    */
   useTopic(topic: sns.ITopic): void {
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishAlerts',
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-      }),
-    );
-    topic.masterKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    allowPublish(this.role, topic, 'PublishAlerts');
     this.function.addEnvironment(ENV.topicArn, topic.topicArn);
   }
 

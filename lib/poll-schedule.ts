@@ -1,12 +1,11 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { schedulePeriod } from './deploy-config.ts';
+import { UnqualifiedLambdaInvoke } from './unqualified-lambda-invoke.ts';
 
 /** Lambda and EventBridge Scheduler both refuse a maximum event age under one minute. */
 const MIN_EVENT_AGE_SECONDS = 60;
@@ -119,24 +118,5 @@ export class PollSchedule extends Construct {
             ),
           );
     this.schedule = this.schedules[0] as scheduler.Schedule;
-  }
-}
-
-/**
- * `LambdaInvoke` grants `lambda:InvokeFunction` on the function and on `<arn>:*` (every version and
- * alias). The schedule invokes the unqualified function only, so this grants exactly that.
- */
-class UnqualifiedLambdaInvoke extends targets.LambdaInvoke {
-  private readonly target: lambda.IFunction;
-
-  constructor(target: lambda.IFunction, props: targets.ScheduleTargetBaseProps) {
-    super(target, props);
-    this.target = target;
-  }
-
-  protected override addTargetActionToRole(role: iam.IRole): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.target.functionArn] }),
-    );
   }
 }

@@ -3,13 +3,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.ts';
 import { ENV } from '../functions/core/environment.ts';
+import { alertSubscribers, operationsSubscribers } from './alert-subscriptions.ts';
 import { CredentialsSecret } from './credentials-secret.ts';
 import { schedulePeriod } from './deploy-config.ts';
 import { EncryptedTopic } from './encrypted-topic.ts';
 import { MonitorAlarms } from './monitor-alarms.ts';
+import { MonitorDashboard } from './monitor-dashboard.ts';
 import { MonitorFunction } from './monitor-function.ts';
+import { egressPorts, MonitorNetwork } from './monitor-network.ts';
 import { NotificationKey } from './notification-key.ts';
 import { PollSchedule } from './poll-schedule.ts';
+import { ReportFunction } from './report-function.ts';
+import { ReportSchedule } from './report-schedule.ts';
 import { SlackChannel } from './slack-channel.ts';
 import { StateTable } from './state-table.ts';
 
@@ -20,6 +25,12 @@ const MAX_TIMEOUT_SECONDS = 300;
 export interface RestoreWatchStackProps extends StackProps {
   /** The validated configuration (`loadDeployConfig`): targets for the function, `deploy` for the stack. */
   readonly config: Config;
+  /**
+   * The checked PEM certificates of `cloudManager.caFile` (`loadDeployConfig`), bundled with the
+   * configuration. Required when the configuration names a caFile.
+   * @default - none
+   */
+  readonly caCertificates?: string;
 }
 
 /**
@@ -33,9 +44,14 @@ export class RestoreWatchStack extends Stack {
   readonly operations: EncryptedTopic;
   readonly credentials: CredentialsSecret;
   readonly monitor: MonitorFunction;
+  /** Only with `deploy.network`. */
+  readonly network?: MonitorNetwork;
   readonly schedule: PollSchedule;
   readonly alarms: MonitorAlarms;
+  readonly dashboard: MonitorDashboard;
   readonly slack?: SlackChannel;
+  /** The monthly digest, with `deploy.report` only. */
+  readonly report?: { function: ReportFunction; schedule: ReportSchedule };
 
   constructor(scope: Construct, id: string, props: RestoreWatchStackProps) {
     super(scope, id, {
@@ -50,12 +66,12 @@ export class RestoreWatchStack extends Stack {
     this.alerts = new EncryptedTopic(this, 'Alerts', {
       key: key.key,
       displayName: 'restore-watch alerts',
-      emails: deploy.subscriptions.emails,
+      emails: alertSubscribers(deploy.subscriptions.emails),
     });
     this.operations = new EncryptedTopic(this, 'Operations', {
       key: key.key,
       displayName: 'restore-watch operations',
-      emails: deploy.subscriptions.emails,
+      emails: operationsSubscribers(deploy.subscriptions.emails),
       allowCloudWatchAlarms: true,
     });
     if (deploy.subscriptions.slack) {
@@ -70,8 +86,17 @@ export class RestoreWatchStack extends Stack {
       ...(deploy.credentialsSecret ? { existingSecret: deploy.credentialsSecret } : {}),
     });
 
+    if (deploy.network) {
+      this.network = new MonitorNetwork(this, 'Network', {
+        network: deploy.network,
+        egressPorts: egressPorts(props.config),
+        flowLogRetention: retentionDays(deploy.logRetentionDays),
+      });
+    }
     this.monitor = new MonitorFunction(this, 'Monitor', {
+      ...(this.network ? { network: this.network } : {}),
       config: props.config,
+      ...(props.caCertificates ? { caCertificates: props.caCertificates } : {}),
       logRetention: retentionDays(deploy.logRetentionDays),
       timeout: Duration.seconds(
         period.exact ? clamp(period.seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS) : MAX_TIMEOUT_SECONDS,
@@ -87,6 +112,19 @@ export class RestoreWatchStack extends Stack {
       shards: deploy.shards,
     });
 
+    if (deploy.report) {
+      const reportFunction = new ReportFunction(this, 'Report', {
+        logRetention: retentionDays(deploy.logRetentionDays),
+      });
+      reportFunction.useTable(this.table.table);
+      reportFunction.useTopic(this.alerts.topic);
+      const reportSchedule = new ReportSchedule(this, 'ReportSchedule', {
+        function: reportFunction.function,
+        expression: deploy.report.schedule,
+      });
+      this.report = { function: reportFunction, schedule: reportSchedule };
+    }
+
     this.alarms = new MonitorAlarms(this, 'Alarms', {
       function: this.monitor.function,
       table: this.table.table,
@@ -95,9 +133,31 @@ export class RestoreWatchStack extends Stack {
       failureQueue: this.schedule.failureQueue,
       schedulePeriod: Duration.seconds(period.seconds),
       shards: deploy.shards,
+      ...(this.report ? { reportFunction: this.report.function.function } : {}),
+    });
+
+    this.dashboard = new MonitorDashboard(this, 'Dashboard', {
+      name: this.stackName,
+      function: this.monitor.function,
+      logGroup: this.monitor.logGroup,
+      table: this.table.table,
+      alertsTopic: this.alerts.topic,
+      failureQueue: this.schedule.failureQueue,
+      alarms: this.alarms.all,
+      ...(this.report ? { reportFunction: this.report.function.function } : {}),
     });
 
     this.addOutputs();
+  }
+
+  /**
+   * Three AZs by `Fn::GetAZs`, whatever the environment. With an account and region CDK would look
+   * the zones up in the account at synth (a context lookup, needing credentials) as soon as a VPC
+   * asks; the NAT network names its zones this way itself, and this keeps the check CDK makes of them
+   * offline too.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1, 2].map((index) => Fn.select(index, Fn.getAzs()));
   }
 
   private addOutputs(): void {
@@ -131,6 +191,13 @@ export class RestoreWatchStack extends Stack {
       description:
         'Query the audit trail of the last 24 hours from a clone of the repository (npm ci first; Node 22.18+, or prefix npx -y -p node@24)',
     });
+    if (this.network && this.network.egressIps.length > 0) {
+      new CfnOutput(this, 'EgressIps', {
+        value: Fn.join(', ', this.network.egressIps),
+        description:
+          "The function's only egress addresses (the NAT gateways' Elastic IPs): add these addresses to the API key's (or service account's) IP access list in Cloud Manager",
+      });
+    }
     if (this.credentials.created) {
       new CfnOutput(this, 'CredentialsSetupCommand', {
         value: Fn.join('', [

@@ -7,10 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts';
@@ -24,8 +23,14 @@ import {
   SERVICE_NAME,
   SHARD_DIMENSION,
 } from '../functions/observability/metric-names.ts';
+import { POLL_SUMMARY_LOG } from '../functions/observability/poll-summary-log.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
+import { lambdaContext } from './support/lambda-context.ts';
+import { stubLambdaEnvironment } from './support/lambda-environment.ts';
+import { TEST_ROUTING_KEY } from './support/local-pagerduty/local-pagerduty.ts';
+import { useLocalPagerDuty } from './support/local-pagerduty/use-local-pagerduty.ts';
+import { captureProcessOutput } from './support/process-output.ts';
 
 const API_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-HANDLER-PRIVATE-9c1e' };
 const REVOKED_KEY = { publicKey: 'handler-public', privateKey: 'SENTINEL-REVOKED-PRIVATE-4d2b' };
@@ -70,13 +75,7 @@ beforeEach(() => {
     Failed: [],
   }));
   // Everything Powertools writes (logs, EMF metrics) goes through process.stdout.
-  output = [];
-  const capture = (chunk: unknown) => {
-    output.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  output = captureProcessOutput();
 });
 
 afterEach(() => {
@@ -105,18 +104,13 @@ async function prepare(options: { clusters?: number; config?: Partial<ConfigInpu
   writeFileSync(configFile, JSON.stringify(config));
   // One secret id per test: middy's credential cache lives as long as the process.
   const secretId = `restore-watch/test/${randomUUID()}`;
-  const environment: Record<string, string> = {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  stubLambdaEnvironment(dynamo.endpoint, {
     [ENV.table]: tableName,
     [ENV.topicArn]: TOPIC_ARN,
     [ENV.credentialsSecret]: secretId,
     [ENV.configFile]: configFile,
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  };
-  for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+  });
   return { secretId, tableName, projectId, clusterIds, configFile };
 }
 
@@ -132,25 +126,6 @@ async function coldStart() {
 }
 
 /** What Lambda passes: remaining time counts down from the moment the invocation starts. */
-function lambdaContext(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  const functionName = 'RestoreWatch-MonitorFunction-3Xk9QpL2';
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `2026/11/28/[$LATEST]${randomUUID().replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 const scheduleEvent = () => ({
   scheduledTime: new Date().toISOString(),
   scheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/RestoreWatch-Schedule',
@@ -228,7 +203,13 @@ describe('a scheduled run', () => {
     ).CloudWatchMetrics[0];
     expect(directive?.Namespace).toBe(METRICS_NAMESPACE);
     expect(directive?.Dimensions).toEqual([['service']]);
-    expect(directive?.Metrics.map((m) => m.Name).sort()).toEqual(Object.values(METRIC).sort());
+    // Without PagerDuty its two metrics are not emitted (no data: its alarm stays quiet, costs nothing).
+    const pagerDutyMetrics: string[] = [METRIC.pagerDutyEventsSent, METRIC.pagerDutyEventsFailed];
+    expect(directive?.Metrics.map((m) => m.Name).sort()).toEqual(
+      Object.values(METRIC)
+        .filter((name) => !pagerDutyMetrics.includes(name))
+        .sort(),
+    );
     expect(directive?.Metrics.find((m) => m.Name === METRIC.pollDuration)?.Unit).toBe('Milliseconds');
     expect(emf).toMatchObject({
       service: SERVICE_NAME,
@@ -243,6 +224,26 @@ describe('a scheduled run', () => {
     });
     // Two clusters, one page each, plus the digest challenge of the first request.
     expect(emf[METRIC.apiRequests]).toBeGreaterThanOrEqual(2);
+  });
+
+  it("logs the run's events by type on the summary line, where the dashboard reads them", async () => {
+    // Prepare: a baseline run, then a new restore job.
+    const fixture = await prepare();
+    storeSecret(fixture.secretId, JSON.stringify(API_KEY));
+    const { handler } = await coldStart();
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    sim.addRestoreJob(fixture.projectId, fixture.clusterIds[0] as string);
+
+    // Act
+    await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess
+    const finished = jsonLines().filter((line) => line.message === POLL_SUMMARY_LOG.message);
+    // The baseline's finished job has a link that expires within the hour: a warning at once.
+    expect(finished.map((line) => line[POLL_SUMMARY_LOG.eventsByType])).toEqual([
+      { DELIVERY_EXPIRING: 1 },
+      { JOB_CREATED: 1 },
+    ]);
   });
 
   it('logs one summary line carrying the run id and the Lambda context', async () => {
@@ -453,6 +454,24 @@ describe('cold start', () => {
     expect((failure as ConfigError).message).toContain(`Invalid ${fixture.configFile}:`);
   });
 
+  it('names a caFile missing from the bundle with the other problems of the cold start', async () => {
+    const fixture = await prepare({
+      config: { cloudManager: { baseUrl: sim.baseUrl, caFile: 'restore-watch.ca.pem' } },
+    });
+    vi.stubEnv(ENV.table, '');
+
+    const failure = await coldStart().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    expect(failure).toMatchObject({ name: 'ConfigError' });
+    expect((failure as ConfigError).problems).toEqual([
+      expect.stringMatching(/^RESTORE_WATCH_TABLE is not set/),
+      `cloudManager.caFile: restore-watch.ca.pem (${join(dirname(fixture.configFile), 'restore-watch.ca.pem')}) does not exist; the path is relative to the configuration file's folder (${dirname(fixture.configFile)})`,
+    ]);
+  });
+
   it('fails when the configuration file is missing from the bundle', async () => {
     await prepare();
     vi.stubEnv(ENV.configFile, '/var/task/not-there.json');
@@ -528,5 +547,60 @@ describe('credentials', () => {
     expect(everything).toContain('Poll failed');
     expect(everything).not.toContain(API_KEY.privateKey);
     expect(everything).not.toContain(REVOKED_KEY.privateKey);
+  });
+});
+
+describe('PagerDuty from the credentials secret', () => {
+  const pd = useLocalPagerDuty();
+
+  /** A baselined fixture, then a restore that broke between two polls. */
+  async function brokenRestore(secret: Record<string, string>) {
+    const fixture = await prepare();
+    vi.stubEnv(ENV.pagerdutyEventsUrl, pd.eventsUrl);
+    storeSecret(fixture.secretId, JSON.stringify(secret));
+    const { handler } = await coldStart();
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    const job = sim.addRestoreJob(fixture.projectId, fixture.clusterIds[0] ?? '');
+    sim.breakJob(job.id);
+    return { fixture, handler, job };
+  }
+
+  it('pages the broken restore through PagerDuty when the secret carries pagerdutyRoutingKey', async () => {
+    // Prepare
+    const { handler, job } = await brokenRestore({ ...API_KEY, pagerdutyRoutingKey: TEST_ROUTING_KEY });
+
+    // Act
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess: the job broke and its delivery failed: two triggers of one incident, one PagerDuty alert.
+    const sent = summary.pagerduty?.published ?? 0;
+    expect(summary.pagerduty).toMatchObject({ failed: 0, owed: 0 });
+    expect(sent).toBeGreaterThan(0);
+    const broken = pd.alerts().filter((alert) => alert.dedupKey.endsWith(`/job/${job.id}/failed`));
+    expect(broken).toMatchObject([{ status: 'triggered', severity: 'critical' }]);
+    const emf = emittedMetrics().at(-1) ?? {};
+    expect(emf).toMatchObject({ [METRIC.pagerDutyEventsSent]: sent, [METRIC.pagerDutyEventsFailed]: 0 });
+    expect(output.join('')).not.toContain(TEST_ROUTING_KEY);
+  });
+
+  it('keeps alerting through SNS with a routing key that cannot be one, and keeps the pages owed', async () => {
+    // Prepare
+    const { handler } = await brokenRestore({ ...API_KEY, pagerdutyRoutingKey: 'not-a-routing-key' });
+
+    // Act
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess
+    expect(summary.alertsPublished).toBeGreaterThan(0);
+    expect(summary.alertsOwed).toBe(0);
+    expect(summary.pagerduty?.published).toBe(0);
+    expect(summary.pagerduty?.failed).toBeGreaterThan(0);
+    expect(summary.pagerduty?.owed).toBe(summary.pagerduty?.failed);
+    expect(pd.calls).toBe(0);
+    const logged = jsonLines().find((line) => line.message === 'PagerDuty is configured but unusable');
+    expect(String(logged?.problem)).toMatch(
+      /pagerdutyRoutingKey in Secrets Manager secret .* is not a PagerDuty routing key/,
+    );
+    expect(output.join('')).not.toContain('not-a-routing-key');
   });
 });

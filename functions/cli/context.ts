@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readCaBundle } from '../adapters/cloud-manager/ca-bundle.ts';
 import { ensureTable } from '../adapters/dynamo/create-table.ts';
 import { startEmbeddedDynamo } from '../adapters/dynamo/embedded-dynalite.ts';
 import { type Config, ConfigError, parseConfigText, TABLE_NAME } from '../core/config.ts';
@@ -58,6 +59,21 @@ export async function loadConfigFile(path: string, io: CliIo): Promise<Config> {
     throw new ConfigError(path, [reason], { cause: error });
   }
   return parseConfigText(text, path);
+}
+
+/**
+ * The certificates of `cloudManager.caFile`, read and checked relative to the configuration file;
+ * undefined without one. Throws `ConfigError` naming the file and the fix.
+ */
+export function loadCaBundle(
+  config: Config,
+  configPath: string,
+  io: CliIo,
+): { pem: string; source: string } | undefined {
+  const caFile = config.cloudManager.caFile;
+  if (!caFile) return undefined;
+  const bundle = readCaBundle(caFile, resolve(io.cwd, configPath), { configSource: configPath });
+  return { pem: bundle.pem, source: caFile };
 }
 
 export interface StateTable {

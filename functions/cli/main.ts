@@ -9,9 +9,12 @@ import { ENV } from '../core/environment.ts';
 import { parseShard, ShardSpecError } from '../core/shard.ts';
 import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
+import { incidentsCommand } from './commands/incidents.ts';
 import { initCommand } from './commands/init.ts';
 import { pollCommand } from './commands/poll.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
+import { silenceAddCommand, silenceExpireCommand, silenceListCommand } from './commands/silence.ts';
 import { statusCommand } from './commands/status.ts';
 import type { LogLevel } from './console-logger.ts';
 import { type CliIo, StateUnavailableError, UsageError } from './context.ts';
@@ -28,6 +31,14 @@ Commands:
   status [--json]                            every known job: target, status, delivery, expiry, last change
   audit  [--target ID] [--job ID] [--since 24h] [--limit N] [--json]
                                              the audit trail, newest first
+  report [--since 90d] [--until ISO] [--target NAME] [--format text|md|csv|json|html] [--output F]
+                                             what the audit trail proves about the restores of a period
+  incidents [--json]                         the open incidents: the on-call handover view
+  silence add --target NAME|CLUSTER|PROJECT [--job ID] [--event TYPE] (--for 2h | --until ISO-8601)
+              --reason TEXT [--by NAME] [--json]
+                                             quiet the alerts of a target (a DR drill), at most 30 days
+  silence list [--json]                      the silences in force (and those still to start)
+  silence expire ID [--by NAME]              end a silence now
   demo   [--fast]                            everything embedded: simulator, DynamoDB, alerts in the terminal
 
 Options:
@@ -37,12 +48,26 @@ Options:
   -h, --help    this text
 
 Environment: ${ENV.table} (else embedded state under .restore-watch/), ${ENV.topicArn} (else alerts are printed),
+${ENV.pagerdutyRoutingKey} (PagerDuty on), ${ENV.pagerdutyEventsUrl},
 ${ENV.baseUrl}, ${ENV.publicKey} + ${ENV.privateKey} or ${ENV.clientId} + ${ENV.clientSecret},
 and the standard AWS SDK variables (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, ...).
 Exit codes: 0 all targets polled; 1 some target failed; 2 bad configuration, arguments or credentials.
 `;
 
-const COMMANDS = new Set(['poll', 'run', 'init', 'status', 'audit', 'demo', 'help']);
+const COMMANDS = new Set([
+  'poll',
+  'run',
+  'init',
+  'status',
+  'audit',
+  'report',
+  'incidents',
+  'silence',
+  'demo',
+  'help',
+]);
+/** `silence` takes a subcommand; `expire` one argument more (the id). */
+const SILENCE_SUBCOMMANDS = new Set(['add', 'list', 'expire']);
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
@@ -85,19 +110,35 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return 2;
   }
   if (!COMMANDS.has(command)) throw new UsageError(`unknown command "${command}"`);
-  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const sub = command === 'silence' ? positionals[1] : undefined;
+  if (command === 'silence') {
+    if (sub === undefined || !SILENCE_SUBCOMMANDS.has(sub)) {
+      throw new UsageError(`silence needs add, list or expire${sub === undefined ? '' : `, not "${sub}"`}`);
+    }
+    const arity = sub === 'expire' ? 3 : 2;
+    if (positionals.length < arity) throw new UsageError('silence expire needs the id of the silence to end');
+    if (positionals.length > arity) throw new UsageError(`unexpected argument "${positionals[arity]}"`);
+  } else if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  }
   const allowed: Record<string, readonly string[]> = {
     poll: ['config', 'dry-run', 'json', 'shard'],
     run: ['config', 'every', 'json', 'shard'],
     init: [],
     status: ['json'],
     audit: ['target', 'job', 'since', 'limit', 'json'],
+    report: ['since', 'until', 'target', 'format', 'output'],
+    incidents: ['json'],
+    'silence add': ['config', 'target', 'job', 'event', 'for', 'until', 'reason', 'by', 'json'],
+    'silence list': ['json'],
+    'silence expire': ['by', 'json'],
     demo: ['fast'],
   };
   const global = new Set(['verbose', 'quiet', 'help']);
+  const name = sub ? `${command} ${sub}` : command;
   for (const key of Object.keys(values)) {
-    if (!global.has(key) && !(allowed[command] ?? []).includes(key)) {
-      throw new UsageError(`--${key} does not apply to "${command}"`);
+    if (!global.has(key) && !(allowed[name] ?? []).includes(key)) {
+      throw new UsageError(`--${key} does not apply to "${name}"`);
     }
   }
   // --verbose shows the Cloud Manager requests (debug): a successful poll logs nothing at info.
@@ -158,6 +199,45 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         io,
       );
     }
+    case 'report':
+      return reportCommand(
+        {
+          since: values.since ?? '90d',
+          format: values.format ?? 'text',
+          ...(values.until !== undefined ? { until: values.until } : {}),
+          ...(values.target !== undefined ? { target: values.target } : {}),
+          ...(values.output !== undefined ? { output: values.output } : {}),
+        },
+        io,
+      );
+    case 'incidents':
+      return incidentsCommand({ json: values.json === true }, io);
+    case 'silence':
+      if (sub === 'list') return silenceListCommand({ json: values.json === true }, io);
+      if (sub === 'expire') {
+        return silenceExpireCommand(
+          {
+            silenceId: positionals[2] ?? '',
+            ...(values.by ? { by: values.by } : {}),
+            json: values.json === true,
+          },
+          io,
+        );
+      }
+      return silenceAddCommand(
+        {
+          config,
+          ...(values.target !== undefined ? { target: values.target } : {}),
+          ...(values.job !== undefined ? { job: values.job } : {}),
+          ...(values.event !== undefined ? { event: values.event } : {}),
+          ...(values.for !== undefined ? { for: values.for } : {}),
+          ...(values.until !== undefined ? { until: values.until } : {}),
+          ...(values.reason !== undefined ? { reason: values.reason } : {}),
+          ...(values.by !== undefined ? { by: values.by } : {}),
+          json: values.json === true,
+        },
+        io,
+      );
     default:
       return demoCommand({ fast: values.fast === true }, io);
   }
@@ -177,7 +257,14 @@ function parseCli(argv: readonly string[]) {
       target: { type: 'string' },
       job: { type: 'string' },
       since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string' },
       limit: { type: 'string' },
+      event: { type: 'string' },
+      for: { type: 'string' },
+      reason: { type: 'string' },
+      by: { type: 'string' },
       fast: { type: 'boolean' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean' },

@@ -1,17 +1,8 @@
 /** Plain-text tables and summaries for the terminal. */
 import type { PollSummary } from '../core/poll.ts';
 
-export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = headers.map((header, i) =>
-    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
+// The table layout is shared with the plain-text report, which the Lambda digest renders too.
+export { table } from '../core/text-table.ts';
 
 export function shortTime(iso: string | undefined): string {
   if (!iso) return '-';
@@ -37,6 +28,18 @@ export function describeSummary(summary: PollSummary): string {
         ? ' (nothing written or published)'
         : `, ${summary.alertsPublished} alert${summary.alertsPublished === 1 ? '' : 's'} published, ${summary.alertsOwed} still owed`),
   ];
+  const { opened, resolved, reminded, silenced } = summary.incidents;
+  if (opened + resolved + reminded + silenced > 0) {
+    lines.push(
+      `  incidents: ${opened} opened, ${resolved} resolved, ${reminded} reminded; ${silenced} event${silenced === 1 ? '' : 's'} silenced`,
+    );
+  }
+  if (summary.pagerduty) {
+    const pd = summary.pagerduty;
+    lines.push(
+      `  PagerDuty: ${pd.published} sent, ${pd.owed} still owed${pd.failed > 0 ? ` (${pd.failed} not accepted this run)` : ''}`,
+    );
+  }
   for (const failed of summary.failedTargets)
     lines.push(`  FAILED  ${failed.name} (${failed.target}): ${failed.error}`);
   if (summary.skippedTargets.length > 0) {

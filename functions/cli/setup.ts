@@ -3,26 +3,32 @@
  * at once (exit code 2), then builds the poll's dependencies.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { PagerDutyEventOptions } from '../adapters/pagerduty/pagerduty-event.ts';
 import {
   type CloudManagerCredentials,
   type Config,
   ConfigError,
+  DEFAULT_PAGERDUTY_EVENTS_URL,
   isAllowedBaseUrl,
+  type PagerDutySettings,
   parseCredentials,
+  parsePagerDuty,
   TABLE_NAME,
   TOPIC_ARN,
 } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
 import type { Logger } from '../core/logger.ts';
 import { resolveShard, type Shard, ShardSpecError } from '../core/shard.ts';
+import { connectionProblems, createCloudManagerConnection } from '../runtime/cloud-manager-connection.ts';
 import {
   createPollDependencies,
   createPreviewDependencies,
   type PollRuntime,
   type PreviewRuntime,
+  pagerDutyEventOptions,
   type SourceInput,
 } from '../runtime/dependencies.ts';
-import { type CliIo, loadConfigFile, openStateTable, type StateTable } from './context.ts';
+import { type CliIo, loadCaBundle, loadConfigFile, openStateTable, type StateTable } from './context.ts';
 
 export interface PollSetup {
   config: Config;
@@ -31,6 +37,10 @@ export interface PollSetup {
   credentials: CloudManagerCredentials;
   topicArn?: string;
   baseUrlOverride?: string;
+  /** PagerDuty, when `PAGERDUTY_ROUTING_KEY` is set. */
+  pagerduty?: PagerDutySettings;
+  /** The certificates of `cloudManager.caFile`, checked. */
+  caBundle?: { pem: string; source: string };
 }
 
 export async function validatePollInputs(
@@ -52,6 +62,16 @@ export async function validatePollInputs(
   } catch (error) {
     if (!(error instanceof ShardSpecError)) throw error;
     problems.push(requestedShard === undefined ? error.message : `--${error.message}`);
+  }
+  let caBundle: PollSetup['caBundle'];
+  if (config) {
+    try {
+      caBundle = loadCaBundle(config, configPath, io);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
+    }
+    problems.push(...connectionProblems({ config, proxyEnvironment: io.env }));
   }
   let credentials: CloudManagerCredentials | undefined;
   try {
@@ -76,6 +96,17 @@ export async function validatePollInputs(
       `${ENV.baseUrl}: must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
     );
   }
+  let pagerduty: PagerDutySettings | undefined;
+  try {
+    pagerduty = parsePagerDuty(
+      { routingKey: io.env[ENV.pagerdutyRoutingKey], eventsUrl: io.env[ENV.pagerdutyEventsUrl] },
+      config?.alerts.pagerduty.eventsUrl ?? DEFAULT_PAGERDUTY_EVENTS_URL,
+      { routingKey: ENV.pagerdutyRoutingKey, eventsUrl: ENV.pagerdutyEventsUrl },
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
   if (problems.length > 0 || !config || !credentials || !shard)
     throw new ConfigError('configuration or environment', problems);
   return {
@@ -84,6 +115,8 @@ export async function validatePollInputs(
     credentials,
     ...(topicArn ? { topicArn } : {}),
     ...(baseUrlOverride ? { baseUrlOverride } : {}),
+    ...(pagerduty ? { pagerduty } : {}),
+    ...(caBundle ? { caBundle } : {}),
   };
 }
 
@@ -96,6 +129,12 @@ function sourceInput(setup: PollSetup, io: CliIo, logger: Logger, table: StateTa
     dynamoClient: table.client,
     logger,
     now: io.now,
+    // The CLI honours HTTPS_PROXY / NO_PROXY for Cloud Manager calls (unless cloudManager.proxyUrl).
+    connection: createCloudManagerConnection({
+      config: setup.config,
+      ...(setup.caBundle ? { caBundle: setup.caBundle } : {}),
+      proxyEnvironment: io.env,
+    }),
   };
 }
 
@@ -108,8 +147,10 @@ export async function buildRuntime(
 ): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
   const table = state ?? (await openStateTable(io));
   const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
+  const source = sourceInput(setup, io, logger, table);
   const runtime = createPollDependencies({
-    ...sourceInput(setup, io, logger, table),
+    ...source,
+    ...(setup.pagerduty ? { pagerduty: setup.pagerduty } : {}),
     alerts:
       setup.topicArn && snsClient
         ? { kind: 'sns', topicArn: setup.topicArn, snsClient }
@@ -120,21 +161,30 @@ export async function buildRuntime(
     state: table,
     close: async () => {
       snsClient?.destroy();
+      source.connection?.close();
       if (!state) await table.close();
     },
   };
 }
 
-/** A dry run's dependencies: no publisher of any kind, whatever the environment names. */
+/**
+ * A dry run's dependencies: no publisher of any kind, whatever the environment names; with a routing
+ * key, how a live run would make its PagerDuty events (to print them, the key redacted).
+ */
 export async function buildPreviewRuntime(
   setup: PollSetup,
   io: CliIo,
   logger: Logger,
-): Promise<{ runtime: PreviewRuntime; close(): Promise<void> }> {
+): Promise<{ runtime: PreviewRuntime; pagerduty?: PagerDutyEventOptions; close(): Promise<void> }> {
   const table = await openStateTable(io);
+  const source = sourceInput(setup, io, logger, table);
   return {
-    runtime: createPreviewDependencies(sourceInput(setup, io, logger, table)),
-    close: () => table.close(),
+    runtime: createPreviewDependencies(source),
+    ...(setup.pagerduty ? { pagerduty: pagerDutyEventOptions(source, setup.pagerduty) } : {}),
+    close: async () => {
+      source.connection?.close();
+      await table.close();
+    },
   };
 }
 

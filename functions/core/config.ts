@@ -4,7 +4,20 @@
  */
 
 import type { core, input, output } from 'zod';
-import { array, boolean, email, number, strictObject, string, enum as zodEnum } from 'zod';
+import {
+  array,
+  boolean,
+  discriminatedUnion,
+  email,
+  literal,
+  never,
+  number,
+  strictObject,
+  string,
+  undefined as undefinedValue,
+  union,
+  enum as zodEnum,
+} from 'zod';
 import { ENV } from './environment.ts';
 import { MAX_SHARDS } from './shard.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './table-schema.ts';
@@ -12,6 +25,8 @@ import type { AlertSettings } from './types.ts';
 
 export const DEFAULT_CONFIG_FILE = 'restore-watch.config.json';
 export const DEFAULT_BASE_URL = 'https://cloud.mongodb.com/api/public/v1.0';
+/** PagerDuty Events API v2 (EU service regions: https://events.eu.pagerduty.com/v2/enqueue). */
+export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 /**
  * Cloud Manager call defaults, shared by the schema and `CloudManagerClient` (which can be built
  * without a configuration): the documented 100 requests per minute per project, a timeout that fits a
@@ -63,24 +78,74 @@ const baseUrl = string().refine(isAllowedBaseUrl, {
   error: 'must be an https:// URL (plain http is allowed only for localhost / 127.0.0.1 / [::1])',
 });
 
+/** A proxy for Cloud Manager calls: http(s)://host:port, nothing else (credentials stay out of the file). */
+export function proxyUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL such as http://proxy.internal:3128';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `must be an http:// (or https://) proxy URL such as http://proxy.internal:3128, not ${url.protocol}`;
+  }
+  if (url.username || url.password) {
+    return 'must not contain credentials: the configuration file is not a place for secrets, and an authenticating proxy is not supported for the Lambda (the CLI takes one from HTTPS_PROXY)';
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    return 'must be only scheme, host and port (no path, query or fragment)';
+  }
+  return undefined;
+}
+
+const proxyUrl = string().superRefine((value, ctx) => {
+  const problem = proxyUrlProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const minutes = (what: string) =>
   number({ error: `${what} must be a number of minutes` })
     .int({ error: `${what} must be a whole number of minutes` })
     .positive({ error: `${what} must be greater than 0` });
+
+/** A team name as alerts carry it (`team` attribute) and subscription filters name it. */
+const TEAM_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
+const team = string().regex(TEAM_NAME, {
+  error: 'must be 1-64 characters: letters, digits, space, _ . - (starting with a letter or digit)',
+});
+const severity = zodEnum(['info', 'warning', 'critical']);
 
 const targetSchema = strictObject({
   projectId: objectId('projectId'),
   clusterId: objectId('clusterId').optional(),
   name: string().min(1).max(64).optional(),
   batchId: objectId('batchId').optional(),
+  /** Who owns the target: every alert about it carries this as its `team` attribute. */
+  team: team.optional(),
 });
 
 const alertsSchema = strictObject({
   expiryWarningMinutes: array(minutes('each expiry warning')).max(10).default([60, 15]),
   stuckAfterMinutes: minutes('stuckAfterMinutes').default(360),
   failingAfterPolls: number().int().min(1).max(100).default(3),
-  minSeverity: zodEnum(['info', 'warning', 'critical']).default('info'),
+  minSeverity: severity.default('info'),
   includeDownloadUrl: boolean().default(false),
+  /**
+   * An open incident at warning or above is re-announced on SNS (as a reminder) after this long, once
+   * per interval; 0 turns reminders off. Alertmanager's `repeat_interval` default is 4 h.
+   */
+  repeatEveryMinutes: number({ error: 'repeatEveryMinutes must be a number of minutes' })
+    .int({ error: 'repeatEveryMinutes must be a whole number of minutes' })
+    .min(0, { error: 'repeatEveryMinutes must be 0 (off) or more' })
+    .max(10_080, { error: 'repeatEveryMinutes must be at most 10080 (a week)' })
+    .default(240),
+  /** The PagerDuty channel (on when a routing key is configured: README "PagerDuty"). */
+  pagerduty: strictObject({
+    /** Triggers at or above this severity page; resolves follow the triggers that paged. */
+    minSeverity: severity.default('warning'),
+    /** The Events API v2 endpoint; `PAGERDUTY_EVENTS_URL` wins over it. */
+    eventsUrl: baseUrl.default(DEFAULT_PAGERDUTY_EVENTS_URL),
+  }).prefault({}),
 }).superRefine((alerts, ctx) => {
   const list = alerts.expiryWarningMinutes;
   for (let i = 1; i < list.length; i++) {
@@ -104,6 +169,75 @@ export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 export const SCHEDULE_EXPRESSION =
   /^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(\s*\S+(\s+\S+){5}\s*\))$/;
 
+/** The monthly digest's default: 08:00 UTC on the first of every month (the previous month is reported). */
+export const DEFAULT_REPORT_SCHEDULE = 'cron(0 8 1 * ? *)';
+
+/** AWS resource ids as the console shows them: a prefix, then 8 or 17 hexadecimal digits. */
+const awsId = (prefix: string, what: string) =>
+  string({ error: `must be ${what} id such as ${prefix}-0123456789abcdef0` }).regex(
+    new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`),
+    { error: `must be ${what} id such as ${prefix}-0123456789abcdef0` },
+  );
+const distinct = <T>(list: readonly T[]) => new Set(list).size === list.length;
+
+/** Interface endpoints `deploy.network` can add to an existing VPC (docs/deploy.md "Reaching the API"). */
+export const INTERFACE_ENDPOINTS = ['sns', 'secretsmanager', 'logs', 'monitoring', 'xray'] as const;
+export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
+
+const NAT_MODE = '"egress": "nat" (the stack creates the VPC)';
+const EXISTING_MODE = 'an existing VPC ("vpcId" + "subnetIds")';
+const onlyIn = (mode: string) =>
+  never({ error: `belongs to ${mode} only: remove it, or switch modes` }).optional();
+
+/** `{ "egress": "nat" }`: a new VPC whose private subnets reach out through NAT gateways with Elastic IPs. */
+const natNetworkSchema = strictObject({
+  egress: literal('nat', { error: 'must be "nat" (or absent, with vpcId + subnetIds for an existing VPC)' }),
+  /** Availability zones: one public and one private subnet in each. */
+  maxAzs: number({ error: 'maxAzs must be 1, 2 or 3' })
+    .int({ error: 'maxAzs must be 1, 2 or 3' })
+    .min(1, { error: 'maxAzs must be 1, 2 or 3' })
+    .max(3, { error: 'maxAzs must be 1, 2 or 3' })
+    .default(2),
+  /** One NAT gateway (and Elastic IP) per AZ, or a single one for the whole VPC (cheaper, one AZ). */
+  natGateways: union([literal(1), literal('perAz')], { error: 'natGateways must be 1 or "perAz"' }).default(
+    'perAz',
+  ),
+  vpcId: onlyIn(EXISTING_MODE),
+  subnetIds: onlyIn(EXISTING_MODE),
+  securityGroupIds: onlyIn(EXISTING_MODE),
+  interfaceEndpoints: onlyIn(EXISTING_MODE),
+});
+
+/** `{ "vpcId", "subnetIds", ... }`: the function joins existing subnets (no context lookup at synth). */
+const existingVpcSchema = strictObject({
+  egress: undefinedValue({
+    error: 'must be "nat" (or absent, with vpcId + subnetIds for an existing VPC)',
+  }).optional(),
+  vpcId: awsId('vpc', 'a VPC'),
+  subnetIds: array(awsId('subnet', 'a subnet'), { error: 'subnetIds must list the subnets to join' })
+    .min(1, { error: 'list at least one subnet (two or more in different AZs survive an AZ outage)' })
+    .max(16)
+    .refine(distinct, { error: 'lists a subnet twice' }),
+  /** The function's security groups; without them the stack creates one that allows HTTPS out only. */
+  securityGroupIds: array(awsId('sg', 'a security group'))
+    .min(1)
+    .max(5)
+    .refine(distinct, { error: 'lists a security group twice' })
+    .optional(),
+  interfaceEndpoints: array(
+    zodEnum(INTERFACE_ENDPOINTS, { error: `must be one of ${INTERFACE_ENDPOINTS.join(', ')}` }),
+  )
+    .refine(distinct, { error: 'lists an endpoint twice' })
+    .default([]),
+  maxAzs: onlyIn(NAT_MODE),
+  natGateways: onlyIn(NAT_MODE),
+});
+
+const networkSchema = discriminatedUnion('egress', [natNetworkSchema, existingVpcSchema], {
+  error:
+    'must be {"egress": "nat"} (a new VPC with NAT gateways and fixed egress IPs) or {"vpcId": "vpc-...", "subnetIds": ["subnet-..."]} (an existing VPC)',
+});
+
 const deploySchema = strictObject({
   schedule: string()
     .regex(SCHEDULE_EXPRESSION, {
@@ -111,7 +245,25 @@ const deploySchema = strictObject({
     })
     .default('rate(5 minutes)'),
   subscriptions: strictObject({
-    emails: array(email({ error: 'must be an email address' })).default([]),
+    /**
+     * Addresses subscribed to the alerts and operations topics. An entry may be an object with a filter
+     * on the alerts topic (`teams`, `minSeverity`), which becomes an SNS subscription filter policy.
+     */
+    emails: array(
+      union([
+        email({ error: 'must be an email address' }),
+        strictObject({
+          address: email({ error: 'must be an email address' }),
+          /** Only alerts whose `team` attribute is one of these. */
+          teams: array(team)
+            .min(1, { error: 'list at least one team, or leave teams out' })
+            .max(100)
+            .optional(),
+          /** Only alerts at or above this severity. */
+          minSeverity: severity.optional(),
+        }),
+      ]),
+    ).default([]),
     slack: strictObject({
       workspaceId: string().regex(/^[A-Z0-9]{9,11}$/, {
         error: 'must be a Slack workspace (team) id such as T012ABCDE',
@@ -134,6 +286,16 @@ const deploySchema = strictObject({
     .min(1, { error: 'shards must be at least 1 (1 polls the whole fleet in one run)' })
     .max(MAX_SHARDS, { error: `shards must be at most ${MAX_SHARDS}` })
     .default(1),
+  /** Where the function runs: absent = outside any VPC (as before); see docs/deploy.md "Reaching the API". */
+  network: networkSchema.optional(),
+  /** Optional monthly digest: the text report of the previous month, published to the alerts topic. */
+  report: strictObject({
+    schedule: string()
+      .regex(SCHEDULE_EXPRESSION, {
+        error: `must be an EventBridge Scheduler expression such as "${DEFAULT_REPORT_SCHEDULE}" (08:00 UTC on the 1st)`,
+      })
+      .default(DEFAULT_REPORT_SCHEDULE),
+  }).optional(),
 });
 
 export const configSchema = strictObject({
@@ -154,6 +316,16 @@ export const configSchema = strictObject({
         error: `concurrency must be at most ${MAX_CONCURRENCY}: each target in flight holds a socket (shard the fleet with deploy.shards to go further)`,
       })
       .default(CLOUD_MANAGER_DEFAULTS.concurrency),
+    /**
+     * PEM bundle of CA certificates trusted in addition to the public roots, relative to the
+     * configuration file. Reading and checking it is I/O: the loaders do it (CLI, stack, handler).
+     */
+    caFile: string({ error: 'caFile must be the path of a PEM file' })
+      .min(1, { error: 'caFile must be the path of a PEM file' })
+      .max(1024)
+      .optional(),
+    /** Every Cloud Manager request goes through this HTTP proxy (CONNECT); AWS calls do not. */
+    proxyUrl: proxyUrl.optional(),
   }).prefault({}),
   targets: array(targetSchema).min(1, { error: 'list at least one target' }).max(2000),
   alerts: alertsSchema.prefault({}),
@@ -164,6 +336,20 @@ export const configSchema = strictObject({
   // applies, instead of a second copy of every default here.
   deploy: deploySchema.prefault({}),
 }).superRefine((config, ctx) => {
+  // One subscription per address and topic: SNS (and the stack) cannot hold two with different filters.
+  const addresses = new Map<string, number>();
+  config.deploy.subscriptions.emails.forEach((entry, index) => {
+    const address = (typeof entry === 'string' ? entry : entry.address).toLowerCase();
+    const first = addresses.get(address);
+    if (first === undefined) addresses.set(address, index);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deploy', 'subscriptions', 'emails', index],
+        message: `duplicates deploy.subscriptions.emails[${first}] (one entry per address; put every team in its teams)`,
+      });
+    }
+  });
   const seen = new Map<string, number>();
   config.targets.forEach((target, index) => {
     const key = `${target.projectId.toLowerCase()}:${(target.clusterId ?? '*').toLowerCase()}:${target.batchId ?? ''}`;
@@ -190,6 +376,7 @@ export const configSchema = strictObject({
 export type Config = output<typeof configSchema>;
 export type ConfigInput = input<typeof configSchema>;
 export type ConfiguredTarget = Config['targets'][number];
+export type NetworkConfig = NonNullable<Config['deploy']['network']>;
 
 /** An invalid configuration: `problems` lists every one, each naming its field. */
 export class ConfigError extends Error {
@@ -241,7 +428,51 @@ export function parseConfigText(text: string, source = DEFAULT_CONFIG_FILE): Con
 }
 
 export function alertSettings(config: Config): AlertSettings {
-  return { ...config.alerts, expiryWarningMinutes: [...config.alerts.expiryWarningMinutes] };
+  return {
+    ...config.alerts,
+    expiryWarningMinutes: [...config.alerts.expiryWarningMinutes],
+    pagerduty: { ...config.alerts.pagerduty },
+  };
+}
+
+/** An email subscription as configured: a bare address or one with a filter. */
+export type EmailSubscription = Config['deploy']['subscriptions']['emails'][number];
+
+/** A PagerDuty channel: where to send and the integration's routing key (a credential). */
+export interface PagerDutySettings {
+  routingKey: string;
+  eventsUrl: string;
+}
+
+/** Integration (routing) keys are 32 characters; a ruleset's start with R. */
+const ROUTING_KEY = /^[A-Za-z0-9]{32}$/;
+
+/**
+ * The PagerDuty channel from a routing key (environment or secret) and an optional URL override, or
+ * undefined when no key is set. Problems name the variable and never echo the key.
+ */
+export function parsePagerDuty(
+  input: { routingKey?: string | undefined; eventsUrl?: string | undefined },
+  /** `alerts.pagerduty.eventsUrl` of the configuration (its default when there is none). */
+  configuredUrl: string,
+  names: { routingKey: string; eventsUrl: string },
+): PagerDutySettings | undefined {
+  const routingKey = input.routingKey?.trim();
+  const override = input.eventsUrl?.trim();
+  const problems: string[] = [];
+  if (routingKey !== undefined && routingKey !== '' && !ROUTING_KEY.test(routingKey)) {
+    problems.push(
+      `${names.routingKey} is not a PagerDuty routing key (the 32-character Integration Key of an "Events API v2" integration; its value is not shown)`,
+    );
+  }
+  if (override && !isAllowedBaseUrl(override)) {
+    problems.push(
+      `${names.eventsUrl} must be an https:// URL (plain http only for localhost / 127.0.0.1 / [::1])`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError('PagerDuty settings', problems);
+  if (!routingKey) return undefined;
+  return { routingKey, eventsUrl: override || configuredUrl };
 }
 
 /** Cloud Manager credentials: an API key pair (Digest) or a service account (OAuth 2.0). */

@@ -10,6 +10,10 @@
  *   while a job is created), and a deleted state would make the job "new" when it comes back.
  * - Every event id is derived from the change itself (see `eventId`), so detecting the same change
  *   twice after a crash yields the same id and the audit trail records it once.
+ * - The API dates a job's request (`created`) but not its finish, delivery or download: a poll only
+ *   learns that something happened since the previous poll. So status events carry that previous
+ *   poll (`previousPollAt`) and a first-seen download its window (`downloadObserved`): the report's
+ *   durations are ranges of exactly that width, never a false precision.
  *
  * The rules live in `detect/`, one module per kind of event (status, time, batch), with the job-state
  * bookkeeping they share; this module runs them over a listing and assembles the result.
@@ -22,7 +26,7 @@ import {
   type DetectionContext,
   type PendingEvent,
 } from './detect/detection-context.ts';
-import { carryOver, firstSight, jobStatesEqual } from './detect/job-state.ts';
+import { carryOver, firstSight, jobStatesEqual, sawJobAt } from './detect/job-state.ts';
 import { arrival, statusChanges } from './detect/status-events.ts';
 import { checkExpiry, checkStuck, nextTimeCheck, normaliseThresholds } from './detect/time-events.ts';
 import { EVENT_TYPES } from './event-catalogue.ts';
@@ -76,6 +80,7 @@ export function detectChanges(input: DetectInput): DetectOutput {
     settings,
     thresholds: normaliseThresholds(settings.expiryWarningMinutes),
     baselined: previousTarget?.baselined === true,
+    previousPollAt: previousTarget?.baselined === true ? previousTarget.lastSuccessAt : undefined,
   };
 
   const snapshots =
@@ -90,7 +95,7 @@ export function detectChanges(input: DetectInput): DetectOutput {
     if (next.has(snapshot.jobId)) continue;
     const previous = previousJobs.get(snapshot.jobId);
     const state = previous
-      ? carryOver(previous, snapshot, context.nowIso)
+      ? carryOver(previous, snapshot, context.nowIso, sawJobAt(context, previous))
       : firstSight(snapshot, context.nowIso);
     if (context.baselined) {
       pending.push(...(previous ? statusChanges(context, previous, snapshot) : arrival(context, snapshot)));

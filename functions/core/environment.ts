@@ -19,4 +19,11 @@ export const ENV = {
   config: 'RESTORE_WATCH_CONFIG',
   /** Config file path for the CLI (overridden by `--config`). */
   configFile: 'RESTORE_WATCH_CONFIG_FILE',
+  /**
+   * CLI: the routing key of a PagerDuty "Events API v2" integration; set, PagerDuty is a channel. A
+   * credential: never printed. The Lambda reads it from the credentials secret (`pagerdutyRoutingKey`).
+   */
+  pagerdutyRoutingKey: 'PAGERDUTY_ROUTING_KEY',
+  /** Overrides `alerts.pagerduty.eventsUrl` (EU service regions, tests). */
+  pagerdutyEventsUrl: 'PAGERDUTY_EVENTS_URL',
 } as const;

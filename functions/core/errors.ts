@@ -19,6 +19,11 @@ export type SourceFailureKind =
   | 'rate-limited'
   /** No usable answer: network, timeout, 5xx after retries. A later poll may work. */
   | 'unavailable'
+  /**
+   * The API's TLS certificate is not trusted (unknown CA, wrong host name, expired): configuration,
+   * not an outage. Like `auth`, it never heals by itself, so it is alerted at once.
+   */
+  | 'untrusted'
   /** The server answered, but not with something usable (broken body, unexpected status). */
   | 'bad-response'
   /** A bad id or option, refused before anything was sent. */

@@ -1,10 +1,17 @@
 /**
- * THE catalogue of events restore-watch raises: what each means, how severe it is and what the on-call
- * should do. The notifier renders from it, the audit trail names it, and a test holds the README's
- * event table to it, so wording and severity are decided here and nowhere else.
+ * THE catalogue of events restore-watch raises: what each means, how severe it is, what the on-call
+ * should do, and which incident it opens or closes. The notifier renders from it, the audit trail
+ * names it, the incident stage applies its rules, and a test holds the README's event table to it, so
+ * wording, severity and incident rules are decided here and nowhere else.
  *
  * Next steps are data: each says in `when` which statuses it is for, and `nextStepsFor` picks them by
  * those fields. The text starts with a label for people (`BROKEN: ...`); nothing reads that label.
+ *
+ * Incident rules are data too: `incident` says which kind of incident an event opens or resolves,
+ * and under which condition. The kinds (`INCIDENT_KINDS`) and the reading of these rules are in
+ * incident-kinds.ts. A condition that clears without an event of its own (the download happening, a
+ * stuck job leaving IN_PROGRESS, a later restore succeeding) is the kind's `clearedBy`; the incident
+ * stage then raises INCIDENT_RESOLVED.
  */
 import { type EventType, SEVERITY_ORDER, type Severity } from './types.ts';
 
@@ -38,6 +45,30 @@ export interface EventStatuses {
   readonly deliveryStatus?: string;
 }
 
+/** The kinds of incident: what a key names and what ends it. */
+export type IncidentKind = 'failing' | 'stuck' | 'expiring' | 'failed';
+
+/** When an incident rule applies: every field given must hold for the event's job (`after`). */
+export interface IncidentCondition {
+  readonly jobStatus?: readonly string[];
+  readonly deliveryStatus?: readonly string[];
+  readonly downloaded?: boolean;
+}
+
+/**
+ * What an event does to incidents:
+ * - `opens`: it triggers an incident of that kind (a new one, or again an open one with the same key);
+ * - `resolves`: it closes the open incident of that kind of its subject;
+ * - `'resolution'` / `'reminder'`: it is the incident stage's own announcement of a close or a
+ *   reminder, for the incident named in its `incidentKey`.
+ * Without a rule (or when `when` does not hold) an event is informational.
+ */
+export type IncidentRule =
+  | { readonly opens: IncidentKind; readonly when?: IncidentCondition }
+  | { readonly resolves: IncidentKind }
+  | 'resolution'
+  | 'reminder';
+
 export interface EventTypeInfo {
   type: EventType;
   title: string;
@@ -46,6 +77,8 @@ export interface EventTypeInfo {
   defaultSeverity: Severity | 'varies';
   /** What the on-call should do; see `nextStepsFor` for which apply to one event. */
   nextSteps: readonly NextStep[];
+  /** Which incident it opens or resolves; absent: informational (see `incidentOf`). */
+  incident?: IncidentRule;
 }
 
 export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
@@ -92,6 +125,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
         text: 'Any other status: look the job up in Cloud Manager; restore-watch treats the new value as a warning until it is catalogued.',
       },
     ],
+    incident: { opens: 'failed', when: { jobStatus: ['BROKEN', 'KILLED'] } },
   },
   DELIVERY_STATUS_CHANGED: {
     type: 'DELIVERY_STATUS_CHANGED',
@@ -122,6 +156,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
         text: 'MAX_DOWNLOADS_EXCEEDED: the backup was downloaded; request a new restore for another copy.',
       },
     ],
+    incident: { opens: 'failed', when: { deliveryStatus: ['FAILED', 'INTERRUPTED'] } },
   },
   DELIVERY_EXPIRING: {
     type: 'DELIVERY_EXPIRING',
@@ -136,6 +171,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       { text: 'Download the backup now, or tell whoever needs it that the link is about to stop working.' },
       { text: 'If nobody needs it any more, ignore the warning: the link simply expires.' },
     ],
+    incident: { opens: 'expiring', when: { downloaded: false } },
   },
   JOB_STUCK: {
     type: 'JOB_STUCK',
@@ -151,6 +187,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
       },
       { text: 'If it is really stuck, open a MongoDB support case with the job id.' },
     ],
+    incident: { opens: 'stuck' },
   },
   BATCH_COMPLETED: {
     type: 'BATCH_COMPLETED',
@@ -176,8 +213,8 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
     title: 'Cannot poll restore jobs',
     description:
       'Listing the restore jobs of a target failed failingAfterPolls times in a row, or failed once with ' +
-      'an authentication or authorisation error. Fires once per failure streak; while it lasts, no other ' +
-      'event of the target can fire.',
+      'an authentication or authorisation error or an untrusted TLS certificate (neither heals by itself). ' +
+      'Fires once per failure streak; while it lasts, no other event of the target can fire.',
     defaultSeverity: 'critical',
     nextSteps: [
       // Not chosen by status: the alert's facts name the error and its HTTP status, and each step
@@ -186,13 +223,17 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
         text: '401: check the API key or service account (wrong key, deleted key, missing Project Read Only role).',
       },
       {
-        text: '403 IP_ADDRESS_NOT_ON_WHITELIST: add the NAT or Lambda egress address to the API access list.',
+        text: '403 IP_ADDRESS_NOT_ON_WHITELIST: add the egress addresses (the stack output EgressIps with deploy.network egress "nat") to the API access list.',
+      },
+      {
+        text: 'TLS certificate not trusted: set cloudManager.caFile to the PEM of the CA that signed the API host certificate (private CA), or fix the host name or the expired certificate the error names.',
       },
       { text: '404: the project or cluster id in the configuration is wrong or the cluster was removed.' },
       {
         text: '429 or 5xx: Cloud Manager is limiting or failing; it usually passes, check status.cloud.mongodb.com.',
       },
     ],
+    incident: { opens: 'failing' },
   },
   TARGET_RECOVERED: {
     type: 'TARGET_RECOVERED',
@@ -204,6 +245,36 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventTypeInfo>> = {
     nextSteps: [
       { text: 'Nothing to do; review the events reported by this poll for changes made during the outage.' },
     ],
+    incident: { resolves: 'failing' },
+  },
+  INCIDENT_RESOLVED: {
+    type: 'INCIDENT_RESOLVED',
+    title: 'Incident resolved',
+    description:
+      'The condition behind an open incident cleared without an event of its own: a stuck job left ' +
+      'IN_PROGRESS, an expiring link was downloaded or expired, a later restore of the same target ' +
+      'finished with its download ready. Sent to every channel the incident was announced on, even under ' +
+      'a silence, so a PagerDuty incident closes.',
+    defaultSeverity: 'info',
+    nextSteps: [
+      { text: 'Nothing to do: the problem announced earlier under the same incident key is over.' },
+    ],
+    incident: 'resolution',
+  },
+  INCIDENT_REMINDER: {
+    type: 'INCIDENT_REMINDER',
+    title: 'Incident still open',
+    description:
+      'An incident at warning or above has been open for alerts.repeatEveryMinutes since it was last ' +
+      'triggered or reminded of; once per interval, on SNS only (PagerDuty escalates by itself). Not sent ' +
+      'while a silence matches, nor for an incident that was never announced.',
+    defaultSeverity: 'varies',
+    nextSteps: [
+      {
+        text: 'Someone needs to pick this up: the steps of the original alert (its incident key names it) still apply.',
+      },
+    ],
+    incident: 'reminder',
   },
 };
 

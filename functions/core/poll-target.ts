@@ -21,6 +21,7 @@ import { canSkipDiff, detectChanges } from './detect-changes.ts';
 import { describeError, LeaseLostError } from './errors.ts';
 import { type JobDigest, listingFingerprint } from './job-digest.ts';
 import { diffInput, LARGE_LISTING_JOBS, type Listing, readListing } from './listing.ts';
+import type { Incident, IncidentCounts } from './incidents.ts';
 import type { Logger } from './logger.ts';
 import type { RestoreJobSource, StateReader, StateStore } from './ports.ts';
 import { isProjectPseudoTarget } from './resolve-targets.ts';
@@ -47,39 +48,47 @@ export interface ObserveContext {
   largeListing?: number;
 }
 
+/** What the incident stage (`track-target.ts`) adds to an observation: the incidents to write. */
+export interface IncidentChanges {
+  incidentChanges?: Incident[];
+  incidentCounts?: IncidentCounts;
+}
+
 /** What one poll of a target saw, before anything is written. */
-export type Observation =
-  | {
-      kind: 'listed';
-      target: Target;
-      next: TargetState;
-      jobsSeen: number;
-      records: AuditRecord[];
-      changedJobs: JobState[];
-      /** The listing's digest, when it differs from the stored one: saved with the job states. */
-      digest?: JobDigest;
-      /** Job id → download URL (a secret, for alert messages only); empty unless includeDownloadUrl. */
-      downloadUrls: ReadonlyMap<string, string>;
-    }
-  | {
-      kind: 'unreachable';
-      target: Target;
-      next: TargetState;
-      records: AuditRecord[];
-      failure: TargetFailure;
-    };
+export type Observation = IncidentChanges &
+  (
+    | {
+        kind: 'listed';
+        target: Target;
+        next: TargetState;
+        jobsSeen: number;
+        records: AuditRecord[];
+        changedJobs: JobState[];
+        /** The listing's digest, when it differs from the stored one: saved with the job states. */
+        digest?: JobDigest;
+        /** Job id → download URL (a secret, for alert messages only); empty unless includeDownloadUrl. */
+        downloadUrls: ReadonlyMap<string, string>;
+      }
+    | {
+        kind: 'unreachable';
+        target: Target;
+        next: TargetState;
+        records: AuditRecord[];
+        failure: TargetFailure;
+      }
+  );
 
 /** What became of one target in a run. */
 export type TargetOutcome =
-  | {
+  | ({
       kind: 'ok';
       target: Target;
       next: TargetState;
       jobsSeen: number;
       records: AuditRecord[];
       downloadUrls: ReadonlyMap<string, string>;
-    }
-  | {
+    } & Pick<IncidentChanges, 'incidentCounts'>)
+  | ({
       kind: 'failed';
       target: Target;
       /** Absent when the target's state could not be written: the next run starts from the old one. */
@@ -89,7 +98,7 @@ export type TargetOutcome =
       error: string;
       /** Its state writes failed: its owed events wait for a run that saves its state. */
       stateUnsafe: boolean;
-    }
+    } & Pick<IncidentChanges, 'incidentCounts'>)
   | { kind: 'skipped'; target: Target };
 
 export async function observeTarget(
@@ -105,6 +114,7 @@ export async function observeTarget(
       ...(failure?.status !== undefined ? { status: failure.status } : {}),
       ...(failure?.errorCode !== undefined ? { errorCode: failure.errorCode } : {}),
       auth: failure?.auth ?? false,
+      ...(failure?.untrusted ? { untrusted: true } : {}),
     });
   }
   let listing: Listing;
@@ -182,18 +192,23 @@ export async function recordObservation(
   logger: Logger,
 ): Promise<TargetOutcome> {
   const { target, records } = observation;
+  const incidents = observation.incidentChanges ?? [];
   try {
     if (observation.kind === 'unreachable') {
+      if (records.length > 0) await store.recordEvents(records);
+      // After the events that announce them (an owed trigger proves its incident: `adoptOwedIncidents`).
+      if (incidents.length > 0) await store.saveIncidents(incidents);
       if (records.length > 0) {
-        await store.recordEvents(records);
         // Saved now, not at the end of the run: if the run died after TARGET_FAILING went out, the
         // next run must still know it was alerted, or TARGET_RECOVERED would never follow.
         await store.saveTargetStates([observation.next]);
       }
       return toOutcome(observation);
     }
-    // Record first (owed), then the job states: a crash in between re-detects the same event ids.
+    // Record first (owed), then incidents, then the job states: a crash in between re-detects the
+    // same event ids, and the incident stage derives the same incidents from them.
     if (records.length > 0) await store.recordEvents(records);
+    if (incidents.length > 0) await store.saveIncidents(incidents);
     if (observation.changedJobs.length > 0 || observation.digest) {
       await store.saveJobStates(target, observation.changedJobs, observation.digest);
     }
@@ -211,6 +226,7 @@ export async function recordObservation(
       records,
       error: describeError(error),
       stateUnsafe: true,
+      ...(observation.incidentCounts ? { incidentCounts: observation.incidentCounts } : {}),
     };
   }
 }
@@ -226,9 +242,16 @@ export function toOutcome(observation: Observation): TargetOutcome {
       records: observation.records,
       error: observation.failure.message,
       stateUnsafe: false,
+      ...(observation.incidentCounts ? { incidentCounts: observation.incidentCounts } : {}),
     };
   }
-  const { kind: _kind, changedJobs: _jobs, digest: _digest, ...rest } = observation;
+  const {
+    kind: _kind,
+    changedJobs: _jobs,
+    digest: _digest,
+    incidentChanges: _changes,
+    ...rest
+  } = observation;
   return { kind: 'ok', ...rest };
 }
 

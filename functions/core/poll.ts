@@ -3,9 +3,9 @@
  * It talks to the outside only through the ports, and it is a short sequence of stages, each in its
  * own module with its own rules and tests:
  *
- *   lease (run-lease) → targets (resolve-targets) → each target: observe, record (poll-target)
- *     → project recoveries (target-health) → publish what is owed (publish-owed) → save targets
- *     → summary (run-summary)
+ *   lease (run-lease) → targets (resolve-targets) → each target: observe (poll-target), incidents
+ *     (track-target), record (poll-target) → project recoveries (target-health) → publish what is
+ *     owed, per channel (publish-owed) → save targets → summary (run-summary)
  *
  * Guarantees (docs/reliability.md maps each to the tests that prove it):
  *
@@ -20,7 +20,10 @@
  * 5. One failing target never stops the others: each target's failure is caught, recorded, counted.
  * 6. A dry run (`previewPoll`) has no publisher and only a read-only view of the state: it cannot
  *    publish or write, by construction; it returns the alerts a live run would send.
- * 7. A shard (`PollOptions.shard`) polls, discovers and publishes for its own projects only, under
+ * 7. Every run reads its incidents and silences before it polls (with the owed alerts, one read); a
+ *    run that cannot read them fails before anything is written or sent, rather than page under a
+ *    silence or lose track of an open incident.
+ * 8. A shard (`PollOptions.shard`) polls, discovers and publishes for its own projects only, under
  *    its own lease, so shards run at the same moment without waiting for or overlapping each other
  *    (guarantees S1-S5 of shard.ts).
  */
@@ -28,7 +31,9 @@ import { groupForPublishing } from './alerts/grouping.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import type { Config } from './config.ts';
 import { alertSettings } from './config.ts';
-import { describeError, LeaseLostError } from './errors.ts';
+import { owedTo } from './delivery.ts';
+import { LeaseLostError } from './errors.ts';
+import { adoptOwedIncidents, type Incident, type IncidentCounts } from './incidents.ts';
 import type { Logger } from './logger.ts';
 import {
   type Observation,
@@ -51,8 +56,10 @@ import { type ResolvedTargets, resolveTargets } from './resolve-targets.ts';
 import { acquireRunLease, DEFAULT_LEASE_TTL_MS } from './run-lease.ts';
 import { type PollSummary, summarizeRun } from './run-summary.ts';
 import { formatShard, type Shard, shardLeaseName, shardTargets, shardView, UNSHARDED } from './shard.ts';
+import type { Silence } from './silences.ts';
 import { adoptOwedFailures, recoverListedProjects } from './target-health.ts';
 import { pollOrder } from './target-order.ts';
+import { trackingContext, trackObservation, trackRecoveries } from './track-target.ts';
 import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
 
@@ -60,10 +67,11 @@ export type { DetectedEventSummary, LeaseState, PollSummary } from './run-summar
 
 /**
  * Jobs the targets in flight may hold at once: a target keeps its listing's snapshots (a few hundred
- * bytes a job) until it is diffed, so `cloudManager.concurrency` targets of 5,000-job histories
- * would hold far more than a function's memory. Each target counts as its last listing's job count
- * (a never-polled one as one full page), and no target starts while the sum would pass this; a
- * single larger target still runs, alone. bench/README.md has the memory measurements behind it.
+ * bytes a job) until it is diffed, and its pages and response bodies while it is listed, so
+ * `cloudManager.concurrency` targets of 5,000-job histories would hold far more than a function's
+ * memory. Each target counts as its last listing's job count (a never-polled one as one full page),
+ * and no target starts while the sum would pass this; a single larger target still runs, alone.
+ * bench/README.md ("Memory") has the measurements behind it: 8 targets of 5,000 jobs at once.
  */
 export const JOBS_IN_FLIGHT = 40_000;
 /** The weight of a target never listed: one full page of jobs. */
@@ -75,6 +83,8 @@ export interface PollDependencies {
   store: StateStore;
   lease: RunLease;
   publisher: AlertPublisher;
+  /** The PagerDuty channel, when a routing key is configured: triggers page, resolves close. */
+  pagerduty?: AlertPublisher;
   now: () => Date;
   logger: Logger;
 }
@@ -107,13 +117,18 @@ export interface PollOptions {
   shard?: Shard;
 }
 
-export type PreviewOptions = Omit<PollOptions, 'leaseTtlMs'>;
+export type PreviewOptions = Omit<PollOptions, 'leaseTtlMs'> & {
+  /** Whether a live run would have a PagerDuty channel (a routing key is configured). */
+  pagerduty?: boolean;
+};
 
 /** A dry run's result: the summary, and the alerts a live run would send now. */
 export interface PollPreview {
   summary: PollSummary;
   /** Grouped as they would be published: owed ones from earlier runs first, then this run's. */
   alerts: AlertGroup[];
+  /** The events PagerDuty would receive now (one call each), when the preview has that channel. */
+  pagerduty: AuditRecord[];
   /** Job id → download URL, only with includeDownloadUrl (for rendering the preview). */
   downloadUrls?: ReadonlyMap<string, string>;
 }
@@ -148,10 +163,22 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
   const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
   let outcomes: TargetOutcome[] | undefined;
   let extraRecords: AuditRecord[] = [];
+  let extraIncidents: IncidentCounts | undefined;
   let publish: PublishResult | undefined;
   try {
-    const reading: FleetReading = { source: deps.source, state: store, now, logger, runId, settings, signal };
+    const reading: FleetReading = {
+      source: deps.source,
+      state: store,
+      now,
+      logger,
+      runId,
+      settings,
+      signal,
+      pagerduty: deps.pagerduty !== undefined,
+    };
     const plan = await planRun(config, shard, reading);
+    // A crashed run's triggers whose incidents it never wrote (see `adoptOwedIncidents`).
+    if (plan.adopted.length > 0) await store.saveIncidents(plan.adopted);
     const fleet = await pollFleet(plan, reading, fleetLimits(options), async (observation) => {
       // Noticed while listing: this target's result is no longer this run's to keep.
       if (lease.lost) return { kind: 'skipped', target: observation.target };
@@ -164,9 +191,11 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
     });
     outcomes = fleet.outcomes;
     if (lease.lost) throw lease.lost;
-    const { recovered } = fleet;
-    extraRecords = recovered.flatMap((r) => r.records);
+    const { recovered, recoveries } = fleet;
+    extraRecords = recoveries.records;
+    extraIncidents = recoveries.counts;
     if (extraRecords.length > 0) await store.recordEvents(extraRecords);
+    if (recoveries.changes.length > 0) await store.saveIncidents(recoveries.changes);
 
     // A run that recorded nothing finds the owed alerts as they were when it started: no second read.
     const recordedNothing =
@@ -174,6 +203,7 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
     publish = await publishOwed({
       store,
       publisher: deps.publisher,
+      ...(deps.pagerduty ? { pagerduty: deps.pagerduty } : {}),
       now,
       logger,
       holdBack: new Set(
@@ -183,9 +213,10 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
       checkpoint: () => lease.ensureHeld(),
       ...(options.deadline ? { deadline: options.deadline } : {}),
       signal,
-      ...(recordedNothing && plan.owedAtStart ? { firstRead: plan.owedAtStart } : {}),
+      ...(recordedNothing ? { firstRead: plan.owedAtStart } : {}),
     });
-    if (publish.kind === 'stopped') return summary({ lease: 'lost', outcomes, extraRecords, publish });
+    if (publish.kind === 'stopped')
+      return summary({ lease: 'lost', outcomes, extraRecords, extraIncidents, publish });
 
     // Target bookkeeping goes last: if the run dies before it, the next run diffs again and finds
     // the job states already saved, so nothing is detected twice.
@@ -194,13 +225,14 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
       ...recovered.map((r) => r.state),
     ];
     if (nextStates.length > 0) await store.saveTargetStates(nextStates);
-    return summary({ lease: 'acquired', outcomes, extraRecords, publish });
+    return summary({ lease: 'acquired', outcomes, extraRecords, extraIncidents, publish });
   } catch (error) {
     if (!(error instanceof LeaseLostError)) throw error;
     return summary({
       lease: 'lost',
       ...(outcomes ? { outcomes } : {}),
       extraRecords,
+      extraIncidents,
       ...(publish ? { publish } : {}),
     });
   } finally {
@@ -220,17 +252,25 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
   const settings = alertSettings(config);
   const signal = options.signal ?? new AbortController().signal;
   const shard = options.shard ?? UNSHARDED;
-  const reading: FleetReading = { ...deps, state: shardView(deps.state, shard), runId, settings, signal };
+  const reading: FleetReading = {
+    ...deps,
+    state: shardView(deps.state, shard),
+    runId,
+    settings,
+    signal,
+    pagerduty: options.pagerduty === true,
+  };
   const plan = await planRun(config, shard, reading);
-  const { outcomes, recovered } = await pollFleet(plan, reading, fleetLimits(options), async (o) =>
+  const { outcomes, recoveries } = await pollFleet(plan, reading, fleetLimits(options), async (o) =>
     toOutcome(o),
   );
-  const extraRecords = recovered.flatMap((r) => r.records);
+  const extraRecords = recoveries.records;
   const detected = [...outcomes.flatMap((o) => (o.kind === 'skipped' ? [] : o.records)), ...extraRecords];
   const byId = new Map<string, AuditRecord>();
-  for (const record of [...(plan.owedAtStart ?? []), ...detected]) {
-    if (!record.suppressed && !byId.has(record.eventId)) byId.set(record.eventId, record);
+  for (const record of [...plan.owedAtStart, ...detected]) {
+    if (!byId.has(record.eventId)) byId.set(record.eventId, record);
   }
+  const owed = [...byId.values()];
   return {
     summary: summarizeRun({
       runId,
@@ -241,8 +281,10 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
       ...shardFact(shard),
       outcomes,
       extraRecords,
+      extraIncidents: recoveries.counts,
     }),
-    alerts: groupForPublishing([...byId.values()]),
+    alerts: groupForPublishing(owed.filter((record) => owedTo(record, 'sns'))),
+    pagerduty: options.pagerduty ? owed.filter((record) => owedTo(record, 'pagerduty')) : [],
     ...(settings.includeDownloadUrl ? { downloadUrls: downloadUrlsOf(outcomes) } : {}),
   };
 }
@@ -250,8 +292,13 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
 interface RunPlan extends ResolvedTargets {
   /** Target states as last saved, with owed TARGET_FAILING adopted (see `adoptOwedFailures`). */
   previous: ReadonlyMap<string, TargetState>;
-  /** The owed events when the run started, when they could be read. */
-  owedAtStart?: AuditRecord[];
+  /** The owed events when the run started. */
+  owedAtStart: AuditRecord[];
+  /** The open incidents as stored, plus those adopted from owed triggers. */
+  incidents: Incident[];
+  /** The adopted ones: a live run writes them. */
+  adopted: Incident[];
+  silences: Silence[];
 }
 
 /** What the reading stages of a run share: where jobs and state come from, and the run's settings. */
@@ -263,9 +310,11 @@ interface FleetReading {
   runId: string;
   settings: AlertSettings;
   signal: AbortSignal;
+  /** Whether this run has a PagerDuty channel (what the incident stage routes to). */
+  pagerduty: boolean;
 }
 
-/** Which targets (the shard's), and what is known of them: the reads every run starts with. */
+/** Which targets (the shard's), and what is known of them: the reads every run starts with (guarantee 7). */
 async function planRun(config: Config, shard: Shard, deps: FleetReading): Promise<RunPlan> {
   const resolved = await resolveTargets(shardTargets(config.targets, shard), deps.source, {
     signal: deps.signal,
@@ -273,16 +322,21 @@ async function planRun(config: Config, shard: Shard, deps: FleetReading): Promis
     concurrency: config.cloudManager.concurrency,
   });
   const saved = await deps.state.getTargetStates([...resolved.targets, ...resolved.listedProjects]);
-  // Best effort: without it only a TARGET_RECOVERED after a crashed run could go unannounced, and a
-  // store that cannot answer here fails the run at the publishing step anyway.
-  const owedAtStart = await deps.state.listOwedEvents(OWED_PAGE).catch((error: unknown) => {
-    deps.logger.warn('Could not read owed alerts before polling', { error: describeError(error) });
-    return undefined;
-  });
+  const state = await deps.state.readRunState(OWED_PAGE);
+  // Only this run's targets: a run that polls part of the fleet (a shard) writes no incident of a
+  // target another run polls, which might be closing it at the same moment.
+  const polled = new Set([...resolved.targets, ...resolved.listedProjects].map(targetKey));
+  const adopted = adoptOwedIncidents(
+    state.incidents,
+    state.owed.filter((record) => polled.has(targetKey(record))),
+  );
   return {
     ...resolved,
-    previous: adoptOwedFailures(saved, owedAtStart ?? []),
-    ...(owedAtStart ? { owedAtStart } : {}),
+    previous: adoptOwedFailures(saved, state.owed),
+    owedAtStart: state.owed,
+    incidents: [...state.incidents, ...adopted],
+    adopted,
+    silences: state.silences,
   };
 }
 
@@ -311,8 +365,19 @@ async function pollFleet(
   reading: FleetReading,
   limits: FleetLimits,
   settle: (observation: Observation) => Promise<TargetOutcome>,
-): Promise<{ outcomes: TargetOutcome[]; recovered: ReturnType<typeof recoverListedProjects> }> {
+): Promise<{
+  outcomes: TargetOutcome[];
+  recovered: ReturnType<typeof recoverListedProjects>;
+  /** The recoveries through the incident stage: their records and incident changes. */
+  recoveries: ReturnType<typeof trackRecoveries>;
+}> {
   const { now, signal } = reading;
+  const tracking = trackingContext(plan, {
+    settings: reading.settings,
+    pagerduty: reading.pagerduty,
+    runId: reading.runId,
+    now,
+  });
   const ordered = pollOrder(
     plan.targets,
     (target) => plan.previous.get(targetKey(target))?.lastPolledAt ?? '',
@@ -326,7 +391,8 @@ async function pollFleet(
       if (signal.aborted || (limits.deadline && now() >= limits.deadline)) {
         return { kind: 'skipped', target } satisfies TargetOutcome;
       }
-      return settle(await observeTarget(target, plan.previous.get(targetKey(target)), context));
+      const observed = await observeTarget(target, plan.previous.get(targetKey(target)), context);
+      return settle(trackObservation(observed, tracking));
     },
     { budget: { limit: JOBS_IN_FLIGHT, weight: jobCount } },
   );
@@ -337,7 +403,7 @@ async function pollFleet(
     runId: reading.runId,
     settings: reading.settings,
   });
-  return { outcomes, recovered };
+  return { outcomes, recovered, recoveries: trackRecoveries(recovered, plan.listedProjects, tracking) };
 }
 
 /** The summary names the shard only when the fleet is sharded (unsharded output is unchanged). */

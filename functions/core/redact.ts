@@ -1,6 +1,7 @@
 /**
  * Secret hygiene in one place. `delivery.url` is a bearer credential (whoever holds it downloads the
- * backup), `authValue` is an Ops Manager download token, and keys/tokens are ours: none of them may
+ * backup), `authValue` is an Ops Manager download token, keys/tokens are ours, and a PagerDuty routing
+ * key is the credential of an integration (whoever has it can page the on-call): none of them may
  * reach a log line, an error message, the audit trail or (unless opted in) an alert.
  */
 
@@ -22,6 +23,9 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'token',
   'authorization',
   'Authorization',
+  'routing_key',
+  'routingKey',
+  'pagerdutyRoutingKey',
 ]);
 
 /** Deep copy of `value` with every secret field replaced by `[redacted]`. Non-plain objects are copied as-is. */

@@ -85,6 +85,7 @@ export async function resolveTargets(
         clusterId: entry.clusterId.toLowerCase(),
         name: entry.name ?? entry.clusterId,
         ...(entry.batchId ? { batchId: entry.batchId.toLowerCase() } : {}),
+        ...(entry.team ? { team: entry.team } : {}),
       });
       continue;
     }
@@ -92,6 +93,7 @@ export async function resolveTargets(
       projectId,
       clusterId: ALL_CLUSTERS,
       name: `${entry.name ?? entry.projectId} (all clusters)`,
+      ...(entry.team ? { team: entry.team } : {}),
     };
     const clusters = listings.get(entry) ?? [];
     if (!Array.isArray(clusters)) {
@@ -110,6 +112,7 @@ export async function resolveTargets(
         projectId,
         clusterId: cluster.id.toLowerCase(),
         name: entry.name ? `${entry.name}/${clusterName}` : clusterName,
+        ...(entry.team ? { team: entry.team } : {}),
       });
     }
   }

@@ -59,7 +59,9 @@ const READS: Readonly<Record<keyof StateReader, true>> = {
   loadJobStates: true,
   loadJobDigest: true,
   listOwedEvents: true,
+  readRunState: true,
   queryAudit: true,
+  readPeriod: true,
 };
 
 export class HeldLease {

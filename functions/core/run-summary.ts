@@ -2,6 +2,7 @@
  * The run summary: what the CLI prints, the handler logs and turns into metrics, and tests assert on.
  * Built from the stages' results in one place, after the run, from values (nothing accumulates it).
  */
+import type { IncidentCounts } from './incidents.ts';
 import type { TargetOutcome } from './poll-target.ts';
 import type { PublishCounts } from './publish-owed.ts';
 import type { AuditRecord } from './types.ts';
@@ -23,6 +24,11 @@ export interface DetectedEventSummary {
   jobId?: string;
   summary: string;
   suppressed: boolean;
+  /** Its incident and what it does to it (`trigger`, `resolve`, `reminder`, `info`). */
+  incidentKey?: string;
+  action?: string;
+  /** The silence that kept it from every channel. */
+  silencedBy?: string;
 }
 
 export interface PollSummary {
@@ -49,6 +55,10 @@ export interface PollSummary {
   alertsOwed: number;
   /** Rejected by SNS as invalid `MAX_REJECTIONS` times: parked in the audit trail, not retried. */
   alertsAbandoned: number;
+  /** Incidents this run opened and resolved, reminders it raised, events a silence kept quiet. */
+  incidents: IncidentCounts;
+  /** The PagerDuty channel's counts, when it is configured (same meaning as the alert counts). */
+  pagerduty?: { published: number; failed: number; abandoned: number; owed: number };
 }
 
 export interface RunFacts {
@@ -62,7 +72,9 @@ export interface RunFacts {
   outcomes?: readonly TargetOutcome[];
   /** Events recorded outside a target's own poll (a project-wide target's recovery). */
   extraRecords?: readonly AuditRecord[];
-  publish?: PublishCounts & { owed?: number };
+  /** What the incident stage counted for those. */
+  extraIncidents?: IncidentCounts | undefined;
+  publish?: PublishCounts & { owed?: number; pagerduty?: PublishCounts & { owed?: number } };
 }
 
 export function summarizeRun(facts: RunFacts): PollSummary {
@@ -93,7 +105,32 @@ export function summarizeRun(facts: RunFacts): PollSummary {
     alertsFailed: facts.publish?.failed ?? 0,
     alertsOwed: facts.publish?.owed ?? 0,
     alertsAbandoned: facts.publish?.abandoned ?? 0,
+    incidents: sumCounts([
+      ...outcomes.flatMap((o) => (o.kind !== 'skipped' && o.incidentCounts ? [o.incidentCounts] : [])),
+      ...(facts.extraIncidents ? [facts.extraIncidents] : []),
+    ]),
+    ...(facts.publish?.pagerduty
+      ? {
+          pagerduty: {
+            published: facts.publish.pagerduty.published,
+            failed: facts.publish.pagerduty.failed,
+            abandoned: facts.publish.pagerduty.abandoned,
+            owed: facts.publish.pagerduty.owed ?? 0,
+          },
+        }
+      : {}),
   };
+}
+
+function sumCounts(list: readonly IncidentCounts[]): IncidentCounts {
+  const total: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
+  for (const counts of list) {
+    total.opened += counts.opened;
+    total.resolved += counts.resolved;
+    total.reminded += counts.reminded;
+    total.silenced += counts.silenced;
+  }
+  return total;
 }
 
 function eventSummary(record: AuditRecord): DetectedEventSummary {
@@ -105,5 +142,8 @@ function eventSummary(record: AuditRecord): DetectedEventSummary {
     ...(record.jobId ? { jobId: record.jobId } : {}),
     summary: record.summary,
     suppressed: record.suppressed === true,
+    ...(record.incidentKey ? { incidentKey: record.incidentKey } : {}),
+    ...(record.action ? { action: record.action } : {}),
+    ...(record.silenced ? { silencedBy: record.silenced.silenceId } : {}),
   };
 }

@@ -23,7 +23,7 @@
  *     read or written, since a run on another partition would poll projects a shard also polls.
  */
 import type { Config, ConfiguredTarget } from './config.ts';
-import type { StateReader } from './ports.ts';
+import type { OwedFilter, StateReader } from './ports.ts';
 import type { AuditRecord } from './types.ts';
 
 /** One partition of the fleet: the `index`-th (from 1) of `count`. */
@@ -150,17 +150,24 @@ export function ownsRecord(shard: Shard): (record: Pick<AuditRecord, 'projectId'
 }
 
 /**
- * The state as a shard sees it: the same reads and writes, except that the owed alerts it lists are
- * only its own projects' (S1), so two shards never publish one alert. Unsharded: `state` itself.
+ * The state as a shard sees it: the same reads and writes, except that the owed alerts it lists
+ * (`listOwedEvents`, and those `readRunState` returns) are only its own projects' (S1), so two shards
+ * never publish one alert. Incidents are per target and silences global: both are read whole, and
+ * a run touches only its own targets' incidents (track-target.ts). Unsharded: `state` itself.
  */
 export function shardView<T extends StateReader>(state: T, shard: Shard): T {
   if (shard.count === 1) return state;
   const owns = ownsRecord(shard);
-  const listOwedEvents: StateReader['listOwedEvents'] = (limit, keep) =>
-    state.listOwedEvents(limit, keep ? (record) => owns(record) && keep(record) : owns);
+  const both = (keep: OwedFilter | undefined): OwedFilter =>
+    keep ? (record) => owns(record) && keep(record) : owns;
+  const listOwedEvents: StateReader['listOwedEvents'] = (limit, channel, keep) =>
+    state.listOwedEvents(limit, channel, both(keep));
+  const readRunState: StateReader['readRunState'] = (owedLimit, keep) =>
+    state.readRunState(owedLimit, both(keep));
   return new Proxy(state, {
     get: (target, property, receiver) => {
       if (property === 'listOwedEvents') return listOwedEvents;
+      if (property === 'readRunState') return readRunState;
       const value: unknown = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -18,6 +18,8 @@ export interface TargetFailure {
   errorCode?: string;
   /** 401/403-style rejections: alerted at the first failure, since retrying will not fix them. */
   auth: boolean;
+  /** The API's certificate is not trusted (`caFile`): also alerted at the first failure. */
+  untrusted?: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export function toTargetFailure(error: unknown): TargetFailure {
     ...(error.status !== undefined ? { status: error.status } : {}),
     ...(error.errorCode !== undefined ? { errorCode: error.errorCode } : {}),
     auth: error.kind === 'auth',
+    ...(error.kind === 'untrusted' ? { untrusted: true } : {}),
   };
 }
 
@@ -86,7 +89,9 @@ export function recordTargetFailure(input: {
   if (failure.errorCode !== undefined) lastError.errorCode = failure.errorCode;
 
   const wasAlerted = previousStreak > 0 && previous.failingAlerted === true;
-  const raise = !wasAlerted && (failure.auth || failureStreak >= settings.failingAfterPolls);
+  const raise =
+    !wasAlerted &&
+    (failure.auth || failure.untrusted === true || failureStreak >= settings.failingAfterPolls);
   const next: TargetState = {
     ...previous,
     name: target.name,
@@ -104,7 +109,9 @@ export function recordTargetFailure(input: {
   const reason = describeFailure(failure);
   const summary = failure.auth
     ? `cannot poll restore jobs: credentials rejected (${reason})`
-    : `cannot poll restore jobs: ${failureStreak} failed polls in a row (${reason})`;
+    : failure.untrusted
+      ? `cannot poll restore jobs: the API's TLS certificate is not trusted (${reason})`
+      : `cannot poll restore jobs: ${failureStreak} failed polls in a row (${reason})`;
   const event: MonitorEvent = {
     eventId: eventId({
       eventType: 'TARGET_FAILING',

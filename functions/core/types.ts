@@ -85,6 +85,8 @@ export interface Target {
   name: string;
   /** Restrict the watch to one batch of a sharded cluster. */
   batchId?: string;
+  /** Who owns it (`targets[].team`): every alert about it carries a `team` attribute to route on. */
+  team?: string;
 }
 
 /** Stable identity of a target, used as a key everywhere (state, audit, lease reporting). */
@@ -118,11 +120,29 @@ export interface JobSnapshot {
   timestampDate?: string;
 }
 
+/**
+ * When a poll first saw something, and the previous poll of the target, which had not: it happened
+ * in between. The API gives no time for most changes, so this window is the precision of every
+ * duration the report computes from it.
+ */
+export interface ObservedWindow {
+  /** The previous successful poll (it saw the old state); absent when there was none to compare. */
+  after?: string;
+  /** The first poll that saw it. */
+  by: string;
+}
+
 /** What the monitor remembers about one job between polls. */
 export interface JobState {
   snapshot: JobSnapshot;
   firstSeenAt: string;
   lastChangedAt: string;
+  /**
+   * When the backup was first seen downloaded (`snapshot.downloaded` turned true). No event records
+   * a download, so this is where the report's "ready to downloaded" comes from. Absent for jobs
+   * downloaded before this was recorded.
+   */
+  downloadObserved?: ObservedWindow;
   /** Set when a job that was listed before is no longer listed. */
   goneSince?: string;
   /** `DELIVERY_EXPIRING` thresholds (minutes) already alerted for the current `expires`. */
@@ -169,7 +189,18 @@ export type EventType =
   | 'JOB_STUCK'
   | 'BATCH_COMPLETED'
   | 'TARGET_FAILING'
-  | 'TARGET_RECOVERED';
+  | 'TARGET_RECOVERED'
+  | 'INCIDENT_RESOLVED'
+  | 'INCIDENT_REMINDER';
+
+/**
+ * What an event does to an incident (`functions/core/incidents.ts`): opens or re-triggers it, closes it,
+ * re-announces it while it stays open, or nothing (an informational event).
+ */
+export type IncidentAction = 'trigger' | 'resolve' | 'reminder' | 'info';
+
+/** The channels an alert can be owed to, each delivered and marked separately. */
+export type Channel = 'sns' | 'pagerduty';
 
 /** One row of a `BATCH_COMPLETED` summary. */
 export interface BatchMember {
@@ -191,12 +222,53 @@ export interface MonitorEvent {
   jobId?: string;
   batchId?: string;
   detectedAt: string;
+  /**
+   * The previous successful poll of the target, which saw the state before this change: the change
+   * happened after it and by `detectedAt`. Set on JOB_CREATED and status changes once a target is
+   * baselined (absent on events recorded before it existed, and when the job was not listed then).
+   */
+  previousPollAt?: string;
   /** One-line human summary without secrets, e.g. `restore 5f3a... BROKEN`. */
   summary: string;
   before?: Partial<JobSnapshot> | null;
   after?: Partial<JobSnapshot> | null;
   /** Event-specific facts: threshold minutes, batch members, error details, ... */
   details?: Record<string, unknown>;
+  /**
+   * The incident it belongs to (`target/<project>:<cluster>/failing`, `job/<jobId>/stuck`, ...; for an
+   * informational event the key of its subject: `job/<jobId>`, `batch/<batchId>`, `target/<id>`) and
+   * what it does to that incident. Set by the incident stage; records written before it existed lack
+   * them and are read through `incidentOf` (the catalogue's rule).
+   */
+  incidentKey?: string;
+  action?: IncidentAction;
+  /** `targets[].team` of its target, when configured. */
+  team?: string;
+}
+
+/** Which silence kept an event from every channel, copied onto the record so the audit outlives it. */
+export interface SilenceRef {
+  silenceId: string;
+  reason: string;
+  createdBy: string;
+  endsAt: string;
+}
+
+/**
+ * The delivery of one event to one channel other than SNS (SNS keeps its historical top-level fields
+ * on the record). Present only when the event is owed, or was delivered, to that channel.
+ */
+export interface ChannelDelivery {
+  /** When the channel accepted it; absent while owed. */
+  deliveredAt?: string;
+  /** The channel's reference for it (PagerDuty: the dedup_key it answered with). */
+  reference?: string;
+  attempts: number;
+  lastError?: string;
+  /** Times the channel refused the message itself as invalid (not an outage). */
+  rejections?: number;
+  /** Refused as invalid `MAX_REJECTIONS` times: no longer owed to this channel, kept as evidence. */
+  abandonedAt?: string;
 }
 
 /** An event as kept in the audit trail. */
@@ -214,6 +286,10 @@ export interface AuditRecord extends MonitorEvent {
   rejections?: number;
   /** SNS rejected the message as invalid `MAX_REJECTIONS` times: no longer owed, kept as evidence. */
   abandonedAt?: string;
+  /** A silence matched it when it was detected: it is owed to no channel (`functions/core/silences.ts`). */
+  silenced?: SilenceRef;
+  /** Its PagerDuty delivery, when it is owed (or was delivered) to PagerDuty. */
+  pagerduty?: ChannelDelivery;
 }
 
 /** Alert behaviour, from the `alerts` section of the configuration. */
@@ -224,4 +300,8 @@ export interface AlertSettings {
   failingAfterPolls: number;
   minSeverity: Severity;
   includeDownloadUrl: boolean;
+  /** An open incident at warning or above is re-announced on SNS after this long; 0: never. */
+  repeatEveryMinutes: number;
+  /** Which triggers page through PagerDuty (when a routing key is configured). */
+  pagerduty: { minSeverity: Severity };
 }

@@ -31,6 +31,10 @@ export const METRIC = {
   alertsPublished: 'AlertsPublished',
   /** Alerts SNS refused this run; they stay owed and are retried next run. */
   alertsFailed: 'AlertsFailed',
+  /** Events PagerDuty accepted this run (only when PagerDuty is configured). */
+  pagerDutyEventsSent: 'PagerDutyEventsSent',
+  /** Events PagerDuty refused or could not take this run; they stay owed (or are parked after rejections). */
+  pagerDutyEventsFailed: 'PagerDutyEventsFailed',
   /** Cloud Manager API requests made by this run (rate-limit budgeting). */
   apiRequests: 'ApiRequests',
   /** Wall time of the poll in milliseconds. */

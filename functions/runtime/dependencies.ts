@@ -9,12 +9,16 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { CloudManagerClient } from '../adapters/cloud-manager/client.ts';
+import type { CloudManagerConnection } from '../adapters/cloud-manager/connection.ts';
 import { type ConsoleFormat, ConsolePublisher } from '../adapters/console/console-publisher.ts';
 import { DynamoRunLease } from '../adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../adapters/dynamo/dynamo-state-store.ts';
+import type { PagerDutyEventOptions } from '../adapters/pagerduty/pagerduty-event.ts';
+import { PagerDutyNotifier } from '../adapters/pagerduty/pagerduty-notifier.ts';
+import { UnusablePagerDuty } from '../adapters/pagerduty/unusable-pagerduty.ts';
 import { SnsNotifier } from '../adapters/sns/sns-notifier.ts';
 import { consoleBaseUrlFor } from '../core/alerts/console-links.ts';
-import type { CloudManagerCredentials, Config } from '../core/config.ts';
+import type { CloudManagerCredentials, Config, PagerDutySettings } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PollDependencies, PreviewDependencies } from '../core/poll.ts';
 import type { AlertPublisher } from '../core/ports.ts';
@@ -28,6 +32,8 @@ export interface SourceInput {
   dynamoClient: DynamoDBClient;
   logger: Logger;
   now?: () => Date;
+  /** Trusted CAs and proxy for Cloud Manager calls (`createCloudManagerConnection`). @default direct */
+  connection?: CloudManagerConnection;
 }
 
 /** Where alerts go in a live run: an SNS topic, or (without one) the terminal. */
@@ -45,6 +51,11 @@ export type AlertChannelInput =
 
 export interface DependencyInput extends SourceInput {
   alerts: AlertChannelInput;
+  /**
+   * The PagerDuty channel, when a routing key is configured; `{ unusable }` when one is configured
+   * but cannot be used (its events stay owed, SNS goes on: see `UnusablePagerDuty`).
+   */
+  pagerduty?: PagerDutySettings | { unusable: string };
 }
 
 export interface PollRuntime extends PollDependencies {
@@ -71,6 +82,7 @@ function createClient(input: SourceInput): CloudManagerClient {
     requestsPerMinute: input.config.cloudManager.requestsPerMinute,
     requestTimeoutMs: input.config.cloudManager.requestTimeoutMs,
     logger: input.logger,
+    ...(input.connection ? { connection: input.connection } : {}),
   });
 }
 
@@ -107,6 +119,21 @@ export function createPublisher(
   });
 }
 
+/**
+ * How PagerDuty events of this deployment are made: the state table's name prefixes every dedup_key,
+ * so two deployments sharing an integration never touch each other's incidents.
+ */
+export function pagerDutyEventOptions(
+  input: Pick<SourceInput, 'config' | 'baseUrlOverride' | 'tableName'>,
+  pagerduty: PagerDutySettings,
+): PagerDutyEventOptions {
+  return {
+    routingKey: pagerduty.routingKey,
+    dedupPrefix: `restore-watch/${input.tableName}`,
+    consoleBaseUrl: consoleBaseUrlFor(apiBaseUrl(input)),
+  };
+}
+
 export function createPollDependencies(input: DependencyInput): PollRuntime {
   const client = createClient(input);
   return {
@@ -115,9 +142,22 @@ export function createPollDependencies(input: DependencyInput): PollRuntime {
     store: createStore(input),
     lease: new DynamoRunLease({ client: input.dynamoClient, tableName: input.tableName }),
     publisher: createPublisher(input, input.alerts),
+    ...(input.pagerduty ? { pagerduty: createPagerDuty(input, input.pagerduty) } : {}),
     now: input.now ?? (() => new Date()),
     logger: input.logger,
   };
+}
+
+function createPagerDuty(
+  input: SourceInput,
+  pagerduty: NonNullable<DependencyInput['pagerduty']>,
+): AlertPublisher {
+  if ('unusable' in pagerduty) return new UnusablePagerDuty(pagerduty.unusable);
+  return new PagerDutyNotifier({
+    ...pagerDutyEventOptions(input, pagerduty),
+    eventsUrl: pagerduty.eventsUrl,
+    logger: input.logger,
+  });
 }
 
 export function createPreviewDependencies(input: SourceInput): PreviewRuntime {

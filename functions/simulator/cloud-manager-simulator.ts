@@ -4,8 +4,11 @@
  * limit, and injectable faults. Tests, the local demo and the benchmark run the real client against it.
  *
  * It prints nothing and never echoes a credential, a token or a download URL in an error body.
+ * With `tls` it serves HTTPS with the given key and certificate (a private CA's, in tests), so the
+ * client's trust settings and TLS failure reports meet a real handshake.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../core/config.ts';
 import type { Cluster, RestoreJob } from '../core/types.ts';
@@ -54,6 +57,11 @@ export interface SimulatorOptions {
    * @default 'content'
    */
   envelopeKey?: 'content' | 'envelope';
+  /**
+   * Serve HTTPS with this PEM key and certificate chain (leaf first) instead of plain HTTP.
+   * @default plain HTTP
+   */
+  tls?: { key: string; cert: string };
 }
 
 export type AuthScheme = 'none' | 'Digest' | 'Bearer' | 'Basic' | 'other';
@@ -122,6 +130,7 @@ export class CloudManagerSimulator {
   readonly #port: number;
   readonly #now: () => Date;
   readonly #envelopeKey: 'content' | 'envelope';
+  readonly #tls: { key: string; cert: string } | undefined;
   readonly #data: CloudManagerData;
   readonly #digest: DigestAuthority | undefined;
   readonly #oauth: OAuthTokenIssuer | undefined;
@@ -146,6 +155,7 @@ export class CloudManagerSimulator {
     this.#port = options.port ?? 0;
     this.#now = options.now ?? (() => new Date());
     this.#envelopeKey = options.envelopeKey ?? 'content';
+    this.#tls = options.tls ? { ...options.tls } : undefined;
     this.#data = new CloudManagerData(this.#now);
     const nowMs = () => this.#now().getTime();
     const apiKeys = options.apiKeys ?? [];
@@ -183,9 +193,10 @@ export class CloudManagerSimulator {
 
   async start(): Promise<void> {
     if (this.#server) throw new SimulatorUsageError('The simulator is already running.');
-    const server = createServer((req, res) => {
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
       void this.#handle(req, res);
-    });
+    };
+    const server = this.#tls ? createHttpsServer(this.#tls, handle) : createServer(handle);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#port, this.#host, () => {
@@ -196,7 +207,7 @@ export class CloudManagerSimulator {
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.#server = server;
-    this.#origin = `http://${host}:${address.port}`;
+    this.#origin = `${this.#tls ? 'https' : 'http'}://${host}:${address.port}`;
   }
 
   /** Closes the server and every socket, idle keep-alive ones and those of requests still being delayed. */
@@ -873,6 +884,12 @@ function optionProblems(options: SimulatorOptions): string[] {
     problems.push('latencyMs must be 0 or more');
   if (options.host !== undefined && !isLoopbackHost(options.host)) {
     problems.push(`host ${options.host} is not a loopback address (use 127.0.0.1, ::1 or localhost)`);
+  }
+  if (
+    options.tls &&
+    !(options.tls.key?.includes('PRIVATE KEY') && options.tls.cert?.includes('CERTIFICATE'))
+  ) {
+    problems.push('tls needs a PEM private key (key) and a PEM certificate (cert)');
   }
   for (const [index, key] of (options.apiKeys ?? []).entries()) {
     if (!key.publicKey || !key.privateKey)

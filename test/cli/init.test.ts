@@ -6,7 +6,12 @@
  * table stub those variables on `process.env` (undone after each test) and give RESTORE_WATCH_TABLE
  * through `io.env`, like any other restore-watch setting.
  */
-import { DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DescribeTableCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TABLE_SCHEMA } from '../../functions/core/table-schema.ts';
 import { CloudManagerSimulator } from '../../functions/simulator/cloud-manager-simulator.ts';
@@ -125,6 +130,40 @@ describe('restore-watch init with RESTORE_WATCH_TABLE', () => {
     expect(result.stdout).toBe(
       `The state table ${tableName} already exists (DynamoDB table ${tableName}); nothing to do.\n`,
     );
+  });
+
+  it('indexes the job states an earlier version wrote, so that report finds them, and says so', async () => {
+    // Prepare: a polled table whose job states lack the request-time index keys (as before report).
+    const cwd = await dirs.make();
+    const tableName = await createTestTable(dynamo.client);
+    const env = useTable(tableName);
+    const project = addProject(sim, 'orders-prod');
+    const clusterId = project.clusters[0]?.id as string;
+    sim.addRestoreJob(project.projectId, clusterId);
+    await writeConfig(cwd, configFor(sim, project));
+    expect((await runCli(['poll'], { cwd, env })).code).toBe(0);
+    const { Items } = await dynamo.client.send(new ScanCommand({ TableName: tableName }));
+    const jobKeys = (Items ?? []).filter((item) => item.sk?.S?.startsWith('JOB#'));
+    for (const item of jobKeys) {
+      await dynamo.client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: item.pk as AttributeValue, sk: item.sk as AttributeValue },
+          UpdateExpression: 'REMOVE gsi1pk, gsi1sk',
+        }),
+      );
+    }
+
+    // Act
+    const result = await runCli(['init'], { cwd, env });
+
+    // Assess
+    expect(jobKeys).toHaveLength(1);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('indexed 1 job state written by an earlier version');
+    const after = await dynamo.client.send(new ScanCommand({ TableName: tableName }));
+    const job = after.Items?.find((item) => item.sk?.S?.startsWith('JOB#'));
+    expect(job?.gsi1pk?.S).toBe(`JOBS#${project.projectId}#${clusterId}`);
   });
 
   it('lets poll keep its state in that table instead of the embedded one', async () => {

@@ -148,6 +148,33 @@ const cases: BadInputCase[] = [
     expected: ['CLOUD_MANAGER_BASE_URL: must be an https:// URL'],
   },
   {
+    name: 'a PAGERDUTY_ROUTING_KEY that cannot be a routing key (never echoed)',
+    env: { ...CREDENTIALS_ENV, PAGERDUTY_ROUTING_KEY: 'SENTINEL-not-a-key' },
+    expected: ['PAGERDUTY_ROUTING_KEY is not a PagerDuty routing key'],
+  },
+  {
+    name: 'a malformed PAGERDUTY_EVENTS_URL',
+    env: {
+      ...CREDENTIALS_ENV,
+      PAGERDUTY_ROUTING_KEY: 'abcdefabcdefabcdefabcdefabcdef12',
+      PAGERDUTY_EVENTS_URL: 'http://events.pagerduty.com/v2/enqueue',
+    },
+    expected: ['PAGERDUTY_EVENTS_URL must be an https:// URL'],
+  },
+  {
+    name: 'a team name that cannot be one',
+    config: () => ({
+      ...validConfig(),
+      targets: [{ projectId: PROJECT, clusterId: CLUSTER, team: 'pay ments!' }],
+    }),
+    expected: ['targets[0].team: must be 1-64 characters'],
+  },
+  {
+    name: 'a negative alerts.repeatEveryMinutes',
+    config: () => ({ ...validConfig(), alerts: { repeatEveryMinutes: -5 } }),
+    expected: ['alerts.repeatEveryMinutes: repeatEveryMinutes must be 0 (off) or more'],
+  },
+  {
     name: 'a bad deploy.schedule',
     config: () => ({ ...validConfig(), deploy: { schedule: 'every 5 minutes' } }),
     expected: ['deploy.schedule: must be an EventBridge Scheduler expression'],
@@ -171,6 +198,7 @@ describe('poll with bad input', () => {
       expect(result.code).toBe(2);
       for (const text of c.expected) expect(result.stderr).toContain(text);
       expect(result.stderr).toContain('Nothing was written.');
+      expect(result.stderr).not.toContain('SENTINEL');
       expect(result.stdout).toBe('');
       expect(hasEmbeddedState(cwd)).toBe(false);
       expect(sim.requests.length).toBe(requestsBefore);

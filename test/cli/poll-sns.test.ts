@@ -86,7 +86,10 @@ describe('restore-watch poll with an SNS topic', () => {
           MessageStructure: 'json',
           MessageAttributes: {
             eventType: { DataType: 'String', StringValue: 'JOB_CREATED' },
+            eventTypes: { DataType: 'String.Array', StringValue: '["JOB_CREATED"]' },
             severity: { DataType: 'String', StringValue: 'info' },
+            action: { DataType: 'String', StringValue: 'info' },
+            incidentKey: { DataType: 'String', StringValue: `job/${job.id}` },
             projectId: { DataType: 'String', StringValue: project.projectId },
             clusterId: { DataType: 'String', StringValue: clusterId },
             jobId: { DataType: 'String', StringValue: job.id },

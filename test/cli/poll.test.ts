@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PollSummary } from '../../functions/core/poll.ts';
+import type { RestoreReport } from '../../functions/core/report/report-model.ts';
 import { CloudManagerSimulator } from '../../functions/simulator/cloud-manager-simulator.ts';
 import { VirtualClock } from '../support/harness.ts';
 import {
@@ -279,5 +280,99 @@ describe('restore-watch poll secret hygiene', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('FAILED  orders-prod');
     expect(result.stdout + result.stderr).not.toContain(wrongKey);
+  });
+});
+
+describe('restore-watch poll records when each change could have happened (what `report` reads)', () => {
+  it('brackets a finish and a download between two polls: the report gives durations as those ranges', async () => {
+    // Prepare: polls every 5 minutes from t0; the restore is requested at t0+1, finishes at t0+12 and
+    // is downloaded at t0+17. The poll at t0+10 sees no change (its diff is skipped) and must still
+    // count as the last poll that saw the restore running.
+    const { cwd, project, poll } = await prepare('orders-prod');
+    const t0 = clock.now().getTime();
+    const minute = (n: number) => new Date(t0 + n * 60_000).toISOString();
+    const at = (n: number) => {
+      clock.ms = t0 + n * 60_000;
+    };
+    const pollAt = async (n: number) => {
+      at(n);
+      expect((await poll('--json')).code).toBe(0);
+    };
+    await pollAt(0);
+    at(1);
+    const job = sim.addRestoreJob(project.projectId, project.clusters[0]?.id ?? '');
+    await pollAt(5);
+    await pollAt(10);
+    at(12);
+    sim.finishJob(job.id);
+    await pollAt(15);
+    at(17);
+    sim.markDownloaded(job.id);
+    await pollAt(20);
+
+    // Act
+    const result = await runCli(['report', '--since', minute(0), '--until', minute(60), '--format', 'json'], {
+      cwd,
+      now: clock.now,
+    });
+
+    // Assess: finished after the poll at t0+10 and by t0+15, so 9-14 minutes after its request;
+    // ready by t0+15 and downloaded after it and by t0+20, so 0-10 minutes from ready to downloaded.
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as RestoreReport;
+    expect(report.restores).toHaveLength(1);
+    expect(report.restores[0]).toMatchObject({
+      jobId: job.id,
+      firstSeen: 'requested',
+      outcome: 'FINISHED',
+      outcomeAfter: minute(10),
+      outcomeBy: minute(15),
+      duration: { lowMinutes: 9, highMinutes: 14 },
+      finishWindowMinutes: 5,
+      readyBy: minute(15),
+      downloadedBy: minute(20),
+      readyToDownloaded: { lowMinutes: 0, highMinutes: 10 },
+      downloaded: true,
+    });
+  });
+
+  it('reports a broken restore as one incident, followed by its key until a later restore finished ready', async () => {
+    // Prepare: a restore breaks between two polls; a second restore of the cluster finishes ready.
+    const { cwd, project, poll } = await prepare('orders-prod');
+    const cluster = project.clusters[0]?.id ?? '';
+    const t0 = clock.now().getTime();
+    const minute = (n: number) => new Date(t0 + n * 60_000).toISOString();
+    const pollAt = async (n: number) => {
+      clock.ms = t0 + n * 60_000;
+      expect((await poll('--json')).code).toBe(0);
+    };
+    await pollAt(0);
+    const broken = sim.addRestoreJob(project.projectId, cluster);
+    await pollAt(5);
+    sim.breakJob(broken.id);
+    await pollAt(10);
+    const retry = sim.addRestoreJob(project.projectId, cluster);
+    await pollAt(15);
+    sim.finishJob(retry.id, { expirationHours: 48 });
+    await pollAt(20);
+
+    // Act
+    const result = await runCli(['report', '--since', minute(0), '--until', minute(60), '--format', 'json'], {
+      cwd,
+      now: clock.now,
+    });
+
+    // Assess
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as RestoreReport;
+    expect(report.incidents.source).toBe('incident-keys');
+    expect(report.incidents.items).toEqual([
+      expect.objectContaining({
+        kind: 'JOB_BROKEN',
+        jobId: broken.id,
+        openedAt: minute(10),
+        resolvedAt: minute(20),
+      }),
+    ]);
   });
 });

@@ -116,6 +116,8 @@ const settings: fc.Arbitrary<AlertSettings> = fc.record({
   failingAfterPolls: fc.constant(3),
   minSeverity: fc.constant('info' as const),
   includeDownloadUrl: fc.constant(false),
+  repeatEveryMinutes: fc.constant(240),
+  pagerduty: fc.constant({ minSeverity: 'warning' as const }),
 });
 
 interface Step {

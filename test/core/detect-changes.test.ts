@@ -738,6 +738,82 @@ describe('detectChanges: jobs that vanish from the listing', () => {
   });
 });
 
+describe('detectChanges: when a change happened (the precision of the report)', () => {
+  const HASHES = [{ fileName: 'a.tar.gz', hash: 'abc', typeName: 'SHA1' }];
+
+  it('records the previous poll on a status change: the job finished after it and by this poll', () => {
+    // Prepare
+    const state = baselined([job()], at(-5));
+
+    // Act
+    const result = poll(state, [readyJob(iso(600))], T0);
+
+    // Assess
+    expect(only(result.events, 'JOB_STATUS_CHANGED')).toMatchObject({
+      previousPollAt: iso(-5),
+      detectedAt: T0.toISOString(),
+    });
+    expect(only(result.events, 'DELIVERY_STATUS_CHANGED').previousPollAt).toBe(iso(-5));
+  });
+
+  it('records the previous poll on JOB_CREATED and on the status of a job first seen finished', () => {
+    // Prepare
+    const state = baselined([], at(-5));
+
+    // Act
+    const result = poll(state, [readyJob(iso(600))], T0);
+
+    // Assess
+    expect(result.events.map((event) => [event.eventType, event.previousPollAt])).toEqual([
+      ['JOB_CREATED', iso(-5)],
+      ['JOB_STATUS_CHANGED', iso(-5)],
+      ['DELIVERY_STATUS_CHANGED', iso(-5)],
+    ]);
+  });
+
+  it('leaves previousPollAt out for a job that was missing from the previous poll', () => {
+    // Prepare
+    const gone = poll(baselined([job({ id: JOB_A }), job({ id: JOB_B })]), [job({ id: JOB_A })], at(-5));
+
+    // Act
+    const back = poll(gone.next, [job({ id: JOB_A }), job({ id: JOB_B, statusName: 'KILLED' })], T0);
+
+    // Assess
+    expect(only(back.events, 'JOB_STATUS_CHANGED').previousPollAt).toBeUndefined();
+  });
+
+  it('records the window in which a backup was first seen downloaded, and keeps it', () => {
+    // Prepare
+    const ready = poll(baselined([job()], at(-10)), [readyJob(iso(600))], at(-5)).next;
+
+    // Act
+    const downloaded = poll(ready, [readyJob(iso(600), { hashes: HASHES })], T0);
+    const later = poll(downloaded.next, [readyJob(iso(600), { hashes: HASHES })], at(5));
+
+    // Assess
+    expect(downloaded.jobs[0]?.downloadObserved).toEqual({ after: iso(-5), by: T0.toISOString() });
+    expect(downloaded.changedJobs).toHaveLength(1);
+    expect(later.jobs[0]?.downloadObserved).toEqual({ after: iso(-5), by: T0.toISOString() });
+    expect(later.changedJobs).toEqual([]);
+  });
+
+  it('knows only an upper bound for a backup already downloaded when the job is first seen', () => {
+    // Act
+    const result = poll(EMPTY, [readyJob(iso(600), { hashes: HASHES })], T0);
+
+    // Assess
+    expect(result.jobs[0]?.downloadObserved).toEqual({ by: T0.toISOString() });
+  });
+
+  it('records no previous poll on the first poll of a target (there is none)', () => {
+    // Act
+    const result = poll(EMPTY, [job({ created: iso(-400) })], T0);
+
+    // Assess
+    expect(only(result.events, 'JOB_STUCK').previousPollAt).toBeUndefined();
+  });
+});
+
 describe('detectChanges: state writes and ordering', () => {
   it('writes nothing when nothing changed', () => {
     // Prepare

@@ -9,6 +9,7 @@ import {
   nextStepsFor,
   worstSeverity,
 } from '../../functions/core/event-catalogue.ts';
+import { describeIncidentRule } from '../../functions/core/incident-kinds.ts';
 import {
   type EventType,
   KNOWN_DELIVERY_STATUSES,
@@ -25,6 +26,8 @@ const ALL_TYPES: EventType[] = [
   'BATCH_COMPLETED',
   'TARGET_FAILING',
   'TARGET_RECOVERED',
+  'INCIDENT_RESOLVED',
+  'INCIDENT_REMINDER',
 ];
 
 describe('EVENT_CATALOGUE', () => {
@@ -49,6 +52,8 @@ describe('EVENT_CATALOGUE', () => {
     ['BATCH_COMPLETED', 'varies'],
     ['TARGET_FAILING', 'critical'],
     ['TARGET_RECOVERED', 'info'],
+    ['INCIDENT_RESOLVED', 'info'],
+    ['INCIDENT_REMINDER', 'varies'],
   ])('gives %s the default severity %s', (type, severity) => {
     expect(EVENT_CATALOGUE[type].defaultSeverity).toBe(severity);
   });
@@ -76,21 +81,32 @@ describe('EVENT_CATALOGUE', () => {
 });
 
 describe('README event table', () => {
-  it('names every event type of the catalogue, in catalogue order', () => {
-    // Prepare
+  const rows = () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('## Event catalogue'));
     const table = section.slice(0, section.indexOf('\n## ', 1));
-
-    // Act
-    const named = table
+    return table
       .split('\n')
       .filter((line) => line.startsWith('| `'))
-      .flatMap((line) => line.split('|')[1]?.match(/`[A-Z_]+`/g) ?? [])
+      .map((line) => line.split('|').map((cell) => cell.trim()));
+  };
+
+  it('names every event type of the catalogue, in catalogue order', () => {
+    // Act
+    const named = rows()
+      .flatMap((cells) => cells[1]?.match(/`[A-Z_]+`/g) ?? [])
       .map((name) => name.slice(1, -1));
 
     // Assess
     expect(named).toEqual([...EVENT_TYPES]);
+  });
+
+  it('states for every event type exactly the incident rule the catalogue applies', () => {
+    // Act
+    const stated = rows().map((cells) => cells[4]);
+
+    // Assess
+    expect(stated).toEqual(EVENT_TYPES.map(describeIncidentRule));
   });
 });
 

@@ -31,6 +31,8 @@ export const SETTINGS: AlertSettings = {
   failingAfterPolls: 3,
   minSeverity: 'info',
   includeDownloadUrl: false,
+  repeatEveryMinutes: 240,
+  pagerduty: { minSeverity: 'warning' },
 };
 
 export const T0 = new Date('2026-11-28T10:00:00.000Z');

@@ -340,3 +340,66 @@ describe('the concurrency pool', () => {
     expect(started).toEqual([1, 2]);
   });
 });
+
+describe('runPoll: incidents and silences (issue 10)', () => {
+  it('reads owed alerts, incidents and silences in one read before polling', async () => {
+    const { store, source, poll } = world();
+    source.jobs.set(CLUSTER_ID, []);
+
+    await poll();
+
+    expect(store.calls.of('readRunState')).toBe(1);
+    expect(store.calls.of('listOwedEvents')).toBe(0);
+  });
+
+  it('adopts the owed trigger of a crashed run only for a target it polls (a shard leaves the others alone)', async () => {
+    const { store, source } = world();
+    source.jobs.set(CLUSTER_ID, []);
+    const trigger = (clusterId: string, jobId: string) => ({
+      eventId: `stuck-${jobId}`,
+      eventType: 'JOB_STUCK' as const,
+      severity: 'warning' as const,
+      projectId: PROJECT_ID,
+      clusterId,
+      targetName: 'x',
+      jobId,
+      detectedAt: '2026-11-28T07:00:00.000Z',
+      summary: 'stuck',
+      runId: 'crashed',
+      publishAttempts: 0,
+      incidentKey: `job/${jobId}/stuck`,
+      action: 'trigger' as const,
+    });
+    await store.recordEvents([trigger(CLUSTER_ID, JOB_A), trigger('5e2211c17a3e5a48f5497dff', JOB_B)]);
+    const publisher = new RecordingPublisher();
+    publisher.verdict = () => ({ ok: false, retryable: true });
+
+    await runPoll({ ...world().deps, source, store, publisher }, { config: config(), runId: 'run-x' });
+
+    expect([...store.incidents.keys()]).toEqual([`job/${JOB_A}/stuck`]);
+  });
+
+  it('routes nothing of a silenced target to the publisher, and records it as silenced', async () => {
+    const { store, source, publisher, poll, clock } = world();
+    source.jobs.set(CLUSTER_ID, []);
+    await poll();
+    await store.saveSilence({
+      silenceId: 's-00000001',
+      matcher: { projectId: PROJECT_ID, clusterId: CLUSTER_ID },
+      target: 'orders-prod',
+      startsAt: clock.now().toISOString(),
+      endsAt: new Date(clock.now().getTime() + 3_600_000).toISOString(),
+      createdAt: clock.now().toISOString(),
+      createdBy: 'ana',
+      reason: 'drill',
+    });
+    source.jobs.set(CLUSTER_ID, [job({ statusName: 'BROKEN' })]);
+    clock.advance(60_000);
+
+    const summary = await poll();
+
+    expect(publisher.delivered).toEqual([]);
+    expect(summary.incidents).toMatchObject({ opened: 1, silenced: 2 });
+    expect([...store.events.values()].every((r) => r.silenced?.silenceId === 's-00000001')).toBe(true);
+  });
+});

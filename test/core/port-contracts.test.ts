@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRunLease } from '../../functions/adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../../functions/adapters/dynamo/dynamo-state-store.ts';
+import { firstSight } from '../../functions/core/detect/job-state.ts';
 import type { RunLease, StateStore } from '../../functions/core/ports.ts';
 import type { AuditRecord, JobState } from '../../functions/core/types.ts';
-import { record } from '../support/alert-records.ts';
+import { CLUSTER, PROJECT, record } from '../support/alert-records.ts';
 import { createTestTable, startDynalite, type TestDynamo } from '../support/dynalite.ts';
 import { InMemoryRunLease, InMemoryStateStore } from '../support/in-memory-ports.ts';
 
@@ -60,7 +61,7 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
   it('records an event once: a second record of the same id is reported existing and changes nothing', async () => {
     const { store } = await make();
     const first = await store.recordEvents([event(1), event(2)]);
-    await store.markPublished([{ eventId: 'evt-1', publishedAt: at(10), snsMessageId: 'm-1' }]);
+    await store.markPublished([{ eventId: 'evt-1', publishedAt: at(10), messageId: 'm-1' }]);
 
     const again = await store.recordEvents([event(1), event(3)]);
 
@@ -149,13 +150,173 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
   it('ignores a failure mark for an event already published', async () => {
     const { store } = await make();
     await store.recordEvents([event(1)]);
-    await store.markPublished([{ eventId: 'evt-1', publishedAt: at(10), snsMessageId: 'm-1' }]);
+    await store.markPublished([{ eventId: 'evt-1', publishedAt: at(10), messageId: 'm-1' }]);
 
     await store.markPublishFailed([{ eventId: 'evt-1', error: 'late failure', at: at(11) }]);
 
     const [stored] = await store.queryAudit({ jobId: event(1).jobId as string });
     expect(stored).toMatchObject({ publishedAt: at(10), snsMessageId: 'm-1', publishAttempts: 0 });
     expect(stored?.lastPublishError).toBeUndefined();
+  });
+
+  it("reads a target's period: events detected and jobs requested in [since, until), oldest first", async () => {
+    // Prepare: events at seconds 1-4 of this target and one of another cluster; three jobs requested
+    // at seconds 2, 3 and 5, the one without `created` dated by when it was first seen.
+    const { store } = await make();
+    const target = { projectId: PROJECT, clusterId: CLUSTER };
+    const otherCluster = '5f0000000000000000000009';
+    await store.recordEvents([event(4), event(1), event(2), event(3), event(5, { clusterId: otherCluster })]);
+    const jobId = (n: number) => `5f3a1b2c${String(n).padStart(16, '0')}`;
+    const job = (n: number, created: string | undefined, firstSeenAt: string): JobState =>
+      firstSight(
+        {
+          projectId: PROJECT,
+          clusterId: CLUSTER,
+          jobId: jobId(n),
+          statusName: 'FINISHED',
+          hasDownloadUrl: false,
+          downloaded: false,
+          ...(created === undefined ? {} : { created }),
+        },
+        firstSeenAt,
+      );
+    await store.saveJobStates(target, [job(7, at(3), at(9)), job(8, undefined, at(2)), job(9, at(5), at(9))]);
+
+    // Act: [second 2, second 5)
+    const period = await store.readPeriod(target, { since: at(2), until: at(5) });
+
+    // Assess
+    expect(period.events.map((r) => r.eventId)).toEqual(['evt-2', 'evt-3', 'evt-4']);
+    expect(period.jobs.map((s) => s.snapshot.jobId)).toEqual([jobId(8), jobId(7)]);
+  });
+});
+
+/** A silence of project `p` for an hour from `at(0)`. */
+const silence = (silenceId: string) => ({
+  silenceId,
+  matcher: { projectId: 'p' },
+  target: 't',
+  startsAt: at(0),
+  endsAt: at(3600),
+  createdAt: at(0),
+  createdBy: 'ana',
+  reason: 'drill',
+});
+
+describe.each(implementations)('StateStore contract, channels, incidents, silences: %s', (_name, make) => {
+  const paging = (n: number, overrides: Partial<AuditRecord> = {}) =>
+    event(n, { action: 'trigger', pagerduty: { attempts: 0 }, ...overrides });
+
+  it('keeps an event owed while one channel still waits for it, whichever channel is marked first', async () => {
+    const { store } = await make();
+    await store.recordEvents([paging(1), paging(2)]);
+    const owed = await store.listOwedEvents();
+
+    // With the records (the batched path) for one, without (conditional updates) for the other.
+    await store.markPublished([
+      { eventId: 'evt-1', channel: 'sns', publishedAt: at(5), messageId: 'm-1', record: owed[0] },
+      { eventId: 'evt-2', channel: 'pagerduty', publishedAt: at(5), messageId: 'k-2' },
+    ]);
+    const between = (await store.listOwedEvents()).map((r) => r.eventId);
+    const half = (await store.listOwedEvents()).find((r) => r.eventId === 'evt-1');
+    await store.markPublished([
+      {
+        eventId: 'evt-1',
+        channel: 'pagerduty',
+        publishedAt: at(6),
+        messageId: 'k-1',
+        ...(half ? { record: half } : {}),
+      },
+      { eventId: 'evt-2', channel: 'sns', publishedAt: at(6), messageId: 'm-2' },
+    ]);
+
+    expect(between).toEqual(['evt-1', 'evt-2']);
+    expect(await store.listOwedEvents()).toEqual([]);
+    const [stored] = await store.queryAudit({ jobId: paging(1).jobId as string });
+    expect(stored).toMatchObject({
+      publishedAt: at(5),
+      snsMessageId: 'm-1',
+      pagerduty: { deliveredAt: at(6), reference: 'k-1', attempts: 0 },
+    });
+  });
+
+  it('counts PagerDuty failures apart from SNS ones, and parks it on PagerDuty only', async () => {
+    const { store } = await make();
+    await store.recordEvents([paging(1)]);
+
+    await store.markPublishFailed([
+      { eventId: 'evt-1', channel: 'pagerduty', error: 'HTTP 400', at: at(5), rejected: true },
+    ]);
+    await store.markPublishFailed([
+      { eventId: 'evt-1', channel: 'pagerduty', error: 'HTTP 400', at: at(6), rejected: true, abandon: true },
+    ]);
+    const stillForSns = (await store.listOwedEvents()).map((r) => r.eventId);
+    await store.markPublished([{ eventId: 'evt-1', channel: 'sns', publishedAt: at(7), messageId: 'm-1' }]);
+
+    expect(stillForSns).toEqual(['evt-1']);
+    expect(await store.listOwedEvents()).toEqual([]);
+    const [stored] = await store.queryAudit({ jobId: paging(1).jobId as string });
+    expect(stored).toMatchObject({
+      publishAttempts: 0,
+      pagerduty: { attempts: 2, rejections: 2, abandonedAt: at(6), lastError: 'HTTP 400' },
+    });
+  });
+
+  it('owes a silenced event to no channel', async () => {
+    const { store } = await make();
+    const silenced = { silenceId: 's-1', reason: 'drill', createdBy: 'ana', endsAt: at(100) };
+
+    await store.recordEvents([paging(1, { silenced })]);
+
+    expect(await store.listOwedEvents()).toEqual([]);
+  });
+
+  it('reads owed events, open incidents and silences in one run state; closed incidents leave it', async () => {
+    const { store } = await make();
+    await store.recordEvents([event(2), event(1)]);
+    const incident = {
+      key: 'job/a/stuck',
+      kind: 'stuck' as const,
+      projectId: 'p',
+      clusterId: 'c',
+      targetName: 't',
+      jobId: 'a',
+      severity: 'warning' as const,
+      openedAt: at(1),
+      openedBy: 'JOB_STUCK' as const,
+      lastTriggeredAt: at(1),
+      lastTriggerEventId: 'evt-1',
+      summary: 'stuck',
+      announcedOn: ['sns' as const],
+      reminders: 0,
+    };
+    await store.saveIncidents([incident, { ...incident, key: 'job/b/stuck', jobId: 'b' }]);
+    await store.saveSilence(silence('s-00000001'));
+
+    const before = await store.readRunState(1);
+    await store.saveIncidents([{ ...incident, resolvedAt: at(9), resolvedByEventId: 'evt-9' }]);
+    const after = await store.readRunState(10);
+
+    expect(before.owed.map((r) => r.eventId)).toEqual(['evt-1']);
+    expect(before.incidents.map((i) => i.key).sort()).toEqual(['job/a/stuck', 'job/b/stuck']);
+    expect(before.silences.map((x) => x.silenceId)).toEqual(['s-00000001']);
+    expect(after.incidents.map((i) => i.key)).toEqual(['job/b/stuck']);
+    expect(after.owed.map((r) => r.eventId)).toEqual(['evt-1', 'evt-2']);
+  });
+
+  it('refuses a silence id that is taken, and ends a silence early once; an unknown id is undefined', async () => {
+    const { store } = await make();
+    await store.saveSilence(silence('s-00000002'));
+
+    await expect(store.saveSilence(silence('s-00000002'))).rejects.toThrow();
+    const ended = await store.expireSilence('s-00000002', at(60), 'bo');
+    const unknown = await store.expireSilence('s-ffffffff', at(60), 'bo');
+
+    expect(ended).toMatchObject({ endsAt: at(60), expiredAt: at(60), expiredBy: 'bo' });
+    expect(unknown).toBeUndefined();
+    expect((await store.readRunState(0)).silences).toMatchObject([
+      { silenceId: 's-00000002', endsAt: at(60) },
+    ]);
   });
 });
 

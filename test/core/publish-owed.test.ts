@@ -1,9 +1,10 @@
 /**
  * Publishing what is owed (functions/core/publish-owed.ts), guarantee by guarantee, with in-memory
- * ports. Over real peers (dynalite, SNS through the notifier): test/reliability/sns-faults.test.ts and
+ * ports (P6, two channels: SNS and PagerDuty). Over real peers (dynalite, SNS through the notifier): test/reliability/sns-faults.test.ts and
  * test/scenarios/guarantees.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { owedChannels } from '../../functions/core/delivery.ts';
 import { LeaseLostError } from '../../functions/core/errors.ts';
 import {
   MAX_REJECTIONS,
@@ -193,5 +194,93 @@ describe('P5: bounded work', () => {
 
     expect(publisher.calls.of('publish')).toBe(3);
     expect(result).toMatchObject({ kind: 'done', published: OWED_PAGE * 2 + 10, owed: 0 });
+  });
+});
+
+describe('P6: channels are independent', () => {
+  /** Owed to SNS and PagerDuty (triggers at warning and above page). */
+  const paging = (count: number) => owedRecords(count, { action: 'trigger', pagerduty: { attempts: 0 } });
+
+  async function withPager(records: AuditRecord[]) {
+    const prepared = await prepare(records);
+    const pager = new RecordingPublisher();
+    return {
+      ...prepared,
+      pager,
+      both: (overrides: Partial<PublishInput> = {}) => prepared.input({ pagerduty: pager, ...overrides }),
+    };
+  }
+
+  it('delivers to both and leaves nothing owed; each event is marked on both', async () => {
+    const { store, publisher, pager, both } = await withPager(paging(3));
+
+    const result = await publishOwed(both());
+
+    expect(publisher.deliveredIds()).toHaveLength(3);
+    expect(pager.deliveredIds()).toHaveLength(3);
+    expect(result).toMatchObject({
+      kind: 'done',
+      published: 3,
+      owed: 0,
+      pagerduty: { published: 3, owed: 0 },
+    });
+    expect([...store.events.values()].every((r) => owedChannels(r).length === 0)).toBe(true);
+  });
+
+  it('delivers to SNS while PagerDuty is down, and keeps the pages owed to PagerDuty only', async () => {
+    const { store, publisher, pager, both } = await withPager(paging(2));
+    pager.verdict = () => ({ ok: false, retryable: true, error: 'PagerDuty failed (HTTP 503)' });
+
+    const result = await publishOwed(both());
+
+    expect(publisher.deliveredIds()).toHaveLength(2);
+    expect(result).toMatchObject({ owed: 0, pagerduty: { published: 0, failed: 2, owed: 2 } });
+    expect([...store.events.values()].map((r) => owedChannels(r))).toEqual([['pagerduty'], ['pagerduty']]);
+  });
+
+  it('pages while SNS throws, and marks the pages', async () => {
+    const { store, pager, both } = await withPager(paging(2));
+    const throwing = { publish: async () => Promise.reject(new Error('SNS client exploded')) };
+
+    const result = await publishOwed(both({ publisher: throwing }));
+
+    expect(pager.deliveredIds()).toHaveLength(2);
+    expect(result).toMatchObject({ failed: 2, owed: 2, pagerduty: { published: 2, owed: 0 } });
+    expect([...store.events.values()].every((r) => r.pagerduty?.deliveredAt !== undefined)).toBe(true);
+  });
+
+  it('parks a page PagerDuty rejects every time without touching SNS', async () => {
+    const { store, pager, both } = await withPager(paging(1));
+    pager.verdict = () => ({ ok: false, retryable: false, error: 'invalid event' });
+
+    for (let i = 0; i < MAX_REJECTIONS; i++) await publishOwed(both());
+
+    const [parked] = [...store.events.values()];
+    expect(parked?.pagerduty).toMatchObject({ rejections: MAX_REJECTIONS, abandonedAt: expect.any(String) });
+    expect(parked?.publishedAt).toBeDefined();
+    expect(parked?.rejections).toBeUndefined();
+  });
+
+  it('never lets a PagerDuty backlog of more than a page hide what is owed to SNS behind it', async () => {
+    // A long outage left more than a page owed to PagerDuty only (SNS delivered them); newer alerts
+    // are owed to SNS.
+    const backlog = paging(OWED_PAGE + 20).map((r) => ({
+      ...r,
+      publishedAt: '2026-05-01T09:00:00Z',
+      snsMessageId: 'm',
+    }));
+    const fresh = owedRecords(5).map((r, i) => ({
+      ...r,
+      eventId: `fresh-${i}`,
+      detectedAt: `2026-05-02T00:00:0${i}.000Z`,
+    }));
+    const { publisher, pager, both } = await withPager([...backlog, ...fresh]);
+    pager.verdict = () => ({ ok: false, retryable: true, error: 'PagerDuty failed (HTTP 503)' });
+
+    const result = await publishOwed(both());
+
+    expect(publisher.deliveredIds()).toEqual(fresh.map((r) => r.eventId));
+    expect(result).toMatchObject({ published: 5, owed: 0 });
+    expect(pager.delivered).toEqual([]);
   });
 });

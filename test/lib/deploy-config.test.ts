@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText } from '../../functions/core/config.ts';
 import { EXAMPLE_CONFIG_FILE, loadDeployConfig, schedulePeriod } from '../../lib/deploy-config.ts';
+import { createTestCa } from '../support/certificates.ts';
 import { REPO_ROOT } from './stack-fixture.ts';
 
 const BAD_CONFIG = {
@@ -76,6 +77,27 @@ describe('loadDeployConfig', () => {
     expect(error.problems).toHaveLength(5);
   });
 
+  it('refuses an address subscribed twice, and a filter naming a team that cannot be one', () => {
+    const dir = tempDir();
+    const example = JSON.parse(readFileSync(join(REPO_ROOT, EXAMPLE_CONFIG_FILE), 'utf8'));
+    const emails = ['a@example.com', { address: 'A@example.com', teams: ['pay ments!'] }];
+    writeFileSync(
+      join(dir, 'subs.json'),
+      JSON.stringify({ ...example, deploy: { subscriptions: { emails } } }),
+    );
+
+    const error = catchConfigError(() => loadDeployConfig('subs.json', dir));
+
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^deploy\.subscriptions\.emails\[1\]: duplicates deploy\.subscriptions\.emails\[0\]/,
+        ),
+      ]),
+    );
+    expect(error.problems.join('\n')).toMatch(/teams\[0\]: must be 1-64 characters/);
+  });
+
   it('refuses a schedule slower than the heartbeat alarm can watch', () => {
     const dir = tempDir();
     const example = JSON.parse(readFileSync(join(REPO_ROOT, EXAMPLE_CONFIG_FILE), 'utf8'));
@@ -88,6 +110,52 @@ describe('loadDeployConfig', () => {
 
     expect(error.problems).toEqual([
       expect.stringMatching(/^deploy\.schedule: "rate\(2 days\)" polls less than once a day/),
+    ]);
+  });
+});
+
+describe('loadDeployConfig with cloudManager.caFile', () => {
+  it('reads the CA file next to the configuration, so the stack can bundle it', async () => {
+    // Prepare
+    const ca = await createTestCa('Deploy Test CA');
+    const dir = tempDir();
+    const example = JSON.parse(readFileSync(join(REPO_ROOT, EXAMPLE_CONFIG_FILE), 'utf8'));
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'ca.pem'), ca.certPem);
+    writeFileSync(
+      join(dir, 'conf', 'fleet.json'),
+      JSON.stringify({ ...example, cloudManager: { ...example.cloudManager, caFile: 'ca.pem' } }),
+    );
+
+    // Act
+    const loaded = loadDeployConfig('conf/fleet.json', dir);
+
+    // Assess
+    expect(loaded.config.cloudManager.caFile).toBe('ca.pem');
+    expect(loaded.caCertificates?.trim()).toBe(ca.certPem.trim());
+  });
+
+  it('reports a missing CA file together with the deployment problems', () => {
+    // Prepare
+    const dir = tempDir();
+    const example = JSON.parse(readFileSync(join(REPO_ROOT, EXAMPLE_CONFIG_FILE), 'utf8'));
+    writeFileSync(
+      join(dir, 'fleet.json'),
+      JSON.stringify({
+        ...example,
+        cloudManager: { ...example.cloudManager, caFile: 'corp-ca.pem' },
+        deploy: { schedule: 'rate(2 days)' },
+      }),
+    );
+
+    // Act
+    const error = catchConfigError(() => loadDeployConfig('fleet.json', dir));
+
+    // Assess
+    expect(error.source).toBe('fleet.json');
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^deploy\.schedule: "rate\(2 days\)" polls less than once a day/),
+      expect.stringMatching(/^cloudManager\.caFile: corp-ca\.pem \(.*corp-ca\.pem\) does not exist/),
     ]);
   });
 });

@@ -10,7 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../functions/adapters/dynamo/create-table.ts';
 import { parseConfig, parseConfigText } from '../../functions/core/config.ts';
 import { ENV } from '../../functions/core/environment.ts';
+import { EVENT_TYPES } from '../../functions/core/event-catalogue.ts';
 import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../functions/observability/metric-names.ts';
+import { POLL_SUMMARY_LOG } from '../../functions/observability/poll-summary-log.ts';
 import { BUNDLED_CONFIG_NAME, BUNDLED_CONFIG_PATH, TABLE_ITEM_ACTIONS } from '../../lib/monitor-function.ts';
 import { BASE_CONFIG, type BuiltStack, buildStack, normaliseAssetHashes } from './stack-fixture.ts';
 
@@ -284,20 +286,26 @@ describe('alarms', () => {
     });
   });
 
-  it('raises AlertsRefused when SNS refused alerts in two periods in a row (one blip is repaired by the next run)', () => {
-    expect(alarm('AlertsRefused')).toMatchObject({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: METRIC.alertsFailed,
-      Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-  });
+  it.each<[string, string, string]>([
+    ['AlertsRefused', 'SNS refused alerts', METRIC.alertsFailed],
+    ['PagerDutyRefused', 'PagerDuty refused events (quiet without PagerDuty)', METRIC.pagerDutyEventsFailed],
+  ])(
+    'raises %s when %s in two periods in a row (one blip is repaired by the next run)',
+    (name, _why, metric) => {
+      expect(alarm(name)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: metric,
+        Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    },
+  );
 
   it('watches the right resource in each alarm', () => {
     expect(alarm('Errors')?.Dimensions).toEqual([
@@ -347,13 +355,62 @@ describe('alarms', () => {
   });
 
   it('notifies the operations topic when any alarm fires and when it clears', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     for (const [, resource] of Object.entries(resources).filter(
       ([, r]) => r.Type === 'AWS::CloudWatch::Alarm',
     )) {
       expect(resource.Properties?.AlarmActions).toEqual(operations());
       expect(resource.Properties?.OKActions).toEqual(operations());
     }
+  });
+});
+
+describe('dashboard', () => {
+  /** The dashboard body as text, every CloudFormation token written as its JSON. */
+  const body = (): string => {
+    const dashboards = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const dashboardBody = dashboards[0]?.Properties?.DashboardBody as
+      | { 'Fn::Join': [string, unknown[]] }
+      | undefined;
+    const join = dashboardBody?.['Fn::Join'] ?? ['', []];
+    return join[1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+  };
+
+  it('is one dashboard named after the stack, with every alarm in its status widget', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'RestoreWatch' });
+    const text = body();
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    // MonitorAlarms' nine, PagerDutyRefused included.
+    expect(alarms).toHaveLength(9);
+    expect(text).toContain('"type":"alarm"');
+    for (const [id] of alarms) expect(text).toContain(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }));
+  });
+
+  it("graphs the poll metrics and reads the summary line of the poll function's log group", () => {
+    const text = body();
+    for (const name of [
+      METRIC.pollsSucceeded,
+      METRIC.pollDuration,
+      METRIC.eventsDetected,
+      METRIC.alertsFailed,
+      METRIC.pagerDutyEventsSent,
+      METRIC.pagerDutyEventsFailed,
+    ]) {
+      expect(text).toContain(`"${METRICS_NAMESPACE}","${name}"`);
+    }
+    expect(text).toContain(JSON.stringify({ Ref: logicalId('AWS::Logs::LogGroup', '/Monitor/') }));
+    expect(text).toContain(`filter message = \\"${POLL_SUMMARY_LOG.message}\\"`);
+    for (const type of EVENT_TYPES)
+      expect(text).toContain(`sum(${POLL_SUMMARY_LOG.eventsByType}.${type}) as ${type}`);
+  });
+
+  it('shows the standard Lambda, DynamoDB, SNS and SQS widgets (cdk-monitoring-constructs) and adds no alarm', () => {
+    const text = body();
+    for (const title of ['### Lambda Function', '### Dynamo Table', '### SNS Topic', '### SQS Queue']) {
+      expect(text).toContain(title);
+    }
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
   });
 });
 

@@ -19,6 +19,56 @@ import { BASE_CONFIG, buildStack, normaliseAssetHashes } from './stack-fixture.t
 const withDeploy = (deploy: NonNullable<ConfigInput['deploy']>): ConfigInput => ({ ...BASE_CONFIG, deploy });
 const emails = { emails: ['dba-oncall@example.com'] };
 
+describe('email subscriptions with filters', () => {
+  const { template } = buildStack(
+    withDeploy({
+      subscriptions: {
+        emails: [
+          'everything@example.com',
+          { address: 'payments-oncall@example.com', teams: ['payments', 'ledger'], minSeverity: 'warning' },
+          { address: 'pager-watch@example.com', minSeverity: 'critical' },
+        ],
+      },
+    }),
+  );
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const subscriptionsTo = (topicPrefix: string) =>
+    Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::SNS::Subscription' &&
+        String((r.Properties.TopicArn as { Ref?: string }).Ref).startsWith(topicPrefix),
+    );
+
+  it('turns teams and a minimum severity into a filter policy on the alerts topic', () => {
+    // Assess
+    const alerts = subscriptionsTo('AlertsTopic').map((r) => [
+      r.Properties.Endpoint,
+      r.Properties.FilterPolicy,
+    ]);
+    expect(alerts).toEqual([
+      ['everything@example.com', undefined],
+      ['payments-oncall@example.com', { team: ['payments', 'ledger'], severity: ['warning', 'critical'] }],
+      ['pager-watch@example.com', { severity: ['critical'] }],
+    ]);
+  });
+
+  it('subscribes every address to the operations topic without a filter (alarms carry no alert attributes)', () => {
+    // Assess
+    const operations = subscriptionsTo('OperationsTopic').map((r) => [
+      r.Properties.Endpoint,
+      r.Properties.FilterPolicy,
+    ]);
+    expect(operations).toEqual([
+      ['everything@example.com', undefined],
+      ['payments-oncall@example.com', undefined],
+      ['pager-watch@example.com', undefined],
+    ]);
+  });
+});
+
 describe('Slack channel', () => {
   const { stack, template } = buildStack(
     withDeploy({ subscriptions: { ...emails, slack: { workspaceId: 'T012ABCDE', channelId: 'C012ABCDE' } } }),
@@ -313,5 +363,97 @@ describe('construct guards', () => {
     expect(retentionDays(30)).toBe(logs.RetentionDays.ONE_MONTH);
     expect(retentionDays(31)).toBe(logs.RetentionDays.TWO_MONTHS);
     expect(retentionDays(100_000)).toBe(logs.RetentionDays.INFINITE);
+  });
+});
+
+describe('monthly report (deploy.report)', () => {
+  const { stack, template } = buildStack(
+    withDeploy({ subscriptions: emails, report: { schedule: 'cron(0 7 1 * ? *)' } }),
+  );
+  const json = template.toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const idOf = (type: string, prefix: string) =>
+    Object.keys(json.Resources).find((id) => json.Resources[id]?.Type === type && id.startsWith(prefix)) ??
+    '(none)';
+  const reportFunction = idOf('AWS::Lambda::Function', 'ReportFunction');
+
+  it('adds a report function invoked monthly with the scheduled time, retried, next to the poll', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 7 1 * ? *)',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [reportFunction, 'Arn'] },
+        Input: '{"scheduledTime":"<aws.scheduler.scheduled-time>"}',
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21_600 },
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.table]: { Ref: idOf('AWS::DynamoDB::Table', 'StateTable') },
+          [ENV.topicArn]: { Ref: idOf('AWS::SNS::Topic', 'AlertsTopic') },
+        }),
+      },
+      Description: 'restore-watch: publishes the monthly restore report to the alerts topic',
+    });
+  });
+
+  it('lets the report function query the by-target index and publish, and nothing else', () => {
+    const role = idOf('AWS::IAM::Role', 'ReportRole');
+    const statements = Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Array<{ Action: unknown }> }).Statement)
+      .map((statement) => statement.Action);
+    expect(statements).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      'dynamodb:Query',
+      'sns:Publish',
+      ['kms:Decrypt', 'kms:GenerateDataKey'],
+    ]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'QueryStateByTarget',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [{ 'Fn::GetAtt': [idOf('AWS::DynamoDB::Table', 'StateTable'), 'Arn'] }, '/index/gsi1'],
+              ],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms the operations topic when a report fails', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: reportFunction } }],
+      Period: 86_400,
+      AlarmActions: [{ Ref: idOf('AWS::SNS::Topic', 'OperationsTopic') }],
+    });
+  });
+
+  it('passes cdk-nag without further acknowledgements', () => {
+    expect(new AwsSolutionsChecks(undefined).validateScope(stack).violations).toEqual([]);
+  });
+
+  it('adds nothing without deploy.report', () => {
+    const { template: plain } = buildStack(withDeploy({ subscriptions: emails }));
+    plain.resourceCountIs('AWS::Lambda::Function', 1);
+    plain.resourceCountIs('AWS::Scheduler::Schedule', 1);
+  });
+});
+
+describe('a private CA (cloudManager.caFile)', () => {
+  it('refuses a configuration naming a caFile whose certificates were not loaded with it', () => {
+    expect(() => buildStack({ ...BASE_CONFIG, cloudManager: { caFile: 'corp-ca.pem' } })).toThrow(
+      'the configuration names cloudManager.caFile: pass its certificates as caCertificates (loadDeployConfig reads them)',
+    );
   });
 });

@@ -9,7 +9,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateStoreError } from '../../functions/adapters/dynamo/state-store-error.ts';
 import type { RestoreJob } from '../../functions/core/types.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
-import { type DynamoApi, DynamoFaults, queriesOwed, writes } from './support/dynamo-faults.ts';
+import {
+  type DynamoApi,
+  DynamoFaults,
+  queriesOwed,
+  queriesOwedEvents,
+  writes,
+} from './support/dynamo-faults.ts';
 import { alertKey, auditRecords, countBy, newObjectId, SnsGate } from './support/system.ts';
 
 const THROTTLES = ['ProvisionedThroughputExceededException', 'ThrottlingException'] as const;
@@ -147,7 +153,7 @@ describe('DynamoDB faults in a whole poll run', () => {
         when: queriesOwed,
       });
 
-      await expect(faultyPoll()).rejects.toThrow(/throttled listOwedEvents/);
+      await expect(faultyPoll()).rejects.toThrow(/throttled readRunState/);
 
       expect(sns.attempts).toBe(0);
       await expectSettled(expected);
@@ -279,7 +285,8 @@ describe('DynamoDB faults in a whole poll run', () => {
     it('loses nothing when DynamoDB becomes unreachable after the events were recorded', async () => {
       const { expected } = changes();
       for (const api of ['BatchWriteItem', 'Query', 'UpdateItem', 'DeleteItem'] as const) {
-        const when = api === 'BatchWriteItem' ? writes.jobStates : api === 'Query' ? queriesOwed : undefined;
+        const when =
+          api === 'BatchWriteItem' ? writes.jobStates : api === 'Query' ? queriesOwedEvents : undefined;
         faults.add({ api, fault: { kind: 'unreachable' }, ...(when ? { when } : {}) });
       }
 

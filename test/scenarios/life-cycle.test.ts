@@ -59,6 +59,8 @@ describe('a restore job life cycle, end to end', () => {
       'JOB_STATUS_CHANGED',
     ]);
     expect(third.alertsPublished).toBe(2);
+    // One message per job per poll: both changes travel together.
+    expect(h.published().at(-1)?.eventTypes).toEqual(['JOB_STATUS_CHANGED', 'DELIVERY_STATUS_CHANGED']);
 
     // 70 minutes before expiry: nothing; 59 minutes before: the 60-minute warning; 14 before: the 15-minute one.
     h.clock.advanceMinutes(50);
@@ -71,20 +73,22 @@ describe('a restore job life cycle, end to end', () => {
     expect(warn15.events.map((e) => e.eventType)).toEqual(['DELIVERY_EXPIRING']);
     expect(warn15.events[0]?.eventId).not.toBe(warn60.events[0]?.eventId);
 
-    // The link expires unused: a warning.
+    // The link expires unused: a warning, and the expiring incident the warnings opened is over.
     h.clock.advanceMinutes(15);
     h.sim.expireDelivery(job.id);
     const expired = await h.poll(config);
-    expect(expired.events.map((e) => [e.eventType, e.severity])).toEqual([
-      ['DELIVERY_STATUS_CHANGED', 'warning'],
+    expect(expired.events.map((e) => [e.eventType, e.severity, e.action])).toEqual([
+      ['DELIVERY_STATUS_CHANGED', 'warning', 'info'],
+      ['INCIDENT_RESOLVED', 'info', 'resolve'],
     ]);
+    expect(expired.events[1]?.incidentKey).toBe(`job/${job.id}/expiring`);
 
     // Nothing changes: nothing is published.
     const before = h.published().length;
     const quiet = await h.poll(config);
     expect(quiet.eventsDetected).toBe(0);
     expect(h.published()).toHaveLength(before);
-    expect(before).toBe(6);
+    expect(before).toBe(5);
     expect(old.id).not.toBe(job.id);
   });
 

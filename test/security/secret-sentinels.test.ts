@@ -14,12 +14,15 @@ import { PublishBatchCommand } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudManagerClient } from '../../functions/adapters/cloud-manager/client.ts';
+import { PagerDutyNotifier } from '../../functions/adapters/pagerduty/pagerduty-notifier.ts';
 import { SnsNotifier } from '../../functions/adapters/sns/sns-notifier.ts';
 import type { CloudManagerCredentials } from '../../functions/core/config.ts';
 import type { RestoreJob } from '../../functions/core/types.ts';
+import { OAuthTokenIssuer } from '../../functions/simulator/oauth-tokens.ts';
 import { DynamoFaults } from '../reliability/support/dynamo-faults.ts';
 import { newObjectId, SnsGate } from '../reliability/support/system.ts';
 import { API_KEY, type Harness, startHarness, TOPIC_ARN } from '../support/harness.ts';
+import { LocalPagerDuty, TEST_ROUTING_KEY } from '../support/local-pagerduty/local-pagerduty.ts';
 
 const SERVICE_ACCOUNT = { clientId: 'mdb_sa_id_5f1a2b3c4d5e', clientSecret: 'SENTINEL-CLIENT-SECRET-c41e' };
 /** Not shaped like a Cloud Manager backup link, so only structural redaction can catch it. */
@@ -33,7 +36,7 @@ const ATTEMPTS = 5;
 describe('secret sentinels across whole scenarios', () => {
   let h: Harness;
   let sns: SnsGate;
-  /** OAuth access tokens the simulator issued (read off the wire), sentinels too. */
+  /** OAuth access tokens the simulator issued (as its token endpoint hands them out), sentinels too. */
   let tokens: string[];
   let errors: unknown[];
   let console: string[];
@@ -44,14 +47,11 @@ describe('secret sentinels across whole scenarios', () => {
     tokens = [];
     errors = [];
     console = [];
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      const response = await realFetch(input, init);
-      if (String(input).endsWith('/api/oauth/token') && response.ok) {
-        const body = (await response.clone().json()) as { access_token?: string };
-        if (body.access_token) tokens.push(body.access_token);
-      }
-      return response;
+    const issue = OAuthTokenIssuer.prototype.issue;
+    vi.spyOn(OAuthTokenIssuer.prototype, 'issue').mockImplementation(function (this: OAuthTokenIssuer, id) {
+      const issued = issue.call(this, id);
+      tokens.push(issued.access_token);
+      return issued;
     });
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       vi.spyOn(globalThis.console, method).mockImplementation((...args: unknown[]) => {
@@ -120,13 +120,17 @@ describe('secret sentinels across whole scenarios', () => {
       downloadUrlPath: 'SENTINEL-DOWNLOAD-URL-5be1',
       urlV2: DOWNLOAD_URL_V2,
       authValue: AUTH_VALUE,
+      routingKey: TEST_ROUTING_KEY,
       ...Object.fromEntries(tokens.map((token, i) => [`oauthToken${i}`, token])),
     };
   }
 
-  async function leaks(allowed: Record<string, string[]> = {}): Promise<string[]> {
+  async function leaks(
+    allowed: Record<string, string[]> = {},
+    extra: Record<string, string> = {},
+  ): Promise<string[]> {
     const found: string[] = [];
-    for (const [channel, text] of Object.entries(await channels())) {
+    for (const [channel, text] of Object.entries({ ...(await channels()), ...extra })) {
       for (const [name, secret] of Object.entries(sentinels())) {
         if (text.includes(secret) && !(allowed[channel] ?? []).includes(name))
           found.push(`${channel} contains ${name}`);
@@ -273,6 +277,55 @@ describe('secret sentinels across whole scenarios', () => {
       expect(await leaks()).toEqual([]);
     },
   );
+
+  it('sends the PagerDuty routing key to PagerDuty only, and a download URL never to PagerDuty, even opted in', async () => {
+    // Prepare
+    const pd = new LocalPagerDuty();
+    await pd.start();
+    try {
+      const project = newObjectId();
+      const cluster = h.sim.addCluster({ projectId: project }).id;
+      const config = h.config({
+        targets: [{ projectId: project, clusterId: cluster }],
+        alerts: { includeDownloadUrl: true },
+      });
+      const pagerduty = new PagerDutyNotifier({
+        routingKey: TEST_ROUTING_KEY,
+        eventsUrl: pd.eventsUrl,
+        dedupPrefix: 'sentinels',
+        consoleBaseUrl: h.sim.origin,
+        sleep: async () => {},
+        logger: logger(),
+      });
+      const run = () => poll(config, { pagerduty });
+      await run();
+      const job = h.sim.addRestoreJob(project, cluster);
+      finishWithSecrets(job.id);
+
+      // Act: PagerDuty rejects the first pages quoting the routing key back, then is down, then takes them.
+      pd.failNext({
+        kind: 'status',
+        status: 400,
+        body: { status: 'invalid event', message: `key ${TEST_ROUTING_KEY}` },
+      });
+      pd.failNext({ kind: 'status', status: 503, body: { message: `routing_key=${TEST_ROUTING_KEY}` } }, 3);
+      h.clock.advanceMinutes(70);
+      await run();
+      h.clock.advanceMinutes(5);
+      await run();
+      h.clock.advanceMinutes(5);
+      await run();
+
+      // Assess
+      expect(pd.events.length).toBeGreaterThan(0);
+      const requests = JSON.stringify(pd.events);
+      expect(requests).toContain(TEST_ROUTING_KEY);
+      expect(requests).not.toContain('SENTINEL');
+      expect(await leaks({ pagerdutyRequests: ['routingKey'] }, { pagerdutyRequests: requests })).toEqual([]);
+    } finally {
+      await pd.stop();
+    }
+  });
 
   it('puts the download URL into SNS messages only when opted in, and never into logs, errors or the table', async () => {
     const project = newObjectId();

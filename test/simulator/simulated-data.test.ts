@@ -1,9 +1,12 @@
 import { Agent, get } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CloudManagerSimulator,
   SimulatorUsageError,
 } from '../../functions/simulator/cloud-manager-simulator.ts';
+import { createTestCa } from '../support/certificates.ts';
 import { getJson, ManualClock, PROJECT } from './http-support.ts';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -320,5 +323,38 @@ describe('simulator server', () => {
     } finally {
       await sim.stop();
     }
+  });
+
+  it('serves HTTPS with the key and certificate it is given', async () => {
+    // Prepare
+    const ca = await createTestCa();
+    const leaf = await ca.issue({ names: ['localhost'], ips: ['127.0.0.1'] });
+    const sim = new CloudManagerSimulator({ tls: { key: leaf.keyPem, cert: leaf.certPem } });
+    await sim.start();
+
+    try {
+      // Act: a plain node:https client that trusts only the test CA
+      const answer = await new Promise<{ status?: number; issuer?: string }>((resolve, reject) => {
+        httpsRequest(`${sim.baseUrl}/groups/${PROJECT}/clusters`, { ca: ca.certPem }, (response) => {
+          response.resume();
+          const issuer = (response.socket as TLSSocket).getPeerCertificate().issuer?.CN;
+          response.on('end', () => resolve({ status: response.statusCode, issuer: String(issuer) }));
+        })
+          .on('error', reject)
+          .end();
+      });
+
+      // Assess: the handshake succeeded against the CA; the API answered (404: no such project yet)
+      expect(sim.origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(answer).toEqual({ status: 404, issuer: ca.name });
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('refuses a tls option without a PEM key and certificate', () => {
+    expect(() => new CloudManagerSimulator({ tls: { key: 'not a key', cert: 'not a cert' } })).toThrow(
+      'tls needs a PEM private key (key) and a PEM certificate (cert)',
+    );
   });
 });

@@ -3,6 +3,7 @@
  * summaries of any size, and sentinel secrets that must never reach a message unless opted in. Shared
  * by the renderer tests (core) and the channel tests (SNS, console).
  */
+import { incidentOf } from '../../functions/core/incident-kinds.ts';
 import type { AuditRecord, BatchMember, EventType } from '../../functions/core/types.ts';
 
 export const PROJECT = '5f0000000000000000000001';
@@ -143,10 +144,46 @@ export function sampleOf(type: EventType): AuditRecord {
         after: undefined,
         summary: 'restore jobs can be listed again after 3 failed polls',
       });
+    case 'INCIDENT_RESOLVED':
+      return record({
+        ...base,
+        severity: 'info',
+        before: undefined,
+        after: undefined,
+        summary:
+          'restore …00000003 restore job stuck IN_PROGRESS: over, the job left IN_PROGRESS (now FINISHED)',
+        incidentKey: `job/${JOB}/stuck`,
+        action: 'resolve',
+        details: {
+          incidentKey: `job/${JOB}/stuck`,
+          kind: 'stuck',
+          openedAt: '2026-05-01T04:00:00.000Z',
+          openedBy: 'JOB_STUCK',
+          reason: 'the job left IN_PROGRESS (now FINISHED)',
+        },
+      });
+    case 'INCIDENT_REMINDER':
+      return record({
+        ...base,
+        severity: 'warning',
+        before: undefined,
+        after: undefined,
+        summary: 'still open after 4 h: restore 5f3a1b2c… still IN_PROGRESS after 6 h 5 min',
+        incidentKey: `job/${JOB}/stuck`,
+        action: 'reminder',
+        details: {
+          incidentKey: `job/${JOB}/stuck`,
+          kind: 'stuck',
+          openedAt: '2026-05-01T06:00:00.000Z',
+          openedBy: 'JOB_STUCK',
+          lastTriggeredAt: '2026-05-01T06:00:00.000Z',
+          reminder: 1,
+        },
+      });
   }
 }
 
-/** What a message carries of a record: everything but the delivery bookkeeping. */
+/** What a message carries of a record: everything but the delivery bookkeeping, and its incident. */
 export function messageFields(r: AuditRecord) {
   const {
     publishAttempts: _a,
@@ -155,7 +192,11 @@ export function messageFields(r: AuditRecord) {
     snsMessageId: _m,
     rejections: _r,
     abandonedAt: _d,
+    suppressed: _s,
+    silenced: _q,
+    pagerduty: _pd,
     ...rest
   } = r;
-  return rest;
+  const incident = incidentOf(r);
+  return { ...rest, incidentKey: incident.key, action: incident.action };
 }

@@ -5,24 +5,38 @@
  * over dynalite too. Every one counts its calls, so tests can say what a stage did and did not do.
  */
 import { encodeJobDigest, type JobDigest } from '../../functions/core/job-digest.ts';
+import { isOwed, owedTo, withDelivery, withFailure } from '../../functions/core/delivery.ts';
+import type { Incident } from '../../functions/core/incidents.ts';
 import type { Logger } from '../../functions/core/logger.ts';
 import type {
   AlertGroup,
   AlertPublisher,
   AuditQuery,
   LeaseResult,
+  PeriodRecords,
   PublishContext,
   PublishedMark,
   PublishFailure,
   PublishOutcome,
+  ReportPeriod,
   RestoreJobQuery,
   RestoreJobSource,
   RunLease,
+  OwedFilter,
+  RunState,
   StateStore,
   TargetRef,
 } from '../../functions/core/ports.ts';
 import { POLL_LEASE } from '../../functions/core/shard.ts';
-import type { AuditRecord, Cluster, JobState, RestoreJob, TargetState } from '../../functions/core/types.ts';
+import type { Silence } from '../../functions/core/silences.ts';
+import type {
+  AuditRecord,
+  Channel,
+  Cluster,
+  JobState,
+  RestoreJob,
+  TargetState,
+} from '../../functions/core/types.ts';
 import { targetKey } from '../../functions/core/types.ts';
 
 /** Counts calls by method name, and keeps their order. */
@@ -51,6 +65,9 @@ export class InMemoryStateStore implements StateStore {
   readonly jobs = new Map<string, Map<string, JobState>>();
   readonly digests = new Map<string, JobDigest>();
   readonly events = new Map<string, AuditRecord>();
+  /** Incidents by key, open and closed. */
+  readonly incidents = new Map<string, Incident>();
+  readonly silences = new Map<string, Silence>();
   /** Makes the next calls of a method fail (a throttled or unreachable table). */
   readonly failing = new Map<string, Error>();
 
@@ -119,25 +136,33 @@ export class InMemoryStateStore implements StateStore {
     return { recorded, existing };
   }
 
-  async listOwedEvents(limit?: number, keep?: (record: AuditRecord) => boolean): Promise<AuditRecord[]> {
-    this.#enter('listOwedEvents');
+  #owed(limit?: number, channel?: Channel, keep?: OwedFilter): AuditRecord[] {
     const owed = [...this.events.values()]
-      .filter((r) => !r.suppressed && r.publishedAt === undefined && r.abandonedAt === undefined)
+      .filter((r) => (channel === undefined ? isOwed(r) : owedTo(r, channel)))
       .filter((r) => keep?.(r) ?? true)
       .sort((a, b) => (owedKey(a) < owedKey(b) ? -1 : owedKey(a) > owedKey(b) ? 1 : 0));
     return (limit === undefined ? owed : owed.slice(0, Math.max(0, limit))).map(clone);
+  }
+
+  async listOwedEvents(limit?: number, channel?: Channel, keep?: OwedFilter): Promise<AuditRecord[]> {
+    this.#enter('listOwedEvents');
+    return this.#owed(limit, channel, keep);
+  }
+
+  async readRunState(owedLimit: number, keep?: OwedFilter): Promise<RunState> {
+    this.#enter('readRunState');
+    return {
+      owed: this.#owed(owedLimit, undefined, keep),
+      incidents: [...this.incidents.values()].filter((i) => i.resolvedAt === undefined).map(clone),
+      silences: [...this.silences.values()].map(clone),
+    };
   }
 
   async markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void> {
     this.#enter('markPublished');
     for (const update of updates) {
       const record = this.events.get(update.eventId);
-      if (!record) continue;
-      this.events.set(update.eventId, {
-        ...record,
-        publishedAt: update.publishedAt,
-        snsMessageId: update.snsMessageId,
-      });
+      if (record) this.events.set(update.eventId, withDelivery(record, update));
     }
   }
 
@@ -145,16 +170,31 @@ export class InMemoryStateStore implements StateStore {
     this.#enter('markPublishFailed');
     for (const update of updates) {
       const record = this.events.get(update.eventId);
-      if (!record || record.publishedAt !== undefined) continue;
-      const rejected = update.rejected === true || update.abandon === true;
-      this.events.set(update.eventId, {
-        ...record,
-        lastPublishError: update.error,
-        publishAttempts: record.publishAttempts + 1,
-        ...(rejected ? { rejections: (record.rejections ?? 0) + 1 } : {}),
-        ...(update.abandon ? { abandonedAt: update.at } : {}),
-      });
+      if (record) this.events.set(update.eventId, withFailure(record, update));
     }
+  }
+
+  async saveIncidents(incidents: readonly Incident[]): Promise<void> {
+    this.#enter('saveIncidents');
+    for (const incident of incidents) this.incidents.set(incident.key, clone(incident));
+  }
+
+  async saveSilence(silence: Silence): Promise<void> {
+    this.#enter('saveSilence');
+    if (this.silences.has(silence.silenceId)) throw new Error(`silence ${silence.silenceId} exists`);
+    this.silences.set(silence.silenceId, clone(silence));
+  }
+
+  async expireSilence(silenceId: string, at: string, by: string): Promise<Silence | undefined> {
+    this.#enter('expireSilence');
+    const silence = this.silences.get(silenceId);
+    if (!silence) return undefined;
+    const ended =
+      Date.parse(silence.endsAt) <= Date.parse(at)
+        ? silence
+        : { ...silence, endsAt: at, expiredAt: at, expiredBy: by };
+    this.silences.set(silenceId, ended);
+    return clone(ended);
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditRecord[]> {
@@ -171,7 +211,33 @@ export class InMemoryStateStore implements StateStore {
       .slice(0, query.limit ?? 50)
       .map(clone);
   }
+
+  async readPeriod(target: TargetRef, period: ReportPeriod): Promise<PeriodRecords> {
+    this.#enter('readPeriod');
+    const since = Date.parse(period.since);
+    const until = Date.parse(period.until);
+    const inPeriod = (time: number) => time >= since && time < until;
+    // A job is dated by its request; one without a usable `created` by when it was first seen.
+    const requested = (state: JobState) => {
+      const created = Date.parse(state.snapshot.created ?? '');
+      return Number.isNaN(created) ? Date.parse(state.firstSeenAt) : created;
+    };
+    const events = [...this.events.values()]
+      .filter(
+        (r) =>
+          r.projectId === target.projectId &&
+          r.clusterId === target.clusterId &&
+          inPeriod(Date.parse(r.detectedAt)),
+      )
+      .sort((a, b) => Date.parse(a.detectedAt) - Date.parse(b.detectedAt) || byText(a.eventId, b.eventId));
+    const jobs = [...(this.jobs.get(targetKey(target))?.values() ?? [])]
+      .filter((state) => inPeriod(requested(state)))
+      .sort((a, b) => requested(a) - requested(b) || byText(a.snapshot.jobId, b.snapshot.jobId));
+    return { events: events.map(clone), jobs: jobs.map(clone) };
+  }
 }
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** `RunLease` with the adapter's conditions: free, expired, or already ours; one lease per name. */
 export class InMemoryRunLease implements RunLease {

@@ -13,6 +13,7 @@ import { SILENT_LOGGER } from '../../core/logger.ts';
 import type { RestoreJobQuery, RestoreJobSource } from '../../core/ports.ts';
 import { abortReason, sleep as defaultSleep, raceAbort } from '../../core/sleep.ts';
 import type { Cluster, RestoreJob } from '../../core/types.ts';
+import type { CloudManagerConnection } from './connection.ts';
 import { chooseQop, DigestAuthenticator, isSupportedDigestAlgorithm } from './digest-auth.ts';
 import {
   CloudManagerAbortedError,
@@ -50,8 +51,10 @@ export {
   CloudManagerError,
   CloudManagerNetworkError,
   CloudManagerNotFoundError,
+  CloudManagerProxyError,
   CloudManagerRateLimitError,
   CloudManagerResponseError,
+  CloudManagerTlsError,
   CloudManagerValidationError,
   isRetryable,
 } from './errors.ts';
@@ -81,6 +84,11 @@ export interface CloudManagerClientOptions {
   /** Injectable clock (ms since epoch) for token expiry, `Retry-After` dates and the limiter. */
   now?: () => number;
   logger?: Logger;
+  /**
+   * Trusted CAs and proxy (`cloudManager.caFile`, `cloudManager.proxyUrl`, the CLI's HTTPS_PROXY).
+   * @default DIRECT_CONNECTION: Node's default roots, no proxy
+   */
+  connection?: CloudManagerConnection;
 }
 
 /** A stream collected: each id once, its last sighting, in the order first seen. */
@@ -169,6 +177,7 @@ export class CloudManagerClient implements RestoreJobSource {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #logger: Logger;
+  readonly #connection: CloudManagerConnection | undefined;
   readonly #limiter: SlidingWindowRateLimiter;
   readonly #digest: DigestAuthenticator | undefined;
   readonly #tokens: OAuthTokenCache | undefined;
@@ -187,6 +196,7 @@ export class CloudManagerClient implements RestoreJobSource {
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? SILENT_LOGGER;
+    this.#connection = options.connection;
     this.#limiter = new SlidingWindowRateLimiter({
       limit: options.requestsPerMinute ?? CLOUD_MANAGER_DEFAULTS.requestsPerMinute,
       now: this.#now,
@@ -500,6 +510,7 @@ export class CloudManagerClient implements RestoreJobSource {
       body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
       timeoutMs: this.#timeoutMs,
       target,
+      ...(this.#connection ? { connection: this.#connection } : {}),
     });
     this.stats.latency.record(exchange.ms);
     this.#logger.debug('Cloud Manager token request', {
@@ -555,6 +566,7 @@ export class CloudManagerClient implements RestoreJobSource {
       timeoutMs: this.#timeoutMs,
       target: spec.target,
       ...(spec.signal ? { signal: spec.signal } : {}),
+      ...(this.#connection ? { connection: this.#connection } : {}),
     });
     this.stats.latency.record(exchange.ms);
     if (exchange.status === 429) this.stats.rateLimited += 1;

@@ -110,6 +110,43 @@ export class CloudManagerNetworkError extends CloudManagerError {
   }
 }
 
+/**
+ * The TLS handshake with the API failed: the certificate is not trusted (a private CA not in
+ * `cloudManager.caFile`, a self-signed certificate), names another host, has expired, or the server
+ * does not speak TLS on that port. Never retried: the next attempt meets the same certificate. The
+ * message names the cause and the fix; `errorCode` is Node's code (e.g. `CERT_HAS_EXPIRED`).
+ */
+export class CloudManagerTlsError extends CloudManagerError {
+  /** The host whose certificate was refused. */
+  readonly host: string;
+  constructor(message: string, fields: CloudManagerErrorFields & { host: string; errorCode: string }) {
+    // A trust problem never heals by itself: never retried, and alerted at the first failure.
+    super(message, { ...fields, kind: 'untrusted', retryable: false });
+    this.name = 'CloudManagerTlsError';
+    this.host = fields.host;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), host: this.host };
+  }
+}
+
+/**
+ * The HTTP proxy in the way did not carry the request: it refused the tunnel (403, 407 proxy
+ * authentication) or could not be reached. A refusal is not retried; an unreachable proxy is.
+ */
+export class CloudManagerProxyError extends CloudManagerError {
+  /** The proxy's origin (never its credentials). */
+  readonly proxy: string;
+  constructor(message: string, fields: CloudManagerErrorFields & { proxy: string }) {
+    super(message, { ...fields, kind: 'unavailable' });
+    this.name = 'CloudManagerProxyError';
+    this.proxy = fields.proxy;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), proxy: this.proxy };
+  }
+}
+
 /** A bad id or option, detected before any request was sent. Safe to show: never echoes the value. */
 export class CloudManagerValidationError extends CloudManagerError {
   /** The option or argument at fault, e.g. `projectId`. */

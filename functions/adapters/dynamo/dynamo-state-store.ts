@@ -19,18 +19,32 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   type GetCommandOutput,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../../core/concurrency.ts';
+import { isOwed, owedTo, withDelivery } from '../../core/delivery.ts';
+import type { Incident } from '../../core/incidents.ts';
 import type { JobDigest } from '../../core/job-digest.ts';
-import type { AuditQuery, PublishedMark, PublishFailure, StateStore, TargetRef } from '../../core/ports.ts';
+import type {
+  AuditQuery,
+  OwedFilter,
+  PeriodRecords,
+  PublishedMark,
+  PublishFailure,
+  ReportPeriod,
+  RunState,
+  StateStore,
+  TargetRef,
+} from '../../core/ports.ts';
 import { scrubText } from '../../core/redact.ts';
+import type { Silence } from '../../core/silences.ts';
 import { sleep } from '../../core/sleep.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
-import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
+import type { AuditRecord, Channel, JobState, TargetState } from '../../core/types.ts';
 import { targetKey } from '../../core/types.ts';
 import {
   clientWhereabouts,
@@ -43,19 +57,27 @@ import {
   canonicalTime,
   eventKey,
   eventSortKey,
+  FIRST_EVENT_SORT_KEY,
   type Item,
   type ItemKey,
+  incidentToItem,
   itemToAuditRecord,
+  itemToIncident,
   itemToJobDigest,
   itemToJobState,
+  itemToSilence,
   itemToTargetState,
   JOB_SORT_PREFIX,
   jobDigestKey,
   jobDigestToItem,
   jobPartition,
+  jobRequestSortKey,
   jobStateKey,
   jobStateToItem,
+  jobsByRequestPartition,
   OWED_PARTITION,
+  silenceKey,
+  silenceToItem,
   TARGETS_PARTITION,
   targetPartition,
   targetStateKey,
@@ -163,9 +185,7 @@ export class DynamoStateStore implements StateStore {
   /** Consistent, like the job states it describes: a poll diffs against what the previous run wrote. */
   async loadJobDigest(target: TargetRef): Promise<JobDigest | undefined> {
     const output: GetCommandOutput = await this.send('GetItem', 'loadJobDigest', (doc) =>
-      doc.send(
-        new GetCommand({ TableName: this.tableName, Key: jobDigestKey(target), ConsistentRead: true }),
-      ),
+      doc.send(new GetCommand({ TableName: this.tableName, Key: jobDigestKey(target), ConsistentRead: true })),
     );
     return output.Item ? itemToJobDigest(output.Item) : undefined;
   }
@@ -232,105 +252,172 @@ export class DynamoStateStore implements StateStore {
   }
 
   /**
-   * Oldest first, from the sparse owed index. GSI reads are eventually consistent: an event recorded
-   * a moment ago may appear on the next call, and one marked published a moment ago may still be
-   * listed; runs are minutes apart, so in practice neither happens.
+   * Oldest first, from the sparse owed index (its events part: incidents and silences sort before
+   * it). GSI reads are eventually consistent: an event recorded a moment ago may appear on the next
+   * call, and one marked published a moment ago may still be listed; runs are minutes apart, so in
+   * practice neither happens.
    */
-  async listOwedEvents(limit?: number, keep?: (record: AuditRecord) => boolean): Promise<AuditRecord[]> {
+  async listOwedEvents(limit?: number, channel?: Channel, keep?: OwedFilter): Promise<AuditRecord[]> {
     if (limit !== undefined && limit <= 0) return [];
     const index = TABLE_SCHEMA.indexes.owed;
     const input: Omit<QueryCommandInput, 'TableName'> = {
       IndexName: index.name,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': index.partitionKey },
-      ExpressionAttributeValues: { ':pk': OWED_PARTITION },
+      KeyConditionExpression: '#pk = :pk AND #sk >= :first',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+      ExpressionAttributeValues: { ':pk': OWED_PARTITION, ':first': FIRST_EVENT_SORT_KEY },
       ScanIndexForward: true,
     };
-    if (keep) return this.queryKept('listOwedEvents', input, limit, keep);
-    return (await this.queryAll('listOwedEvents', input, limit)).map(itemToAuditRecord);
+    if (channel === undefined && keep === undefined)
+      return (await this.queryAll('listOwedEvents', input, limit)).map(itemToAuditRecord);
+    // Owed to this channel (and kept): page on past events only the other channel still waits for,
+    // and past those `keep` refuses (another shard's).
+    const wanted = (record: AuditRecord) =>
+      (channel === undefined || owedTo(record, channel)) && (keep === undefined || keep(record));
+    const out: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.send('Query', 'listOwedEvents', (doc) =>
+        doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey })),
+      );
+      for (const item of page.Items ?? []) {
+        const record = itemToAuditRecord(item);
+        if (wanted(record)) out.push(record);
+        if (limit !== undefined && out.length >= limit) return out;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  /**
+   * One query of the owed index, ascending: every incident and silence (they sort first), then the
+   * oldest owed events (those `keep` accepts), paging on only while fewer than `owedLimit` events
+   * were kept. A quiet run (no more than a page of all three) costs one request.
+   */
+  async readRunState(owedLimit: number, keep?: OwedFilter): Promise<RunState> {
+    const index = TABLE_SCHEMA.indexes.owed;
+    const state: RunState = { owed: [], incidents: [], silences: [] };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.send('Query', 'readRunState', (doc) =>
+        doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': index.partitionKey },
+            ExpressionAttributeValues: { ':pk': OWED_PARTITION },
+            ScanIndexForward: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.itemType === 'incident') state.incidents.push(itemToIncident(item));
+        else if (item.itemType === 'silence') state.silences.push(itemToSilence(item));
+        else if (state.owed.length < owedLimit) {
+          const record = itemToAuditRecord(item);
+          if (keep === undefined || keep(record)) state.owed.push(record);
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && state.owed.length < owedLimit);
+    return state;
   }
 
   /**
    * Updates that carry the record as read from the owed index are written back whole with
    * BatchWriteItem (25 per request): a change storm marks thousands of alerts, and conditional
    * updates cannot be batched. That is safe because only the lease holder publishes and marks, and
-   * it just read those records. Updates without a record fall back to one conditional update each.
+   * it just read those records. The marks of every channel for one event are merged into one write, so
+   * one channel's mark never overwrites another's. Updates without a record fall back to one
+   * conditional update per mark, and a second one that takes the event out of the owed index once no
+   * channel waits for it.
    */
   async markPublished(updates: ReadonlyArray<PublishedMark>): Promise<void> {
-    const whole = updates.filter((update) => update.record?.eventId === update.eventId);
-    const single = updates.filter((update) => update.record?.eventId !== update.eventId);
-    if (whole.length > 0) {
+    const withRecord = new Map<string, AuditRecord>();
+    const single: PublishedMark[] = [];
+    for (const update of updates) {
+      if (update.record?.eventId !== update.eventId) {
+        single.push(update);
+        continue;
+      }
+      const base = withRecord.get(update.eventId) ?? update.record;
+      withRecord.set(update.eventId, withDelivery(base, update));
+    }
+    if (withRecord.size > 0) {
       await this.batchWrite(
         'markPublished',
-        whole.map((update) =>
-          auditRecordToItem(
-            {
-              ...(update.record as AuditRecord),
-              publishedAt: update.publishedAt,
-              snsMessageId: update.snsMessageId,
-            },
-            this.retentionDays,
-          ),
-        ),
+        [...withRecord.values()].map((record) => auditRecordToItem(record, this.retentionDays)),
       );
     }
-    const owed = TABLE_SCHEMA.indexes.owed;
     await mapWithConcurrency(
       single,
       UPDATE_CONCURRENCY,
       async (update) => {
-        await this.conditionalUpdate('markPublished', {
+        const sns = (update.channel ?? 'sns') === 'sns';
+        const updated = await this.conditionalUpdate('markPublished', {
           Key: eventKey(update.eventId),
-          UpdateExpression:
-            'SET #publishedAt = :publishedAt, #messageId = :messageId REMOVE #owedPk, #owedSk',
-          ConditionExpression: 'attribute_exists(#pk)',
+          UpdateExpression: sns
+            ? 'SET #publishedAt = :publishedAt, #messageId = :messageId'
+            : 'SET #pd.#deliveredAt = :publishedAt, #pd.#reference = :messageId',
+          ConditionExpression: sns
+            ? 'attribute_exists(#pk)'
+            : 'attribute_exists(#pk) AND attribute_exists(#pd)',
           ExpressionAttributeNames: {
             '#pk': TABLE_SCHEMA.partitionKey,
-            '#publishedAt': 'publishedAt',
-            '#messageId': 'snsMessageId',
-            '#owedPk': owed.partitionKey,
-            '#owedSk': owed.sortKey,
+            ...(sns
+              ? { '#publishedAt': 'publishedAt', '#messageId': 'snsMessageId' }
+              : { '#pd': 'pagerduty', '#deliveredAt': 'deliveredAt', '#reference': 'reference' }),
           },
-          ExpressionAttributeValues: {
-            ':publishedAt': update.publishedAt,
-            ':messageId': update.snsMessageId,
-          },
+          ExpressionAttributeValues: { ':publishedAt': update.publishedAt, ':messageId': update.messageId },
         });
+        if (updated && !isOwed(itemToAuditRecord(updated))) {
+          await this.unindexIfSettled('markPublished', update.eventId);
+        }
       },
       STOP_ON_ERROR,
     );
   }
 
-  /** Counts the failure and keeps the event owed; ignored for events already published meanwhile. */
+  /** Counts the failure and keeps the event owed; ignored for a channel that delivered it meanwhile. */
   async markPublishFailed(updates: ReadonlyArray<PublishFailure>): Promise<void> {
-    const owed = TABLE_SCHEMA.indexes.owed;
     await mapWithConcurrency(
       updates,
       UPDATE_CONCURRENCY,
       async (update) => {
-        // An abandoned record leaves the owed index (so it cannot block newer alerts) but keeps its
-        // error and counts: the audit trail shows it as rejected, never as sent.
+        // An abandoned record stops being owed to that channel (so it cannot block newer alerts) but
+        // keeps its error and counts: the audit trail shows it as rejected, never as sent.
         const abandon = update.abandon === true;
         const rejected = update.rejected === true || abandon;
-        await this.conditionalUpdate('markPublishFailed', {
+        const sns = (update.channel ?? 'sns') === 'sns';
+        // SNS keeps its historical top-level fields; PagerDuty's live under `pagerduty`.
+        const at = (name: string) => (sns ? name : `#pd.${name}`);
+        const updated = await this.conditionalUpdate('markPublishFailed', {
           Key: eventKey(update.eventId),
           UpdateExpression: [
-            abandon ? 'SET #error = :error, #abandonedAt = :at' : 'SET #error = :error',
-            rejected ? 'ADD #attempts :one, #rejections :one' : 'ADD #attempts :one',
-            abandon ? 'REMOVE #owedPk, #owedSk' : '',
-          ]
-            .join(' ')
-            .trim(),
-          ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#publishedAt)',
+            abandon
+              ? `SET ${at('#error')} = :error, ${at('#abandonedAt')} = :at`
+              : `SET ${at('#error')} = :error`,
+            rejected
+              ? `ADD ${at('#attempts')} :one, ${at('#rejections')} :one`
+              : `ADD ${at('#attempts')} :one`,
+          ].join(' '),
+          ConditionExpression: sns
+            ? 'attribute_exists(#pk) AND attribute_not_exists(#delivered)'
+            : 'attribute_exists(#pk) AND attribute_exists(#pd) AND attribute_not_exists(#pd.#delivered)',
           ExpressionAttributeNames: {
             '#pk': TABLE_SCHEMA.partitionKey,
-            '#publishedAt': 'publishedAt',
-            '#error': 'lastPublishError',
-            '#attempts': 'publishAttempts',
+            ...(sns
+              ? { '#delivered': 'publishedAt', '#error': 'lastPublishError', '#attempts': 'publishAttempts' }
+              : {
+                  '#pd': 'pagerduty',
+                  '#delivered': 'deliveredAt',
+                  '#error': 'lastError',
+                  '#attempts': 'attempts',
+                }),
             ...(rejected ? { '#rejections': 'rejections' } : {}),
-            ...(abandon
-              ? { '#abandonedAt': 'abandonedAt', '#owedPk': owed.partitionKey, '#owedSk': owed.sortKey }
-              : {}),
+            ...(abandon ? { '#abandonedAt': 'abandonedAt' } : {}),
           },
           ExpressionAttributeValues: {
             ':error': publishErrorText(update.error),
@@ -338,9 +425,77 @@ export class DynamoStateStore implements StateStore {
             ...(abandon ? { ':at': update.at } : {}),
           },
         });
+        if (abandon && updated && !isOwed(itemToAuditRecord(updated))) {
+          await this.unindexIfSettled('markPublishFailed', update.eventId);
+        }
       },
       STOP_ON_ERROR,
     );
+  }
+
+  async saveIncidents(incidents: readonly Incident[]): Promise<void> {
+    const latest = lastBy(incidents, (incident) => incident.key);
+    await this.batchWrite(
+      'saveIncidents',
+      latest.map((incident) => incidentToItem(incident, this.retentionDays)),
+    );
+  }
+
+  async saveSilence(silence: Silence): Promise<void> {
+    // Not `conditionalUpdate`: a taken id must fail loudly here, not pass as "nothing to do".
+    await this.send('PutItem', 'saveSilence', (doc) =>
+      doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: silenceToItem(silence),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey },
+        }),
+      ),
+    );
+  }
+
+  /** Reads the silence, then rewrites it ended (its TTL and index sort key follow the new end). */
+  async expireSilence(silenceId: string, at: string, by: string): Promise<Silence | undefined> {
+    const [item] = await this.batchGet('expireSilence', [silenceKey(silenceId)]);
+    if (item?.itemType !== 'silence') return undefined;
+    const silence = itemToSilence(item);
+    const ended: Silence =
+      Date.parse(silence.endsAt) <= Date.parse(at)
+        ? silence
+        : { ...silence, endsAt: at, expiredAt: at, expiredBy: by };
+    await this.send('PutItem', 'expireSilence', (doc) =>
+      doc.send(new PutCommand({ TableName: this.tableName, Item: silenceToItem(ended) })),
+    );
+    return ended;
+  }
+
+  /** Takes an event out of the owed index once no channel waits for it (a failed condition: one still does). */
+  private async unindexIfSettled(operation: string, eventId: string): Promise<void> {
+    const owed = TABLE_SCHEMA.indexes.owed;
+    await this.conditionalUpdate(operation, {
+      Key: eventKey(eventId),
+      UpdateExpression: 'REMOVE #owedPk, #owedSk',
+      // `owedTo` of functions/core/delivery.ts, for every channel, as a condition.
+      ConditionExpression: [
+        'attribute_exists(#pk) AND attribute_exists(#owedPk) AND (attribute_exists(#silenced) OR (',
+        '(#suppressed = :true OR attribute_exists(#publishedAt) OR attribute_exists(#abandonedAt))',
+        'AND (attribute_not_exists(#pd) OR attribute_exists(#pd.#deliveredAt) OR attribute_exists(#pd.#abandonedAt))',
+        '))',
+      ].join(' '),
+      ExpressionAttributeNames: {
+        '#pk': TABLE_SCHEMA.partitionKey,
+        '#owedPk': owed.partitionKey,
+        '#owedSk': owed.sortKey,
+        '#silenced': 'silenced',
+        '#suppressed': 'suppressed',
+        '#publishedAt': 'publishedAt',
+        '#abandonedAt': 'abandonedAt',
+        '#pd': 'pagerduty',
+        '#deliveredAt': 'deliveredAt',
+      },
+      ExpressionAttributeValues: { ':true': true },
+    });
   }
 
   /**
@@ -385,6 +540,92 @@ export class DynamoStateStore implements StateStore {
       .slice(0, limit);
   }
 
+  /**
+   * Two key-range Queries on gsi1, run together: the target's events by detection time and its job
+   * states by request time, each within [since, until). Sort keys are `{time}#{id}`, so `BETWEEN since
+   * AND until` takes `since` itself and stops before `until`. Eventually consistent, like every GSI
+   * read: a report is about the past.
+   */
+  async readPeriod(target: TargetRef, period: ReportPeriod): Promise<PeriodRecords> {
+    const since = canonicalTime(period.since);
+    const until = canonicalTime(period.until);
+    if (Number.isNaN(Date.parse(since)) || Number.isNaN(Date.parse(until)) || since > until) {
+      throw new StateStoreError(
+        `readPeriod: the period must be two ISO date-times with since <= until, got "${period.since}" to "${period.until}"`,
+        { operation: 'readPeriod', tableName: this.tableName },
+      );
+    }
+    const index = TABLE_SCHEMA.indexes.byTarget;
+    const range = (partition: string): Omit<QueryCommandInput, 'TableName'> => ({
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :since AND :until',
+      ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+      ExpressionAttributeValues: { ':pk': partition, ':since': since, ':until': until },
+      ScanIndexForward: true,
+    });
+    const [events, jobs] = await Promise.all([
+      this.queryAll('readPeriod', range(targetPartition(target))),
+      this.queryAll('readPeriod', range(jobsByRequestPartition(target))),
+    ]);
+    return { events: events.map(itemToAuditRecord), jobs: jobs.map(itemToJobState) };
+  }
+
+  /**
+   * Migration for `restore-watch init`: gives the job states written before they were indexed by
+   * request time (see `TABLE_SCHEMA`) their gsi1 keys. Each is one UpdateItem that only adds the two
+   * key attributes, on condition they are still absent, so a poll running meanwhile loses nothing and
+   * running it twice is harmless. Reads the job states of every known target once.
+   */
+  async indexJobStates(): Promise<{ jobStates: number; indexed: number }> {
+    const index = TABLE_SCHEMA.indexes.byTarget;
+    let jobStates = 0;
+    const pending: Array<{ target: TargetRef; state: Pick<JobState, 'snapshot' | 'firstSeenAt'> }> = [];
+    for (const target of await this.listTargetStates()) {
+      const items = await this.queryAll('indexJobStates', {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ProjectionExpression: '#gsiPk, #snapshot.#jobId, #snapshot.#created, #firstSeenAt',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_SCHEMA.partitionKey,
+          '#sk': TABLE_SCHEMA.sortKey,
+          '#gsiPk': index.partitionKey,
+          '#snapshot': 'snapshot',
+          '#jobId': 'jobId',
+          '#created': 'created',
+          '#firstSeenAt': 'firstSeenAt',
+        },
+        ExpressionAttributeValues: { ':pk': targetPartition(target), ':prefix': JOB_SORT_PREFIX },
+      });
+      jobStates += items.length;
+      for (const item of items) {
+        if (item[index.partitionKey] !== undefined) continue;
+        pending.push({ target, state: item as unknown as Pick<JobState, 'snapshot' | 'firstSeenAt'> });
+      }
+    }
+    const applied = await mapWithConcurrency(
+      pending,
+      UPDATE_CONCURRENCY,
+      ({ target, state }) =>
+        this.conditionalUpdate('indexJobStates', {
+          Key: jobStateKey(target, state.snapshot.jobId),
+          UpdateExpression: 'SET #gsiPk = :gsiPk, #gsiSk = :gsiSk',
+          // Only whether it applied matters, not the item.
+          ReturnValues: 'NONE',
+          ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#gsiPk)',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_SCHEMA.partitionKey,
+            '#gsiPk': index.partitionKey,
+            '#gsiSk': index.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':gsiPk': jobsByRequestPartition(target),
+            ':gsiSk': jobRequestSortKey(state),
+          },
+        }),
+      STOP_ON_ERROR,
+    );
+    return { jobStates, indexed: applied.filter((item) => item !== undefined).length };
+  }
+
   private async queryEvents(
     index: { name: string; partitionKey: string; sortKey: string },
     partition: string,
@@ -403,28 +644,15 @@ export class DynamoStateStore implements StateStore {
       ScanIndexForward: false,
     };
     if (!keep) return (await this.queryAll('queryAudit', input, limit)).map(itemToAuditRecord);
-    return this.queryKept('queryAudit', input, limit, keep);
-  }
-
-  /**
-   * The first `limit` records of a query that `keep` accepts (all of them without a limit): pages on
-   * past the others, at least `BATCH_GET_LIMIT` items a page.
-   */
-  private async queryKept(
-    operation: string,
-    input: Omit<QueryCommandInput, 'TableName'>,
-    limit: number | undefined,
-    keep: (record: AuditRecord) => boolean,
-  ): Promise<AuditRecord[]> {
     const out: AuditRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page: QueryCommandOutput = await this.send('Query', operation, (doc) =>
+      const page: QueryCommandOutput = await this.send('Query', 'queryAudit', (doc) =>
         doc.send(
           new QueryCommand({
             ...input,
             TableName: this.tableName,
-            Limit: limit === undefined ? undefined : Math.max(limit - out.length, BATCH_GET_LIMIT),
+            Limit: Math.max(limit - out.length, BATCH_GET_LIMIT),
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -432,7 +660,7 @@ export class DynamoStateStore implements StateStore {
       for (const item of page.Items ?? []) {
         const record = itemToAuditRecord(item);
         if (keep(record)) out.push(record);
-        if (limit !== undefined && out.length >= limit) return out;
+        if (out.length >= limit) return out;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -540,17 +768,21 @@ export class DynamoStateStore implements StateStore {
     );
   }
 
-  /** UpdateItem whose failed condition means "nothing to do" (record gone, or already published). */
+  /**
+   * UpdateItem whose failed condition means "nothing to do" (record gone, already published, already
+   * indexed): the item as updated, or undefined when the condition failed.
+   */
   private async conditionalUpdate(
     operation: string,
     input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-  ): Promise<void> {
+  ): Promise<Item | undefined> {
     try {
-      await this.send('UpdateItem', operation, (doc) =>
-        doc.send(new UpdateCommand({ ...input, TableName: this.tableName })),
+      const output = await this.send('UpdateItem', operation, (doc) =>
+        doc.send(new UpdateCommand({ ReturnValues: 'ALL_NEW', ...input, TableName: this.tableName })),
       );
+      return output.Attributes ?? {};
     } catch (error) {
-      if (error instanceof StateStoreError && isConditionalCheckFailed(error.cause)) return;
+      if (error instanceof StateStoreError && isConditionalCheckFailed(error.cause)) return undefined;
       throw error;
     }
   }

@@ -8,13 +8,16 @@
  * a download URL or an auth token into state or audit, and this is the second line of defence.
  */
 import { decodeJobDigest, encodeJobDigest, type JobDigest } from '../../core/job-digest.ts';
+import { isOwed } from '../../core/delivery.ts';
+import type { Incident } from '../../core/incidents.ts';
 import { redactSecrets } from '../../core/redact.ts';
 import { POLL_LEASE } from '../../core/shard.ts';
+import type { Silence } from '../../core/silences.ts';
 import { TABLE_SCHEMA } from '../../core/table-schema.ts';
 import type { AuditRecord, JobState, TargetState } from '../../core/types.ts';
 
 export const ITEM_SCHEMA_VERSION = 1;
-export type ItemType = 'target' | 'job' | 'digest' | 'event' | 'lease';
+export type ItemType = 'target' | 'job' | 'digest' | 'event' | 'lease' | 'incident' | 'silence';
 
 /** A raw item as the DocumentClient returns it. */
 export type Item = Record<string, unknown>;
@@ -52,6 +55,17 @@ export const EVENT_SORT_KEY = 'EVENT';
 export const TARGETS_PARTITION = 'TARGETS';
 /** Partition of the sparse `owed` index. */
 export const OWED_PARTITION = 'OWED';
+/**
+ * Owed-index sort keys of incidents and silences start with `!`, which sorts before the digit every
+ * event's `{detectedAt}#{eventId}` starts with: one query reads them first, then the oldest events.
+ */
+export const RUN_STATE_PREFIX = '!';
+/** The first owed-index sort key after every incident and silence: events are at or after it. */
+export const FIRST_EVENT_SORT_KEY = '"';
+const INCIDENT_SORT_PREFIX = `${RUN_STATE_PREFIX}INCIDENT#`;
+const SILENCE_SORT_PREFIX = `${RUN_STATE_PREFIX}SILENCE#`;
+/** Ended silences stay readable this long (TTL): `silence list` and the audit can still name them. */
+const SILENCE_KEEP_SECONDS = 7 * 86_400;
 /** The run lease named `name` (one per shard): `LEASE#poll` unsharded, `LEASE#poll#2/4` for a shard. */
 export function leaseKey(name: string = POLL_LEASE): ItemKey {
   return { [partitionKey]: `LEASE#${name}`, [sortKey]: 'LEASE' } as ItemKey;
@@ -77,8 +91,31 @@ export function eventKey(eventId: string): ItemKey {
   return { [partitionKey]: `EVENT#${eventId}`, [sortKey]: EVENT_SORT_KEY } as ItemKey;
 }
 
+export function incidentItemKey(key: string): ItemKey {
+  return { [partitionKey]: `INCIDENT#${key}`, [sortKey]: 'INCIDENT' } as ItemKey;
+}
+
+export function silenceKey(silenceId: string): ItemKey {
+  return { [partitionKey]: `SILENCE#${silenceId}`, [sortKey]: 'SILENCE' } as ItemKey;
+}
+
 export function jobPartition(jobId: string): string {
   return `JOB#${jobId}`;
+}
+
+/** gsi1 partition of the job states of one target, sorted by when each restore was requested. */
+export function jobsByRequestPartition(target: { projectId: string; clusterId: string }): string {
+  return `JOBS#${target.projectId}#${target.clusterId}`;
+}
+
+/**
+ * gsi1 sort key of a job state: the restore's request time (`created`, canonical), or when the monitor
+ * first saw the job if the API gave no usable `created`; the job id makes it unique.
+ */
+export function jobRequestSortKey(state: Pick<JobState, 'snapshot' | 'firstSeenAt'>): string {
+  const created = state.snapshot.created;
+  const requested = created !== undefined && !Number.isNaN(Date.parse(created)) ? created : state.firstSeenAt;
+  return `${canonicalTime(requested)}#${state.snapshot.jobId}`;
 }
 
 /**
@@ -94,11 +131,6 @@ export function canonicalTime(value: string): string {
 /** Sort key of an event in every index: time first, the id breaks ties deterministically. */
 export function eventSortKey(record: Pick<AuditRecord, 'detectedAt' | 'eventId'>): string {
   return `${canonicalTime(record.detectedAt)}#${record.eventId}`;
-}
-
-/** An event is owed to SNS until published, unless it was suppressed by `minSeverity`. */
-export function isOwed(record: Pick<AuditRecord, 'suppressed' | 'publishedAt'>): boolean {
-  return record.suppressed !== true && record.publishedAt === undefined;
 }
 
 /** Epoch seconds after which DynamoDB may delete the audit item; undefined when `detectedAt` is unparseable. */
@@ -125,6 +157,8 @@ export function jobStateToItem(target: { projectId: string; clusterId: string },
   return {
     ...clean,
     ...jobStateKey(target, state.snapshot.jobId),
+    [indexes.byTarget.partitionKey]: jobsByRequestPartition(target),
+    [indexes.byTarget.sortKey]: jobRequestSortKey(state),
     itemType: 'job' satisfies ItemType,
     schemaVersion: ITEM_SCHEMA_VERSION,
   };
@@ -172,6 +206,52 @@ export function auditRecordToItem(record: AuditRecord, retentionDays: number): I
   const expiry = auditExpiry(record.detectedAt, retentionDays);
   if (expiry !== undefined) item[ttlAttribute] = expiry;
   return item;
+}
+
+/** An open incident is in the owed index (read by every run); a closed one expires with the audit trail. */
+export function incidentToItem(incident: Incident, retentionDays: number): Item {
+  const clean = pruneUndefined(redactSecrets(incident));
+  const item: Item = {
+    ...clean,
+    ...incidentItemKey(incident.key),
+    itemType: 'incident' satisfies ItemType,
+    schemaVersion: ITEM_SCHEMA_VERSION,
+  };
+  if (incident.resolvedAt === undefined) {
+    item[indexes.owed.partitionKey] = OWED_PARTITION;
+    item[indexes.owed.sortKey] = `${INCIDENT_SORT_PREFIX}${incident.key}`;
+  } else {
+    const expiry = auditExpiry(incident.resolvedAt, retentionDays);
+    if (expiry !== undefined) item[ttlAttribute] = expiry;
+  }
+  return item;
+}
+
+/** Every silence is in the owed index until TTL removes it, a week after it ends. */
+export function silenceToItem(silence: Silence): Item {
+  const clean = pruneUndefined(redactSecrets(silence));
+  const item: Item = {
+    ...clean,
+    ...silenceKey(silence.silenceId),
+    [indexes.owed.partitionKey]: OWED_PARTITION,
+    [indexes.owed.sortKey]: `${SILENCE_SORT_PREFIX}${canonicalTime(silence.endsAt)}#${silence.silenceId}`,
+    itemType: 'silence' satisfies ItemType,
+    schemaVersion: ITEM_SCHEMA_VERSION,
+  };
+  const ends = Date.parse(silence.endsAt);
+  if (Number.isFinite(ends)) item[ttlAttribute] = Math.floor(ends / 1000) + SILENCE_KEEP_SECONDS;
+  return item;
+}
+
+export function itemToIncident(item: Item): Incident {
+  const incident = domainPart(item) as unknown as Incident;
+  if (!Array.isArray(incident.announcedOn)) incident.announcedOn = [];
+  if (typeof incident.reminders !== 'number') incident.reminders = 0;
+  return incident;
+}
+
+export function itemToSilence(item: Item): Silence {
+  return domainPart(item) as unknown as Silence;
 }
 
 function domainPart(item: Item): Record<string, unknown> {

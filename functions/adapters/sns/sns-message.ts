@@ -43,7 +43,7 @@ export interface SnsMessage {
 
 /** The email's closing line: email subscribers cannot see the attributes they could filter on. */
 const EMAIL_SIGNATURE =
-  'Sent by restore-watch. Filter on the message attributes eventType, severity, projectId, clusterId.';
+  'Sent by restore-watch. Filter on the message attributes eventTypes, severity, action, team, projectId, clusterId.';
 
 /** Tried in order until the message fits: less and less of a large batch spelled out. */
 const EMAIL_LEVELS: readonly DetailLevel[] = [

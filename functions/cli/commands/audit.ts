@@ -1,8 +1,10 @@
 import { DynamoStateStore } from '../../adapters/dynamo/dynamo-state-store.ts';
 import type { AuditQuery } from '../../core/ports.ts';
+import type { AuditRecord } from '../../core/types.ts';
 import { type CliIo, openStateTable, UsageError } from '../context.ts';
 import { parseSince } from '../durations.ts';
 import { shortTime, table } from '../render.ts';
+import { findTarget } from '../target-match.ts';
 
 export interface AuditCommandOptions {
   target?: string;
@@ -28,22 +30,7 @@ export async function auditCommand(options: AuditCommandOptions, io: CliIo): Pro
     const query: AuditQuery = { since, limit: options.limit };
     if (options.job) query.jobId = options.job.toLowerCase();
     if (options.target) {
-      const targets = await store.listTargetStates();
-      const wanted = options.target.toLowerCase();
-      const match = targets.find(
-        (t) =>
-          t.clusterId === wanted ||
-          `${t.projectId}:${t.clusterId}` === wanted ||
-          t.name.toLowerCase() === wanted,
-      );
-      if (!match) {
-        throw new UsageError(
-          `--target "${options.target}": no known target has that cluster id, projectId:clusterId or name` +
-            (targets.length > 0
-              ? ` (known: ${targets.map((t) => t.name).join(', ')})`
-              : ' (no state yet: run a poll first)'),
-        );
-      }
+      const match = findTarget(await store.listTargetStates(), options.target);
       query.projectId = match.projectId;
       query.clusterId = match.clusterId;
     }
@@ -62,17 +49,11 @@ export async function auditCommand(options: AuditCommandOptions, io: CliIo): Pro
         records.map((r) => [
           shortTime(r.detectedAt),
           r.severity,
-          r.eventType,
+          r.action && r.action !== 'info' ? `${r.eventType} (${r.action})` : r.eventType,
           r.targetName,
           r.jobId ?? '-',
           r.summary,
-          r.suppressed
-            ? 'below minSeverity'
-            : r.abandonedAt
-              ? `REJECTED by SNS x${r.publishAttempts}`
-              : r.publishedAt
-                ? `sent ${shortTime(r.publishedAt)}`
-                : `OWED (${r.publishAttempts} attempt${r.publishAttempts === 1 ? '' : 's'})`,
+          deliveryText(r),
         ]),
       )}\n`,
     );
@@ -80,4 +61,25 @@ export async function auditCommand(options: AuditCommandOptions, io: CliIo): Pro
   } finally {
     await state.close();
   }
+}
+
+/** What became of an alert on each channel it was owed to. */
+function deliveryText(r: AuditRecord): string {
+  if (r.silenced) return `silenced by ${r.silenced.silenceId} (${r.silenced.reason})`;
+  const attempts = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
+  const sns = r.suppressed
+    ? 'not for SNS (below minSeverity)'
+    : r.abandonedAt
+      ? `REJECTED by SNS x${r.publishAttempts}`
+      : r.publishedAt
+        ? `sent ${shortTime(r.publishedAt)}`
+        : `OWED (${attempts(r.publishAttempts)})`;
+  const pd = r.pagerduty;
+  if (!pd) return sns;
+  const pager = pd.abandonedAt
+    ? `REJECTED by PagerDuty x${pd.attempts}`
+    : pd.deliveredAt
+      ? `PagerDuty ${shortTime(pd.deliveredAt)}`
+      : `PagerDuty OWED (${attempts(pd.attempts)})`;
+  return `${sns}; ${pager}`;
 }

@@ -1,4 +1,9 @@
 import { ConsolePublisher } from '../../adapters/console/console-publisher.ts';
+import {
+  type PagerDutyEventOptions,
+  redactRoutingKey,
+  toPagerDutyEvent,
+} from '../../adapters/pagerduty/pagerduty-event.ts';
 import { consoleBaseUrlFor } from '../../core/alerts/console-links.ts';
 import { ENV } from '../../core/environment.ts';
 import { worstSeverity } from '../../core/event-catalogue.ts';
@@ -63,17 +68,31 @@ async function dryRun(
   io: CliIo,
   logger: ReturnType<typeof createConsoleLogger>,
 ): Promise<number> {
-  const { runtime, close } = await buildPreviewRuntime(setup, io, logger);
+  const { runtime, pagerduty, close } = await buildPreviewRuntime(setup, io, logger);
   try {
     const preview = await previewPoll(runtime, {
       config: setup.config,
       shard: setup.shard,
       runId: newRunId(io.now()),
       signal: io.interrupted,
+      pagerduty: pagerduty !== undefined,
     });
-    await printPreview(preview, setup, options.json ? io.stderr : io.stdout, io.isTTY && !options.json);
+    const write = options.json ? io.stderr : io.stdout;
+    await printPreview(preview, setup, write, io.isTTY && !options.json);
+    const pages = pagerduty ? wouldPage(preview, pagerduty) : [];
+    if (!options.json) printPages(pages, setup, write);
     if (options.json) {
-      io.stdout(`${JSON.stringify({ ...preview.summary, wouldPublish: wouldPublish(preview) }, null, 2)}\n`);
+      io.stdout(
+        `${JSON.stringify(
+          {
+            ...preview.summary,
+            wouldPublish: wouldPublish(preview),
+            ...(pagerduty ? { wouldPage: pages } : {}),
+          },
+          null,
+          2,
+        )}\n`,
+      );
     } else {
       io.stdout(describeSummary(preview.summary));
       io.stdout(`${describeDestination(preview, setup)}\n`);
@@ -101,6 +120,24 @@ async function printPreview(
   await renderer.publish(preview.alerts, preview.downloadUrls ? { downloadUrls: preview.downloadUrls } : {});
 }
 
+/** The Events API v2 bodies a live run would POST now, the routing key redacted. */
+function wouldPage(preview: PollPreview, options: PagerDutyEventOptions) {
+  return preview.pagerduty.map((record) => redactRoutingKey(toPagerDutyEvent(record, options)));
+}
+
+/** What PagerDuty would receive, as JSON, for people. Nothing is sent. */
+function printPages(
+  pages: ReturnType<typeof wouldPage>,
+  setup: PollSetup,
+  write: (text: string) => void,
+): void {
+  if (pages.length === 0) return;
+  write(
+    `PagerDuty would receive ${pages.length} event${pages.length === 1 ? '' : 's'} at ${setup.pagerduty?.eventsUrl} (routing key redacted):\n`,
+  );
+  for (const page of pages) write(`${JSON.stringify(page, null, 2)}\n`);
+}
+
 /** One entry per message a live run would send now, for `--json`. */
 function wouldPublish(preview: PollPreview) {
   return preview.alerts.map((group) => ({
@@ -114,7 +151,10 @@ function wouldPublish(preview: PollPreview) {
 
 function describeDestination(preview: PollPreview, setup: PollSetup): string {
   const count = `${preview.alerts.length} alert${preview.alerts.length === 1 ? '' : 's'}`;
-  return setup.topicArn
+  const sns = setup.topicArn
     ? `A live poll would publish ${count} to ${setup.topicArn}; this dry run sent nothing.`
     : `A live poll would print ${count} (${ENV.topicArn} is not set); this dry run wrote nothing.`;
+  if (!setup.pagerduty) return sns;
+  const pages = preview.pagerduty.length;
+  return `${sns}\nIt would send ${pages} event${pages === 1 ? '' : 's'} to PagerDuty; this dry run sent none.`;
 }

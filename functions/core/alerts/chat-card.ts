@@ -58,9 +58,11 @@ export function renderChatCard(view: AlertView, options: ChatCardOptions): Chatb
   const record = primary.record;
   const level = CARD_LEVEL;
   const title = truncate(
-    `${SEVERITY_EMOJI[severity]} [${SEVERITY_LABEL[severity]}] ${primary.title}: ${cleanText(record.targetName)}${
-      events.length > 1 ? ` (${events.length} events)` : ''
-    }`,
+    events.length > 1 && view.headlineCoversAll
+      ? `${SEVERITY_EMOJI[severity]} [${SEVERITY_LABEL[severity]}] ${cleanText(record.targetName)}: ${cleanText(view.headline)}`
+      : `${SEVERITY_EMOJI[severity]} [${SEVERITY_LABEL[severity]}] ${primary.title}: ${cleanText(record.targetName)}${
+          events.length > 1 ? ` (${events.length} events)` : ''
+        }`,
     TITLE_MAX_CHARS,
   );
 
@@ -91,7 +93,7 @@ export function renderChatCard(view: AlertView, options: ChatCardOptions): Chatb
     const shown = rest.slice(0, level.lineEvents);
     const lines = shown.map((e) => `• ${cleanText(e.record.summary)}`);
     if (rest.length > shown.length) lines.push(`… and ${rest.length - shown.length} more`);
-    parts.push(`*Also in this batch:*\n${lines.join('\n')}`);
+    parts.push(`*Also in this ${record.batchId ? 'batch' : 'message'}:*\n${lines.join('\n')}`);
   }
   const links = consoleLinks(options.consoleBaseUrl, record.projectId)
     .map((l) => `${l.label}: ${l.url}`)
@@ -104,13 +106,15 @@ export function renderChatCard(view: AlertView, options: ChatCardOptions): Chatb
     .map((s) => truncate(cleanText(s), ITEM_MAX_CHARS));
   const jobIds = dedupe(events.flatMap((e) => (e.record.jobId ? [e.record.jobId] : [])));
   const keywords = dedupe(
-    [severity, String(record.eventType), cleanText(record.targetName)].filter((k) => k !== ''),
-  );
+    [severity, ...view.routing.eventTypes, cleanText(record.targetName)].filter((k) => k !== ''),
+  ).slice(0, LIST_MAX_ITEMS);
 
   const additionalContext: Record<string, string> = {
     eventId: record.eventId,
     eventType: String(record.eventType),
     severity,
+    incidentKey: view.routing.incidentKey,
+    action: view.routing.action,
     projectId: record.projectId,
     clusterId: record.clusterId,
     targetName: cleanText(record.targetName),
@@ -119,6 +123,7 @@ export function renderChatCard(view: AlertView, options: ChatCardOptions): Chatb
   };
   if (record.jobId) additionalContext.jobId = record.jobId;
   if (record.batchId) additionalContext.batchId = record.batchId;
+  if (view.routing.team) additionalContext.team = view.routing.team;
   if (events.length > 1) additionalContext.eventCount = String(events.length);
 
   return {

@@ -28,10 +28,14 @@ export function renderEmailText(view: AlertView, options: EmailOptions): string 
   const { level } = options;
   const record = primary.record;
   const lines: string[] = [];
+  // The first line says the most important thing: one event's title, a job's whole poll in one
+  // headline, or a batch's summary event with how many events it carries.
   const heading =
-    events.length > 1
-      ? `[${SEVERITY_LABEL[severity]}] ${primary.title}: ${record.targetName} (${events.length} events of batch ${record.batchId ?? ''})`
-      : `[${SEVERITY_LABEL[severity]}] ${primary.title}: ${record.targetName}`;
+    events.length === 1
+      ? `[${SEVERITY_LABEL[severity]}] ${primary.title}: ${record.targetName}`
+      : view.headlineCoversAll
+        ? `[${SEVERITY_LABEL[severity]}] ${record.targetName}: ${view.headline}`
+        : `[${SEVERITY_LABEL[severity]}] ${primary.title}: ${record.targetName} (${events.length} events of batch ${record.batchId ?? ''})`;
   lines.push(cleanText(heading), '='.repeat(Math.min(72, cleanText(heading).length)), '');
 
   const full = events.slice(0, Math.min(events.length, level.fullEvents));

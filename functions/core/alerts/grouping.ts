@@ -1,7 +1,18 @@
 /**
- * Which owed events travel together. Channel-neutral: every channel delivers one message per group,
- * so a group is what a reader sees at once and what succeeds or fails together.
+ * Which owed events travel together. Channel-neutral: every channel that groups delivers one message
+ * per group, so a group is what a reader sees at once and what succeeds or fails together.
+ *
+ * Guarantees (test/core/alerts/grouping.test.ts):
+ *
+ * G1. One message per job per poll: the events of one job detected by one run form one group (a
+ *     restore that finishes with its link expiring soon is one message, not three); so do the events
+ *     of one sharded-cluster batch. Events of other runs (alerts held back by an outage) stay apart.
+ * G2. Every event is in exactly one group, and a group's order does not depend on the order it was
+ *     given in (batch summary first, then by job, then catalogue order): a retried group is the same
+ *     message byte for byte.
+ * G3. A group too large for one message is split (batches only; a job's own events are few).
  */
+import { EVENT_TYPES } from '../event-catalogue.ts';
 import type { AlertGroup } from '../ports.ts';
 import type { AuditRecord } from '../types.ts';
 
@@ -15,20 +26,24 @@ const GROUP_JSON_BUDGET_BYTES = 160 * 1024;
 
 /**
  * Packs owed records into messages. Records with the same `batchId` AND `runId` (the jobs of one
- * sharded-cluster restore seen in one poll) form one group, `BATCH_COMPLETED` first, the rest in input
- * order; every other record is a group of its own. Groups keep the order of their first record.
- * A batch too large for one message is split into consecutive groups (the first keeps
- * `BATCH_COMPLETED`), so every group can be delivered.
+ * sharded-cluster restore seen in one poll) form one group; so do records with the same `jobId` AND
+ * `runId` outside a batch; every other record (a target's) is a group of its own. Groups keep the
+ * order of their first record; inside, `readingOrder`. A batch too large for one message is split into
+ * consecutive groups (the first keeps `BATCH_COMPLETED`), so every group can be delivered.
  */
 export function groupForPublishing(records: readonly AuditRecord[]): AlertGroup[] {
   const slots: AuditRecord[][] = [];
   const byBatch = new Map<string, AuditRecord[]>();
   for (const record of records) {
-    if (!record.batchId) {
+    const key = record.batchId
+      ? JSON.stringify(['batch', record.batchId, record.runId])
+      : record.jobId
+        ? JSON.stringify(['job', record.jobId, record.runId])
+        : undefined;
+    if (key === undefined) {
       slots.push([record]);
       continue;
     }
-    const key = JSON.stringify([record.batchId, record.runId]);
     const existing = byBatch.get(key);
     if (existing) {
       existing.push(record);
@@ -40,9 +55,32 @@ export function groupForPublishing(records: readonly AuditRecord[]): AlertGroup[
   }
   const groups: AlertGroup[] = [];
   for (const slot of slots) {
-    for (const chunk of splitBySize(summaryFirst(slot))) groups.push({ events: chunk });
+    for (const chunk of splitBySize(readingOrder(slot))) groups.push({ events: chunk });
   }
   return groups;
+}
+
+/**
+ * The order a group's events are shown in, whatever order they came in (G2): the batch summary
+ * first, then by job, then in catalogue order (a job's story: created, status, delivery, expiring,
+ * stuck, then the incident stage's resolutions and reminders), then by event id.
+ */
+export function readingOrder<T extends { eventType: string; eventId: string; jobId?: string }>(
+  events: readonly T[],
+): T[] {
+  const rank = (type: string) => {
+    const index = (EVENT_TYPES as readonly string[]).indexOf(type);
+    return index < 0 ? EVENT_TYPES.length : index;
+  };
+  const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return summaryFirst(
+    [...events].sort(
+      (a, b) =>
+        text(a.jobId ?? '', b.jobId ?? '') ||
+        rank(a.eventType) - rank(b.eventType) ||
+        text(a.eventId, b.eventId),
+    ),
+  );
 }
 
 /** The order events of a group are shown in: the batch summary first, the rest as given. */

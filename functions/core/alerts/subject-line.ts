@@ -14,16 +14,20 @@ export interface SubjectOptions {
 /** Room left for the subject's own name part so the summary stays visible with long target names. */
 const SUBJECT_NAME_MAX_CHARS = 40;
 
-/** `[CRITICAL] orders-prod restore 5f3a1b2c... BROKEN (+2 more)`. */
+/**
+ * `[CRITICAL] orders-prod restore 5f3a1b2c... BROKEN`; a job's events of one poll in one headline
+ * (`[WARNING] orders-prod restore ...9a3f1c07 expires in 49 min, not downloaded yet; FINISHED, ...`);
+ * a batch by its summary and how many more events it carries (`(+2 more)`).
+ */
 export function renderSubject(view: AlertView, options: SubjectOptions): string {
   const primary = view.primary.original;
   const count = view.events.length;
   const prefix = `[${SEVERITY_LABEL[view.severity] ?? 'ALERT'}] `;
-  const suffix = count > 1 ? ` (+${count - 1} more)` : '';
+  const suffix = count > 1 && !view.headlineCoversAll ? ` (+${count - 1} more)` : '';
   const name =
     truncate(toAsciiLine(primary.targetName ?? ''), SUBJECT_NAME_MAX_CHARS) ||
     toAsciiLine(primary.clusterId ?? '');
-  const summary = toAsciiLine(scrubText(primary.summary ?? '')) || String(primary.eventType);
+  const summary = toAsciiLine(scrubText(view.headline ?? '')) || String(primary.eventType);
   const body = truncate(`${name} ${summary}`.trim(), options.maxChars - prefix.length - suffix.length);
   return `${prefix}${body}${suffix}`;
 }

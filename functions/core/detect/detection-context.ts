@@ -15,6 +15,11 @@ export interface DetectionContext {
   /** Distinct positive thresholds, descending. */
   thresholds: number[];
   baselined: boolean;
+  /**
+   * The target's previous successful poll, once baselined: every change this poll sees happened after
+   * it (for a job it listed). Recorded on events so that the report can say how precisely it knows when.
+   */
+  previousPollAt: string | undefined;
 }
 
 /** An event with what it is sorted by. */
@@ -34,6 +39,8 @@ export function jobEvent(
     summary: string;
     before?: JobSnapshot | null;
     details?: Record<string, unknown>;
+    /** See `MonitorEvent.previousPollAt`. */
+    previousPollAt?: string | undefined;
   },
 ): PendingEvent {
   const { target } = context;
@@ -56,6 +63,7 @@ export function jobEvent(
     summary: parts.summary,
     after: snapshot,
   };
+  if (parts.previousPollAt !== undefined) event.previousPollAt = parts.previousPollAt;
   // The batch id lets the notifier put the events of one sharded restore in one message.
   if (snapshot.batchId !== undefined) event.batchId = snapshot.batchId;
   if (parts.before !== undefined) event.before = parts.before;

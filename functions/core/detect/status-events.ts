@@ -7,8 +7,8 @@ import { deliveryStatusSummary, jobCreatedSummary, jobStatusSummary } from '../e
 import { UNKNOWN_STATUS } from '../snapshot.ts';
 import type { JobSnapshot, JobState } from '../types.ts';
 import { type DetectionContext, jobEvent, type PendingEvent } from './detection-context.ts';
+import { sawJobAt } from './job-state.ts';
 
-/** Statuses a job or delivery starts in: a job first seen in one of them reports only JOB_CREATED. */
 /** Statuses a job or delivery starts in: a job first seen in one of them reports only JOB_CREATED. */
 const INITIAL_JOB_STATUSES: ReadonlySet<string> = new Set(['IN_PROGRESS', UNKNOWN_STATUS]);
 const INITIAL_DELIVERY_STATUSES: ReadonlySet<string> = new Set(['NOT_STARTED', 'IN_PROGRESS']);
@@ -27,13 +27,14 @@ export function arrival(context: DetectionContext, snapshot: JobSnapshot): Pendi
       discriminator: 'created',
       summary: jobCreatedSummary(snapshot),
       before: null,
+      previousPollAt: context.previousPollAt,
     }),
   ];
   if (!INITIAL_JOB_STATUSES.has(snapshot.statusName)) {
-    out.push(jobStatusEvent(context, undefined, snapshot, 'new'));
+    out.push(jobStatusEvent(context, undefined, snapshot, 'new', context.previousPollAt));
   }
   if (snapshot.deliveryStatus !== undefined && !INITIAL_DELIVERY_STATUSES.has(snapshot.deliveryStatus)) {
-    out.push(deliveryStatusEvent(context, undefined, snapshot, 'new'));
+    out.push(deliveryStatusEvent(context, undefined, snapshot, 'new', context.previousPollAt));
   }
   return out;
 }
@@ -47,15 +48,18 @@ export function statusChanges(
   // Part of the id: the same from->to transition can recur (a flapping status) and must not be
   // swallowed as a duplicate, while re-detecting it from the same previous state must reproduce it.
   const since = previous.lastChangedAt ?? '';
+  const sawItAt = sawJobAt(context, previous);
   const out: PendingEvent[] = [];
   const previousStatus = before.statusName ?? UNKNOWN_STATUS;
   if (previousStatus !== snapshot.statusName) {
-    out.push(jobStatusEvent(context, before, snapshot, `${previousStatus}@${since}`));
+    out.push(jobStatusEvent(context, before, snapshot, `${previousStatus}@${since}`, sawItAt));
   }
   // A delivery that vanished from the job is recorded in the state but is nothing to act on.
   const previousDelivery = before.deliveryStatus ?? undefined;
   if (snapshot.deliveryStatus !== undefined && previousDelivery !== snapshot.deliveryStatus) {
-    out.push(deliveryStatusEvent(context, before, snapshot, `${previousDelivery ?? 'none'}@${since}`));
+    out.push(
+      deliveryStatusEvent(context, before, snapshot, `${previousDelivery ?? 'none'}@${since}`, sawItAt),
+    );
   }
   return out;
 }
@@ -65,6 +69,7 @@ function jobStatusEvent(
   before: JobSnapshot | undefined,
   snapshot: JobSnapshot,
   from: string,
+  previousPollAt: string | undefined,
 ): PendingEvent {
   return jobEvent(context, {
     eventType: 'JOB_STATUS_CHANGED',
@@ -73,6 +78,7 @@ function jobStatusEvent(
     discriminator: `${from}->${snapshot.statusName}`,
     summary: jobStatusSummary(snapshot, before?.statusName),
     before: before ?? null,
+    previousPollAt,
   });
 }
 
@@ -81,6 +87,7 @@ function deliveryStatusEvent(
   before: JobSnapshot | undefined,
   snapshot: JobSnapshot,
   from: string,
+  previousPollAt: string | undefined,
 ): PendingEvent {
   const status = snapshot.deliveryStatus ?? UNKNOWN_STATUS;
   const details: Record<string, unknown> = {};
@@ -92,6 +99,7 @@ function deliveryStatusEvent(
     discriminator: `${from}->${status}`,
     summary: deliveryStatusSummary(snapshot),
     before: before ?? null,
+    previousPollAt,
     ...(Object.keys(details).length > 0 ? { details } : {}),
   });
 }

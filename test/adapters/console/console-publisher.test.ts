@@ -139,7 +139,12 @@ describe('ConsolePublisher', () => {
 
     // Assess
     const { publishAttempts: _attempts, ...event } = expiring(1);
-    expect(JSON.parse(output())).toEqual({ schema: 'restore-watch.event/v1', ...event });
+    expect(JSON.parse(output())).toEqual({
+      schema: 'restore-watch.event/v1',
+      ...event,
+      incidentKey: `job/${JOB}/expiring`,
+      action: 'trigger',
+    });
   });
 
   it('colours only when asked to', async () => {

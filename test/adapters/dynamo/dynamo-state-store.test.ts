@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../../functions/adapters/dynamo/dynamo-state-store.ts';
 import { StateStoreError } from '../../../functions/adapters/dynamo/state-store-error.ts';
@@ -371,9 +371,7 @@ describe('DynamoStateStore audit trail', () => {
     // Prepare
     const { store, tableName } = await freshStore();
     await store.recordEvents([auditRecord('e1')]);
-    await store.markPublished([
-      { eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', snsMessageId: 'm-1' },
-    ]);
+    await store.markPublished([{ eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', messageId: 'm-1' }]);
 
     // Act
     await store.recordEvents([auditRecord('e1', { summary: 'a second detection' })]);
@@ -489,9 +487,7 @@ describe('DynamoStateStore owed events', () => {
     await store.recordEvents([auditRecord('e1'), auditRecord('e2')]);
 
     // Act
-    await store.markPublished([
-      { eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', snsMessageId: 'm-1' },
-    ]);
+    await store.markPublished([{ eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', messageId: 'm-1' }]);
 
     // Assess
     expect((await store.listOwedEvents()).map((record) => record.eventId)).toEqual(['e2']);
@@ -517,7 +513,7 @@ describe('DynamoStateStore owed events', () => {
       owed.map((record, i) => ({
         eventId: record.eventId,
         publishedAt: '2026-05-01T10:00:05.000Z',
-        snsMessageId: `m-${i}`,
+        messageId: `m-${i}`,
         record,
       })),
     );
@@ -592,7 +588,7 @@ describe('DynamoStateStore owed events', () => {
 
     // Act
     await store.markPublished([
-      { eventId: 'ghost', publishedAt: '2026-05-01T10:00:00.000Z', snsMessageId: 'm' },
+      { eventId: 'ghost', publishedAt: '2026-05-01T10:00:00.000Z', messageId: 'm' },
     ]);
     await store.markPublishFailed([{ eventId: 'ghost', error: 'x', at: '2026-05-01T10:00:00.000Z' }]);
 
@@ -605,9 +601,7 @@ describe('DynamoStateStore owed events', () => {
     // Prepare
     const { store } = await freshStore();
     await store.recordEvents([auditRecord('e1')]);
-    await store.markPublished([
-      { eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', snsMessageId: 'm-1' },
-    ]);
+    await store.markPublished([{ eventId: 'e1', publishedAt: '2026-05-01T10:00:05.000Z', messageId: 'm-1' }]);
 
     // Act
     await store.markPublishFailed([{ eventId: 'e1', error: 'late failure', at: '2026-05-01T10:00:06.000Z' }]);
@@ -715,6 +709,106 @@ describe('DynamoStateStore audit queries', () => {
     // Assess
     expect(failure).toBeInstanceOf(StateStoreError);
     expect((failure as Error).message).toContain('ISO date-time');
+  });
+});
+
+describe('DynamoStateStore period reads (the report)', () => {
+  const day = (d: number) => `2026-05-${String(d).padStart(2, '0')}T10:00:00.000Z`;
+  const PERIOD = { since: day(10), until: day(20) };
+
+  async function storeWithPeriod() {
+    const fresh = await freshStore();
+    await fresh.store.saveTargetStates([targetState(), targetState({ clusterId: OTHER_CLUSTER })]);
+    await fresh.store.recordEvents([
+      auditRecord('before', { detectedAt: day(9) }),
+      auditRecord('first', { detectedAt: day(10) }),
+      auditRecord('second', { detectedAt: day(15) }),
+      auditRecord('at-until', { detectedAt: day(20) }),
+      auditRecord('other-target', { detectedAt: day(15), clusterId: OTHER_CLUSTER }),
+    ]);
+    const requested = (jobId: string, created: string | undefined, firstSeenAt = day(1)) => {
+      const state = jobState(jobId, { firstSeenAt });
+      if (created === undefined) delete state.snapshot.created;
+      else state.snapshot.created = created;
+      return state;
+    };
+    await fresh.store.saveJobStates({ projectId: PROJECT, clusterId: CLUSTER }, [
+      requested('job-old', day(9)),
+      requested('job-in', '2026-05-12T08:00:00Z'),
+      requested('job-no-created', undefined, day(11)),
+      requested('job-late', day(20)),
+    ]);
+    return fresh;
+  }
+
+  it('returns the events detected and the jobs requested in [since, until), oldest first', async () => {
+    // Prepare
+    const { store } = await storeWithPeriod();
+
+    // Act
+    const period = await store.readPeriod({ projectId: PROJECT, clusterId: CLUSTER }, PERIOD);
+
+    // Assess
+    expect(period.events.map((record) => record.eventId)).toEqual(['first', 'second']);
+    expect(period.jobs.map((state) => state.snapshot.jobId)).toEqual(['job-no-created', 'job-in']);
+    const saved = jobState('job-in', { firstSeenAt: day(1) });
+    saved.snapshot.created = '2026-05-12T08:00:00Z';
+    expect(period.jobs[1]).toEqual(saved);
+  });
+
+  it('reads the period with two Queries and no Scan, whatever else the table holds', async () => {
+    // Prepare
+    const { store } = await storeWithPeriod();
+    const before = { ...store.stats.requests };
+
+    // Act
+    await store.readPeriod({ projectId: PROJECT, clusterId: CLUSTER }, PERIOD);
+
+    // Assess
+    expect((store.stats.requests.Query ?? 0) - (before.Query ?? 0)).toBe(2);
+    expect(store.stats.requests.Scan).toBeUndefined();
+  });
+
+  it('rejects a period that ends before it starts', async () => {
+    // Prepare
+    const { store } = await freshStore();
+
+    // Act
+    const failure = await store
+      .readPeriod({ projectId: PROJECT, clusterId: CLUSTER }, { since: day(20), until: day(10) })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(StateStoreError);
+    expect((failure as Error).message).toContain('since <= until');
+  });
+
+  it('indexes job states written without the request-time keys, once, and leaves them intact', async () => {
+    // Prepare: a job state as an earlier version wrote it (no gsi1 keys).
+    const { store, tableName } = await freshStore();
+    await store.saveTargetStates([targetState()]);
+    const legacy = jobState('job-legacy', { downloadObserved: { by: day(13) } });
+    legacy.snapshot.created = day(12);
+    await store.saveJobStates({ projectId: PROJECT, clusterId: CLUSTER }, [legacy]);
+    await dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `TARGET#${PROJECT}#${CLUSTER}` }, sk: { S: 'JOB#job-legacy' } },
+        UpdateExpression: 'REMOVE gsi1pk, gsi1sk',
+      }),
+    );
+    const unseen = await store.readPeriod({ projectId: PROJECT, clusterId: CLUSTER }, PERIOD);
+
+    // Act
+    const first = await store.indexJobStates();
+    const second = await store.indexJobStates();
+
+    // Assess
+    expect(unseen.jobs).toEqual([]);
+    expect(first).toEqual({ jobStates: 1, indexed: 1 });
+    expect(second).toEqual({ jobStates: 1, indexed: 0 });
+    const period = await store.readPeriod({ projectId: PROJECT, clusterId: CLUSTER }, PERIOD);
+    expect(period.jobs).toEqual([legacy]);
   });
 });
 

@@ -70,6 +70,24 @@ describe('table item layout', () => {
     expect(job).toMatchObject({ pk: `TARGET#${PROJECT}#${CLUSTER}`, sk: 'JOB#job-7', itemType: 'job' });
   });
 
+  it('indexes a job state under its target by request time, or by first sight without a usable created', () => {
+    // Prepare
+    const target = { projectId: PROJECT, clusterId: CLUSTER };
+    const noCreated = jobState('job-9', { firstSeenAt: '2026-05-01T09:00:05Z' });
+    noCreated.snapshot.created = 'not a date';
+
+    // Act
+    const requested = jobStateToItem(target, jobState('job-7'));
+    const seen = jobStateToItem(target, noCreated);
+
+    // Assess
+    expect(requested).toMatchObject({
+      gsi1pk: `JOBS#${PROJECT}#${CLUSTER}`,
+      gsi1sk: '2026-05-01T09:00:00.000Z#job-7',
+    });
+    expect(seen.gsi1sk).toBe('2026-05-01T09:00:05.000Z#job-9');
+  });
+
   it('strips storage attributes when reading a record back', () => {
     // Prepare
     const record = auditRecord('e1');

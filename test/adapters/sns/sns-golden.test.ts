@@ -93,11 +93,64 @@ function shard(n: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
   });
 }
 
+/**
+ * Each record as detected by a poll of its own: one job's events of ONE poll are one message (issue
+ * 10), so cases that show one message per event give each its own run.
+ */
+function apart(records: AuditRecord[]): AuditRecord[] {
+  return records.map((r, i) => ({ ...r, runId: `${r.runId}#${i + 1}` }));
+}
+
 const CASES: GoldenCase[] = [
-  { name: 'one event of each type', records: EVENT_TYPES.map(sampleOf) },
+  { name: 'one event of each type', records: apart(EVENT_TYPES.map(sampleOf)) },
+  {
+    name: 'one job in one poll: finished, download ready, link expiring: one message',
+    records: [
+      record({
+        eventId: 'evt-one-job-expiring',
+        eventType: 'DELIVERY_EXPIRING',
+        severity: 'warning',
+        summary: 'restore 5f3a1b2c… download link expires in 49 min, not downloaded yet',
+        after: {
+          jobId: JOB,
+          statusName: 'FINISHED',
+          deliveryStatus: 'READY',
+          expires: '2026-05-01T10:49:00Z',
+          hasDownloadUrl: true,
+          downloaded: false,
+        },
+        details: { thresholdMinutes: 60, expires: '2026-05-01T10:49:00Z', minutesLeft: 49 },
+        team: 'orders-oncall',
+      }),
+      record({
+        eventId: 'evt-one-job-finished',
+        severity: 'info',
+        summary: 'restore 5f3a1b2c… FINISHED (was IN_PROGRESS)',
+        after: { jobId: JOB, statusName: 'FINISHED', hasDownloadUrl: true, downloaded: false },
+        team: 'orders-oncall',
+      }),
+      record({
+        eventId: 'evt-one-job-ready',
+        eventType: 'DELIVERY_STATUS_CHANGED',
+        severity: 'info',
+        summary: 'restore 5f3a1b2c… download ready until 2026-05-01 10:49 UTC',
+        before: { jobId: JOB, statusName: 'FINISHED', deliveryStatus: 'IN_PROGRESS', hasDownloadUrl: false },
+        after: {
+          jobId: JOB,
+          statusName: 'FINISHED',
+          deliveryStatus: 'READY',
+          expires: '2026-05-01T10:49:00Z',
+          hasDownloadUrl: true,
+          downloaded: false,
+        },
+        details: { expires: '2026-05-01T10:49:00Z' },
+        team: 'orders-oncall',
+      }),
+    ],
+  },
   {
     name: 'every job and delivery status, catalogued or not (next steps chosen by status)',
-    records: [
+    records: apart([
       ...['IN_PROGRESS', 'FINISHED', 'KILLED', 'BROKEN', 'PAUSED_FOR_MAINTENANCE'].map(jobStatus),
       ...['NOT_STARTED', 'IN_PROGRESS', 'READY', 'FAILED', 'INTERRUPTED', 'MAX_DOWNLOADS_EXCEEDED'].map((s) =>
         deliveryStatus(s),
@@ -105,7 +158,7 @@ const CASES: GoldenCase[] = [
       deliveryStatus('EXPIRED', false),
       deliveryStatus('EXPIRED', true),
       deliveryStatus('SOMETHING_NEW'),
-    ],
+    ]),
   },
   {
     name: 'sharded batch in one poll, next to a single event',
@@ -154,7 +207,7 @@ const CASES: GoldenCase[] = [
   },
   {
     name: 'unicode, control characters and long names',
-    records: [
+    records: apart([
       record({
         eventId: 'evt-unicode',
         targetName: 'Bestellungen Müller–Ærø “Straße” 東京 🚀',
@@ -163,7 +216,7 @@ const CASES: GoldenCase[] = [
       record({ eventId: 'evt-control', targetName: 'orders\r\nBcc: evil@example.com\t\u0007prod' }),
       record({ eventId: 'evt-long', targetName: 'n'.repeat(200), summary: `restore ${'x'.repeat(300)}` }),
       record({ eventId: 'evt-cjk', targetName: '東京' }),
-    ],
+    ]),
   },
   {
     name: 'download URLs opted in',
@@ -203,17 +256,17 @@ const CASES: GoldenCase[] = [
     ),
   },
   {
-    name: 'id arrays too large for attributes',
+    name: 'a batch of 400 shard events: ids in the JSON, at most 10 attributes',
     records: Array.from({ length: 400 }, (_, i) =>
       shard(i, { eventId: `shard-event-${String(i).padStart(30, '0')}` }),
     ),
   },
   {
     name: 'machine-readable JSON alone over the limit is refused, the rest is sent',
-    records: [
+    records: apart([
       record({ eventId: 'evt-huge', details: { blob: 'x'.repeat(300_000) } }),
       sampleOf('JOB_CREATED'),
-    ],
+    ]),
   },
   {
     name: 'event type and severity the catalogue does not know',
@@ -364,9 +417,18 @@ describe('what subscribers receive (golden)', () => {
     const refused = await run('machine-readable JSON alone over the limit is refused, the rest is sent');
     expect(refused.outcomes.map((o) => o.ok)).toEqual([false, true]);
 
-    const ids = await run('id arrays too large for attributes');
+    const ids = await run('a batch of 400 shard events: ids in the JSON, at most 10 attributes');
     expect(ids.entries[0]?.MessageAttributes?.eventIds).toBeUndefined();
-    expect(ids.entries[0]?.MessageAttributes?.jobIds).toBeDefined();
+    expect(Object.keys(ids.entries[0]?.MessageAttributes ?? {}).length).toBeLessThanOrEqual(10);
+
+    const oneJob = await run('one job in one poll: finished, download ready, link expiring: one message');
+    expect(oneJob.entries).toHaveLength(1);
+    expect(oneJob.entries[0]?.Subject).toBe(
+      '[WARNING] orders-prod restore ...00000003 expires in 49 min, not downloaded yet; FINISHED, downl...',
+    );
+    expect(oneJob.entries[0]?.MessageAttributes?.eventTypes?.StringValue).toBe(
+      JSON.stringify(['JOB_STATUS_CHANGED', 'DELIVERY_STATUS_CHANGED', 'DELIVERY_EXPIRING']),
+    );
 
     for (const sent of [huge, cut, split]) {
       for (const entry of sent.entries)

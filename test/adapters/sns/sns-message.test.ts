@@ -13,6 +13,7 @@ import {
   batchMembers,
   CONSOLE,
   DOWNLOAD_URLS,
+  JOB,
   messageFields,
   OTHER_URL_SECRET,
   record,
@@ -84,7 +85,7 @@ describe('toSnsMessage: every event type', () => {
 
     // Assess
     expect(message.parts.email).toMatch(
-      /\n-- \nSent by restore-watch\. Filter on the message attributes eventType, severity, projectId, clusterId\.$/,
+      /\n-- \nSent by restore-watch\. Filter on the message attributes eventTypes, severity, action, team, projectId, clusterId\.$/,
     );
   });
 });
@@ -203,5 +204,41 @@ describe('toSnsMessage: secrets', () => {
 
     // Assess
     expect(everything(message)).not.toContain('SENTINEL');
+  });
+});
+
+describe('toSnsMessage: retries', () => {
+  it('packs a retried group byte for byte as first tried: the bookkeeping of every channel and the stored order left out', () => {
+    // Prepare: one job's events of one poll, then the same records after failed attempts on both
+    // channels, read back from the store with their attributes in another order.
+    const first = [
+      record({ eventId: 'a', severity: 'info', after: { jobId: JOB, statusName: 'FINISHED' } }),
+      record({
+        eventId: 'b',
+        eventType: 'DELIVERY_EXPIRING',
+        severity: 'warning',
+        pagerduty: { attempts: 0 },
+      }),
+    ];
+    const retried = first.map(
+      (r) =>
+        Object.fromEntries(
+          Object.entries({
+            ...r,
+            publishAttempts: 2,
+            lastPublishError: 'SNS could not take the message (InternalError)',
+            ...(r.pagerduty ? { pagerduty: { attempts: 3, lastError: 'HTTP 503' } } : {}),
+          }).reverse(),
+        ) as unknown as AuditRecord,
+    );
+
+    // Act
+    const before = pack(first);
+    const after = pack([...retried].reverse());
+
+    // Assess
+    expect(after.message).toBe(before.message);
+    expect(after.subject).toBe(before.subject);
+    expect(after.attributes).toEqual(before.attributes);
   });
 });

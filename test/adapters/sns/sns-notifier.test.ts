@@ -104,7 +104,10 @@ describe('SnsNotifier', () => {
           MessageStructure: 'json',
           MessageAttributes: {
             eventType: { DataType: 'String', StringValue: 'JOB_STATUS_CHANGED' },
+            eventTypes: { DataType: 'String.Array', StringValue: '["JOB_STATUS_CHANGED"]' },
             severity: { DataType: 'String', StringValue: 'critical' },
+            action: { DataType: 'String', StringValue: 'trigger' },
+            incidentKey: { DataType: 'String', StringValue: `job/${JOB}/failed` },
             projectId: { DataType: 'String', StringValue: PROJECT },
             clusterId: { DataType: 'String', StringValue: CLUSTER },
             jobId: { DataType: 'String', StringValue: JOB },

@@ -23,7 +23,10 @@ describe('viewAlert', () => {
     // Assess
     expect(view.routing).toEqual({
       eventType: 'JOB_STATUS_CHANGED',
+      eventTypes: ['JOB_STATUS_CHANGED'],
       severity: 'critical',
+      incidentKey: `job/${JOB}/failed`,
+      action: 'trigger',
       projectId: PROJECT,
       clusterId: CLUSTER,
       jobId: JOB,
@@ -33,7 +36,7 @@ describe('viewAlert', () => {
     });
   });
 
-  it('routes a batch group by its summary, with the worst severity and every event and job id', () => {
+  it('routes a batch group by its summary, with the worst severity and every event and job id, by job', () => {
     // Prepare
     const completed = batchCompleted(3, { severity: 'info' });
     const a = record({ eventId: 'a', batchId: BATCH, severity: 'warning' });
@@ -44,17 +47,21 @@ describe('viewAlert', () => {
     const view = viewAlert({ events: [a, completed, b, c] }, { includeDownloadUrl: false });
 
     // Assess
-    expect(view.events.map((e) => e.record.eventId)).toEqual([completed.eventId, 'a', 'b', 'c']);
+    expect(view.events.map((e) => e.record.eventId)).toEqual([completed.eventId, 'a', 'c', 'b']);
     expect(view.primary.record.eventId).toBe(completed.eventId);
     expect(view.routing).toEqual({
-      eventType: 'BATCH_COMPLETED',
+      eventType: 'JOB_STATUS_CHANGED',
+      eventTypes: ['BATCH_COMPLETED', 'JOB_STATUS_CHANGED'],
       severity: 'warning',
+      incidentKey: `job/${JOB}/failed`,
+      action: 'trigger',
       projectId: PROJECT,
       clusterId: CLUSTER,
       batchId: BATCH,
       eventId: completed.eventId,
-      eventIds: [completed.eventId, 'a', 'b', 'c'],
+      eventIds: [completed.eventId, 'a', 'c', 'b'],
       jobIds: [JOB, OTHER_JOB],
+      groupId: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
   });
 

@@ -36,8 +36,26 @@ describe('renderEventJson', () => {
     const text = renderEventJson(viewAlert({ events: [event] }, { includeDownloadUrl: false }));
 
     // Assess
-    expect(JSON.parse(text)).toEqual({ schema: 'restore-watch.event/v1', ...messageFields(event) });
+    expect(JSON.parse(text)).toEqual({
+      schema: 'restore-watch.event/v1',
+      ...messageFields(event),
+      incidentKey: `job/${JOB}/failed`,
+      action: 'trigger',
+    });
     expect(text).not.toMatch(/publishAttempts|lastPublishError/);
+  });
+
+  it('writes the fields in the same order whatever order the stored record has them in', () => {
+    // Prepare: the same record with its keys reversed, as a store may return it.
+    const event = record({ details: { b: 1, a: { z: 1, y: 2 } } });
+    const reversed = Object.fromEntries(Object.entries(event).reverse()) as AuditRecord;
+
+    // Act
+    const first = renderEventJson(viewAlert({ events: [event] }, { includeDownloadUrl: false }));
+    const second = renderEventJson(viewAlert({ events: [reversed] }, { includeDownloadUrl: false }));
+
+    // Assess
+    expect(second).toBe(first);
   });
 
   it('wraps a batch group as restore-watch.events/v1 with each event in full', () => {
@@ -51,6 +69,12 @@ describe('renderEventJson', () => {
     // Assess
     expect(json).toEqual({
       schema: EVENTS_SCHEMA,
+      groupId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      summary: completed.summary,
+      eventType: 'BATCH_COMPLETED',
+      eventTypes: ['BATCH_COMPLETED', 'JOB_STATUS_CHANGED'],
+      incidentKey: `job/${JOB}/failed`,
+      action: 'trigger',
       batchId: BATCH,
       runId: RUN,
       projectId: PROJECT,
@@ -59,9 +83,46 @@ describe('renderEventJson', () => {
       severity: 'critical',
       eventIds: [completed.eventId, 'shard'],
       events: [
-        { schema: EVENT_SCHEMA, ...messageFields(completed) },
-        { schema: EVENT_SCHEMA, ...messageFields(shard) },
+        { schema: EVENT_SCHEMA, ...messageFields(completed), incidentKey: `batch/${BATCH}`, action: 'info' },
+        {
+          schema: EVENT_SCHEMA,
+          ...messageFields(shard),
+          incidentKey: `job/${JOB}/failed`,
+          action: 'trigger',
+        },
       ],
+    });
+  });
+
+  it('wraps the events of one job in one poll with the headline, the most severe type and every type', () => {
+    // Prepare
+    const finished = record({
+      eventId: 'finished',
+      severity: 'info',
+      summary: 'restore …00000003 FINISHED (was IN_PROGRESS)',
+      after: { jobId: JOB, statusName: 'FINISHED' },
+    });
+    const expiring = record({
+      eventId: 'expiring',
+      eventType: 'DELIVERY_EXPIRING',
+      severity: 'warning',
+      after: { jobId: JOB, statusName: 'FINISHED', deliveryStatus: 'READY', downloaded: false },
+      details: { thresholdMinutes: 60, minutesLeft: 49 },
+    });
+
+    // Act
+    const json = jsonOf([expiring, finished]);
+
+    // Assess
+    expect(json).toMatchObject({
+      schema: EVENTS_SCHEMA,
+      summary: 'restore …00000003 expires in 49 min, not downloaded yet; FINISHED',
+      eventType: 'DELIVERY_EXPIRING',
+      eventTypes: ['JOB_STATUS_CHANGED', 'DELIVERY_EXPIRING'],
+      incidentKey: `job/${JOB}/expiring`,
+      action: 'trigger',
+      jobId: JOB,
+      eventIds: ['finished', 'expiring'],
     });
   });
 

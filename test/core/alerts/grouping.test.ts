@@ -32,15 +32,47 @@ describe('groupForPublishing', () => {
     expect(groups.map((g) => g.events.map((e) => e.eventId))).toEqual([['a'], ['b']]);
   });
 
-  it('publishes every event without a batch on its own, in input order', () => {
+  it('puts the events of one job in one poll into one message, in catalogue order whatever the input order', () => {
+    // Prepare: a restore that finished with its link expiring soon, read back in any order.
+    const expiring = record({ eventId: 'a-expiring', eventType: 'DELIVERY_EXPIRING' });
+    const ready = record({ eventId: 'b-ready', eventType: 'DELIVERY_STATUS_CHANGED' });
+    const finished = record({ eventId: 'c-finished', eventType: 'JOB_STATUS_CHANGED' });
+
+    // Act
+    const groups = groupForPublishing([expiring, finished, ready]);
+    const again = groupForPublishing([ready, expiring, finished]);
+
+    // Assess
+    expect(groups.map((g) => g.events.map((e) => e.eventId))).toEqual([
+      ['c-finished', 'b-ready', 'a-expiring'],
+    ]);
+    expect(again).toEqual(groups);
+  });
+
+  it('keeps the events of one job from different runs apart, and other jobs apart', () => {
     // Prepare
-    const records = ['x', 'y', 'z'].map((id) => record({ eventId: id }));
+    const first = record({ eventId: 'x', runId: 'run-1' });
+    const later = record({ eventId: 'y', runId: 'run-2' });
+    const other = record({ eventId: 'z', jobId: OTHER_JOB, runId: 'run-1' });
+
+    // Act
+    const groups = groupForPublishing([first, later, other]);
+
+    // Assess
+    expect(groups.map((g) => g.events.map((e) => e.eventId))).toEqual([['x'], ['y'], ['z']]);
+  });
+
+  it('publishes every event about a target (no job) on its own, in input order', () => {
+    // Prepare
+    const records = ['x', 'y'].map((id) =>
+      record({ eventId: id, jobId: undefined, eventType: 'TARGET_FAILING' }),
+    );
 
     // Act
     const groups = groupForPublishing(records);
 
     // Assess
-    expect(groups.map((g) => g.events.map((e) => e.eventId))).toEqual([['x'], ['y'], ['z']]);
+    expect(groups.map((g) => g.events.map((e) => e.eventId))).toEqual([['x'], ['y']]);
   });
 
   it('splits a batch too large for one message into consecutive groups, BATCH_COMPLETED in the first', () => {

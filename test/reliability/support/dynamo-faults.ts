@@ -243,5 +243,12 @@ function batchItems(input: Record<string, unknown>): Array<Record<string, unknow
     .filter((item): item is Record<string, unknown> => item !== undefined);
 }
 
-/** `when` helper: a Query of the owed index (listOwedEvents), not of job states or the audit trail. */
+/**
+ * `when` helper: a Query of the owed index (the run's first read, `readRunState`, and the publisher's
+ * `listOwedEvents`), not of job states or the audit trail.
+ */
 export const queriesOwed = (input: Record<string, unknown>): boolean => input.IndexName === 'owed';
+
+/** `when` helper: the publisher's reads of owed events only (`listOwedEvents`), after the run's first read. */
+export const queriesOwedEvents = (input: Record<string, unknown>): boolean =>
+  input.IndexName === 'owed' && String(input.KeyConditionExpression).includes('#sk');

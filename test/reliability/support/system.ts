@@ -195,12 +195,19 @@ export class StepCrash {
     this.#at = typeof at === 'number' ? (_name, earlier) => earlier.length === at : at;
   }
 
-  ports(deps: { source: RestoreJobSource; store: StateStore; lease: RunLease; publisher: AlertPublisher }) {
+  ports(deps: {
+    source: RestoreJobSource;
+    store: StateStore;
+    lease: RunLease;
+    publisher: AlertPublisher;
+    pagerduty?: AlertPublisher;
+  }) {
     return {
       source: this.#wrap('source', deps.source),
       store: this.#wrap('store', deps.store),
       lease: this.#wrap('lease', deps.lease),
       publisher: this.#wrap('publisher', deps.publisher),
+      ...(deps.pagerduty ? { pagerduty: this.#wrap('pagerduty', deps.pagerduty) } : {}),
     };
   }
 
