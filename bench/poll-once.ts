@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CloudManagerClient } from '../functions/adapters/cloud-manager/client.ts';
+import { CloudManagerClient, ITEMS_PER_PAGE } from '../functions/adapters/cloud-manager/client.ts';
 import { DynamoRunLease } from '../functions/adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../functions/adapters/dynamo/dynamo-state-store.ts';
 import { SnsNotifier } from '../functions/adapters/sns/sns-notifier.ts';
@@ -87,11 +87,11 @@ export interface PollMeasurement {
   };
   /**
    * The CPU no implementation avoids: decoding and `JSON.parse` of every response body the poll
-   * received. Timed after the poll, in the same process, on the bodies of a sample of its targets
-   * listed again, and scaled to the poll's bytes.
+   * received. Timed after the poll, in the same process, on the pages of a sample of its targets
+   * listed again, and scaled to the characters the poll parsed.
    */
   parse: {
-    /** Response body bytes the measured poll received. */
+    /** Characters of the API bodies the measured poll parsed (`ClientStats.bodyCharacters`). */
     bytes: number;
     /** Bytes of the sample timed. */
     sampleBytes: number;
@@ -160,7 +160,6 @@ export function openPollSession(input: PollInput): PollSession {
     'benchmark',
   );
   const shard = resolveShard(input.shard, config);
-  const bodies = countResponseBodies();
   // The client's clock (its rate limiter's) moves one schedule period on between polls: in a warm
   // container the previous poll was 5 minutes ago, so its requests no longer count against the
   // per-project limit. Without this, a warm-up poll would make the measured one wait a minute.
@@ -207,7 +206,6 @@ export function openPollSession(input: PollInput): PollSession {
   return {
     async poll(runId) {
       if (polls++ > 0) clockOffsetMs += SCHEDULE_PERIOD_MS;
-      bodies.bytes = 0;
       client.resetStats();
       store.stats.requests = {};
       store.stats.unprocessedRetries = 0;
@@ -269,23 +267,26 @@ export function openPollSession(input: PollInput): PollSession {
       };
     },
     async parseFloor() {
-      const bytes = bodies.bytes;
-      // A few targets listed again, their bodies kept this time (never during the measured poll,
-      // where keeping them would change its memory).
-      bodies.kept = [];
+      const bytes = client.stats.bodyCharacters;
+      // A few targets listed again after the poll, their pages rebuilt as the API sends them (the
+      // same jobs, in pages of 500) and timed: decoding and parsing scale with the characters.
       const requestsBefore = client.stats.requests;
       const sample = await sampleTargets(client, input.targets);
-      for (const target of sample) await client.listRestoreJobs(target);
+      const pages: Buffer[] = [];
+      for (const target of sample) {
+        const jobs = await client.listRestoreJobs(target);
+        for (let i = 0; i < Math.max(1, jobs.length); i += ITEMS_PER_PAGE) {
+          const results = jobs.slice(i, i + ITEMS_PER_PAGE);
+          pages.push(Buffer.from(JSON.stringify({ links: [], results, totalCount: jobs.length }), 'utf8'));
+        }
+      }
       const requests = client.stats.requests - requestsBefore;
-      const kept = bodies.kept;
-      bodies.kept = undefined;
-      const encoded = kept.map((text) => Buffer.from(text, 'utf8'));
-      const sampleBytes = encoded.reduce((sum, buffer) => sum + buffer.length, 0);
+      const sampleBytes = pages.reduce((sum, page) => sum + page.length, 0);
       let best = Number.POSITIVE_INFINITY;
       for (let round = 0; round < 3; round++) {
         const started = performance.now();
         const decoder = new TextDecoder();
-        for (const buffer of encoded) JSON.parse(decoder.decode(buffer));
+        for (const page of pages) JSON.parse(decoder.decode(page));
         best = Math.min(best, performance.now() - started);
       }
       return {
@@ -296,7 +297,6 @@ export function openPollSession(input: PollInput): PollSession {
       };
     },
     close() {
-      bodies.restore();
       snsMock.restore();
       sns.destroy();
       storeClient.destroy();
@@ -331,59 +331,6 @@ export async function pollOnce(
   } finally {
     session.close();
   }
-}
-
-interface BodyCounter {
-  bytes: number;
-  /** Bodies kept while set. */
-  kept: string[] | undefined;
-  restore(): void;
-}
-
-/** The sessions counting response bodies in this process (the accounting test runs several at once). */
-const bodyCounters = new Set<BodyCounter>();
-let unwrappedFetch: typeof fetch | undefined;
-
-/**
- * Counts the bytes of every response body read through `fetch` (the Cloud Manager transport reads
- * each with `text()`), and keeps the bodies while `kept` is set. One wrapper per process, however
- * many sessions count.
- */
-function countResponseBodies(): BodyCounter {
-  if (!unwrappedFetch) {
-    const original = globalThis.fetch;
-    unwrappedFetch = original;
-    globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
-      const response = await original(...args);
-      const read = response.text.bind(response);
-      Object.defineProperty(response, 'text', {
-        configurable: true,
-        value: async () => {
-          const text = await read();
-          const bytes = Buffer.byteLength(text, 'utf8');
-          for (const counter of bodyCounters) {
-            counter.bytes += bytes;
-            counter.kept?.push(text);
-          }
-          return text;
-        },
-      });
-      return response;
-    };
-  }
-  const counter: BodyCounter = {
-    bytes: 0,
-    kept: undefined,
-    restore: () => {
-      bodyCounters.delete(counter);
-      if (bodyCounters.size === 0 && unwrappedFetch) {
-        globalThis.fetch = unwrappedFetch;
-        unwrappedFetch = undefined;
-      }
-    },
-  };
-  bodyCounters.add(counter);
-  return counter;
 }
 
 /** Up to 8 configured clusters (a project-wide entry's listed first) to time parsing on. */

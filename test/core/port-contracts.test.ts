@@ -89,8 +89,8 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     ]);
     const mine = (r: AuditRecord) => r.projectId !== other.projectId;
 
-    const kept = await store.listOwedEvents(2, mine);
-    const all = await store.listOwedEvents(undefined, mine);
+    const kept = await store.listOwedEvents(2, undefined, mine);
+    const all = await store.listOwedEvents(undefined, undefined, mine);
 
     expect(kept.map((r) => r.eventId)).toEqual(['evt-200', 'evt-201']);
     expect(all.map((r) => r.eventId)).toEqual(['evt-200', 'evt-201', 'evt-202']);

@@ -4,15 +4,17 @@
  * checked against both in test/core/port-contracts.test.ts, so a rule proven here with them holds
  * over dynalite too. Every one counts its calls, so tests can say what a stage did and did not do.
  */
-import { encodeJobDigest, type JobDigest } from '../../functions/core/job-digest.ts';
+
 import { isOwed, owedTo, withDelivery, withFailure } from '../../functions/core/delivery.ts';
 import type { Incident } from '../../functions/core/incidents.ts';
+import { encodeJobDigest, type JobDigest } from '../../functions/core/job-digest.ts';
 import type { Logger } from '../../functions/core/logger.ts';
 import type {
   AlertGroup,
   AlertPublisher,
   AuditQuery,
   LeaseResult,
+  OwedFilter,
   PeriodRecords,
   PublishContext,
   PublishedMark,
@@ -22,7 +24,6 @@ import type {
   RestoreJobQuery,
   RestoreJobSource,
   RunLease,
-  OwedFilter,
   RunState,
   StateStore,
   TargetRef,

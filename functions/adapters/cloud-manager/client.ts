@@ -329,6 +329,7 @@ export class CloudManagerClient implements RestoreJobSource {
     for (let attempt = 1; ; attempt++) {
       try {
         const exchange = await this.#attempt(url, spec, attempt);
+        this.stats.bodyCharacters += exchange.text.length;
         try {
           return JSON.parse(exchange.text) as unknown;
         } catch (error) {

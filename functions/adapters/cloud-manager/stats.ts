@@ -91,6 +91,8 @@ export interface ClientStats {
   /** Times the client-side limiter made a request wait, and for how long in total. */
   limiterWaits: number;
   limiterWaitMs: number;
+  /** Characters of the 2xx API bodies parsed (after decompression): what the poll's parsing costs scales with. */
+  bodyCharacters: number;
   readonly latency: LatencyHistogram;
 }
 
@@ -105,6 +107,7 @@ export function createClientStats(): ClientStats {
     tokenFetches: 0,
     limiterWaits: 0,
     limiterWaitMs: 0,
+    bodyCharacters: 0,
     latency: new LatencyHistogram(),
   };
 }
@@ -120,5 +123,6 @@ export function resetClientStats(stats: ClientStats): void {
   stats.tokenFetches = 0;
   stats.limiterWaits = 0;
   stats.limiterWaitMs = 0;
+  stats.bodyCharacters = 0;
   stats.latency.reset();
 }

@@ -185,7 +185,9 @@ export class DynamoStateStore implements StateStore {
   /** Consistent, like the job states it describes: a poll diffs against what the previous run wrote. */
   async loadJobDigest(target: TargetRef): Promise<JobDigest | undefined> {
     const output: GetCommandOutput = await this.send('GetItem', 'loadJobDigest', (doc) =>
-      doc.send(new GetCommand({ TableName: this.tableName, Key: jobDigestKey(target), ConsistentRead: true })),
+      doc.send(
+        new GetCommand({ TableName: this.tableName, Key: jobDigestKey(target), ConsistentRead: true }),
+      ),
     );
     return output.Item ? itemToJobDigest(output.Item) : undefined;
   }

@@ -7,9 +7,10 @@
  * release migrate items lazily. Every object passes through `redactSecrets` first: the core never puts
  * a download URL or an auth token into state or audit, and this is the second line of defence.
  */
-import { decodeJobDigest, encodeJobDigest, type JobDigest } from '../../core/job-digest.ts';
+
 import { isOwed } from '../../core/delivery.ts';
 import type { Incident } from '../../core/incidents.ts';
+import { decodeJobDigest, encodeJobDigest, type JobDigest } from '../../core/job-digest.ts';
 import { redactSecrets } from '../../core/redact.ts';
 import { POLL_LEASE } from '../../core/shard.ts';
 import type { Silence } from '../../core/silences.ts';
