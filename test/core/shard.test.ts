@@ -1,5 +1,5 @@
 /**
- * Shards (functions/core/shard.ts, guarantees S1-S5) and the poll over them (guarantee 7 of poll.ts),
+ * Shards (functions/core/shard.ts, guarantees S1-S5) and the poll over them (guarantee 8 of poll.ts),
  * with in-memory ports. The same over the simulator and dynalite: test/cli/poll-shards.test.ts.
  */
 import fc from 'fast-check';
@@ -189,7 +189,7 @@ describe('a shard’s view of the owed alerts', () => {
   });
 });
 
-describe('runPoll over shards (guarantee 7)', () => {
+describe('runPoll over shards (guarantee 8)', () => {
   /** Three projects in different shards of 3 (one project-wide), two clusters each. */
   function fleet() {
     const projects = threeProjectsInDifferentShards();
