@@ -32,17 +32,15 @@ import middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import { readCaBundle } from './adapters/cloud-manager/ca-bundle.ts';
+import { type Config, ConfigError, parseConfigText } from './core/config.ts';
+import { TOPIC_ARN } from './core/config-deploy.ts';
+import { isAllowedBaseUrl } from './core/config-fields.ts';
 import {
   type CloudManagerCredentials,
-  type Config,
-  ConfigError,
-  isAllowedBaseUrl,
   type PagerDutySettings,
-  parseConfigText,
   parseCredentials,
   parsePagerDuty,
-  TOPIC_ARN,
-} from './core/config.ts';
+} from './core/credentials.ts';
 import { ENV } from './core/environment.ts';
 import { LeaseLostError } from './core/errors.ts';
 import { type LeaseState, type PollSummary, runPoll } from './core/poll.ts';

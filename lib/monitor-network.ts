@@ -3,7 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Config, InterfaceEndpointName, NetworkConfig } from '../functions/core/config.ts';
+import type { Config, NetworkConfig } from '../functions/core/config.ts';
+import type { InterfaceEndpointName } from '../functions/core/config-deploy.ts';
 
 /** AWS services the function can reach through an interface endpoint, by configuration name. */
 const INTERFACE_SERVICES: Readonly<Record<InterfaceEndpointName, ec2.InterfaceVpcEndpointAwsService>> = {

@@ -8,7 +8,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readCaBundle } from '../adapters/cloud-manager/ca-bundle.ts';
 import { ensureTable } from '../adapters/dynamo/create-table.ts';
 import { startEmbeddedDynamo } from '../adapters/dynamo/embedded-dynalite.ts';
-import { type Config, ConfigError, parseConfigText, TABLE_NAME } from '../core/config.ts';
+import { type Config, ConfigError, parseConfigText } from '../core/config.ts';
+import { TABLE_NAME } from '../core/config-deploy.ts';
 import { ENV } from '../core/environment.ts';
 
 export interface CliIo {

@@ -4,18 +4,15 @@
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { PagerDutyEventOptions } from '../adapters/pagerduty/pagerduty-event.ts';
+import { type Config, ConfigError, DEFAULT_PAGERDUTY_EVENTS_URL } from '../core/config.ts';
+import { TABLE_NAME, TOPIC_ARN } from '../core/config-deploy.ts';
+import { isAllowedBaseUrl } from '../core/config-fields.ts';
 import {
   type CloudManagerCredentials,
-  type Config,
-  ConfigError,
-  DEFAULT_PAGERDUTY_EVENTS_URL,
-  isAllowedBaseUrl,
   type PagerDutySettings,
   parseCredentials,
   parsePagerDuty,
-  TABLE_NAME,
-  TOPIC_ARN,
-} from '../core/config.ts';
+} from '../core/credentials.ts';
 import { ENV } from '../core/environment.ts';
 import type { Logger } from '../core/logger.ts';
 import { resolveShard, type Shard, ShardSpecError } from '../core/shard.ts';

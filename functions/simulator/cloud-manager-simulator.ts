@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackHost } from '../core/config.ts';
+import { isLoopbackHost } from '../core/config-fields.ts';
 import type { Cluster, RestoreJob } from '../core/types.ts';
 import { apiErrorBody, defaultErrorCode } from './api-error.ts';
 import { CloudManagerData, type ClusterInput, SimulatorUsageError } from './cloud-manager-data.ts';

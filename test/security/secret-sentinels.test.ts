@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudManagerClient } from '../../functions/adapters/cloud-manager/client.ts';
 import { PagerDutyNotifier } from '../../functions/adapters/pagerduty/pagerduty-notifier.ts';
 import { SnsNotifier } from '../../functions/adapters/sns/sns-notifier.ts';
-import type { CloudManagerCredentials } from '../../functions/core/config.ts';
+import type { CloudManagerCredentials } from '../../functions/core/credentials.ts';
 import type { RestoreJob } from '../../functions/core/types.ts';
 import { OAuthTokenIssuer } from '../../functions/simulator/oauth-tokens.ts';
 import { DynamoFaults } from '../reliability/support/dynamo-faults.ts';

@@ -13,7 +13,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
-import { isLoopbackHost } from '../../functions/core/config.ts';
+import { isLoopbackHost } from '../../functions/core/config-fields.ts';
 
 export interface ConnectProxy {
   /** `http://127.0.0.1:<port>` */

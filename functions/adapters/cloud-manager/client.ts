@@ -6,8 +6,10 @@
  * (cached digest nonce or cached OAuth token) → one HTTP exchange → typed error or parsed body. Retries
  * (429, 5xx, network) wrap the attempt with full-jitter backoff; auth failures never retry.
  */
-import type { CloudManagerCredentials } from '../../core/config.ts';
-import { CLOUD_MANAGER_DEFAULTS, isAllowedBaseUrl } from '../../core/config.ts';
+
+import { CLOUD_MANAGER_DEFAULTS } from '../../core/config.ts';
+import { isAllowedBaseUrl } from '../../core/config-fields.ts';
+import type { CloudManagerCredentials } from '../../core/credentials.ts';
 import type { Logger } from '../../core/logger.ts';
 import { SILENT_LOGGER } from '../../core/logger.ts';
 import type { RestoreJobQuery, RestoreJobSource } from '../../core/ports.ts';

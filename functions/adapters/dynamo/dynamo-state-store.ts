@@ -17,8 +17,6 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
-  GetCommand,
-  type GetCommandOutput,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -46,6 +44,7 @@ import { sleep } from '../../core/sleep.ts';
 import { DEFAULT_AUDIT_RETENTION_DAYS, TABLE_SCHEMA } from '../../core/table-schema.ts';
 import type { AuditRecord, Channel, JobState, TargetState } from '../../core/types.ts';
 import { targetKey } from '../../core/types.ts';
+import { BatchGetCoalescer } from './batch-get-coalescer.ts';
 import {
   clientWhereabouts,
   isConditionalCheckFailed,
@@ -94,15 +93,21 @@ export const DEFAULT_AUDIT_QUERY_LIMIT = 100;
 /** Longest audit `lastPublishError` kept; SNS errors can carry whole response bodies. */
 export const MAX_PUBLISH_ERROR_LENGTH = 500;
 
-/** Backoff of batch retries: 50 ms doubling up to 2 s, "equal jitter" (half fixed, half random). */
 /** A batch call fails as a whole at its first failed request: no new request starts after it. */
 const STOP_ON_ERROR = { stopOnError: true } as const;
+/** Backoff of batch retries: 50 ms doubling up to 2 s, "equal jitter" (half fixed, half random). */
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_CAP_MS = 2_000;
 /** Parallel batch requests: enough to hide latency in Lambda, few enough not to self-throttle. */
 const BATCH_CONCURRENCY = 4;
 /** Parallel single-item updates (publish bookkeeping). */
 const UPDATE_CONCURRENCY = 8;
+/**
+ * How long a read of job digests or job states by key waits for others to share its BatchGetItem:
+ * short next to a Cloud Manager page (tens to hundreds of ms), long enough for the diffs of a change
+ * storm, which finish their listings close together, to meet.
+ */
+const KEY_READ_WINDOW_MS = 5;
 
 export interface DynamoStateStoreOptions {
   client: DynamoDBClient;
@@ -133,6 +138,11 @@ export class DynamoStateStore implements StateStore {
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** Digest and job-state reads by key, shared between the targets diffed at the same moment. */
+  private readonly keyReads = new BatchGetCoalescer(
+    (keys) => this.batchGet('readJobItems', keys),
+    KEY_READ_WINDOW_MS,
+  );
 
   constructor(options: DynamoStateStoreOptions) {
     this.client = options.client;
@@ -184,18 +194,12 @@ export class DynamoStateStore implements StateStore {
 
   /** Consistent, like the job states it describes: a poll diffs against what the previous run wrote. */
   async loadJobDigest(target: TargetRef): Promise<JobDigest | undefined> {
-    const output: GetCommandOutput = await this.send('GetItem', 'loadJobDigest', (doc) =>
-      doc.send(
-        new GetCommand({ TableName: this.tableName, Key: jobDigestKey(target), ConsistentRead: true }),
-      ),
-    );
-    return output.Item ? itemToJobDigest(output.Item) : undefined;
+    const [item] = await this.keyReads.get([jobDigestKey(target)]);
+    return item ? itemToJobDigest(item) : undefined;
   }
 
   private async jobStatesById(target: TargetRef, jobIds: readonly string[]): Promise<Item[]> {
-    if (jobIds.length === 0) return [];
-    const keys = [...new Set(jobIds)].map((jobId) => jobStateKey(target, jobId));
-    return this.batchGet('loadJobStates', keys);
+    return this.keyReads.get([...new Set(jobIds)].map((jobId) => jobStateKey(target, jobId)));
   }
 
   private async queryJobStates(target: TargetRef): Promise<Item[]> {

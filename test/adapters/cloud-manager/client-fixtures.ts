@@ -8,7 +8,7 @@ import {
   CloudManagerClient,
   type CloudManagerClientOptions,
 } from '../../../functions/adapters/cloud-manager/client.ts';
-import type { CloudManagerCredentials } from '../../../functions/core/config.ts';
+import type { CloudManagerCredentials } from '../../../functions/core/credentials.ts';
 import type { Logger } from '../../../functions/core/logger.ts';
 import {
   CloudManagerSimulator,
