@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { ensureTable } from '../functions/adapters/dynamo/create-table.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../functions/adapters/dynamo/embedded-dynalite.ts';
-import { JOBS_IN_FLIGHT, UNKNOWN_JOB_COUNT } from '../functions/core/poll.ts';
+import { JOBS_IN_FLIGHT, UNKNOWN_JOB_COUNT } from '../functions/core/poll-fleet.ts';
 import type { RestoreJob } from '../functions/core/types.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
 import { apiTime } from '../functions/simulator/restore-job-life-cycle.ts';
@@ -254,7 +254,7 @@ export interface LowerBound {
   discoveries: number;
   /**
    * Targets in flight at most: the concurrency, or fewer when the jobs-in-flight budget
-   * (`JOBS_IN_FLIGHT` of poll.ts) admits fewer targets of this size at once.
+   * (`JOBS_IN_FLIGHT` of poll-fleet.ts) admits fewer targets of this size at once.
    */
   inFlight: number;
   /** (discoveries + pages) × latency ÷ in flight: the network time no implementation avoids. */

@@ -21,7 +21,7 @@ import {
   sumByKey,
   targetsInFlight,
 } from '../../bench/scenarios.ts';
-import { JOBS_IN_FLIGHT } from '../../functions/core/poll.ts';
+import { JOBS_IN_FLIGHT } from '../../functions/core/poll-fleet.ts';
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { mapWithConcurrency } from '../../functions/core/concurrency.ts';
 import { parseConfig } from '../../functions/core/config.ts';
-import { JOBS_IN_FLIGHT, runPoll } from '../../functions/core/poll.ts';
+import { runPoll } from '../../functions/core/poll.ts';
+import { JOBS_IN_FLIGHT } from '../../functions/core/poll-fleet.ts';
 import type { RestoreJobQuery, RestoreJobSource } from '../../functions/core/ports.ts';
 import type { RestoreJob } from '../../functions/core/types.ts';
 import {
