@@ -1,5 +1,6 @@
 import { DynamoStateStore } from '../../adapters/dynamo/dynamo-state-store.ts';
 import type { Incident } from '../../core/incidents.ts';
+import { SEVERITY_ORDER } from '../../core/types.ts';
 import { type CliIo, openStateTable } from '../context.ts';
 import { shortTime, table } from '../render.ts';
 
@@ -53,10 +54,8 @@ function handoverOrder(incidents: readonly Incident[]): Incident[] {
   );
 }
 
-const SEVERITY_RANK: Readonly<Record<string, number>> = { info: 0, warning: 1, critical: 2 };
-
 function rank(incident: Incident): number {
-  return SEVERITY_RANK[incident.severity] ?? 1;
+  return SEVERITY_ORDER[incident.severity] ?? SEVERITY_ORDER.warning;
 }
 
 function describe(i: Incident) {

@@ -6,6 +6,7 @@
 import { EVENT_TYPES } from '../event-catalogue.ts';
 import type { ReportPeriod } from '../ports.ts';
 import type { AuditRecord, EventType } from '../types.ts';
+import { incidentSource, incidentsOf } from './incident-history.ts';
 import { durationTrend, quantile, rangeStatistics, roundMinutes } from './range-statistics.ts';
 import {
   type AlertsSection,
@@ -21,13 +22,8 @@ import {
   type RestoreReport,
   type TargetSummary,
 } from './report-model.ts';
-import {
-  incidentSource,
-  incidentsOf,
-  type ReconstructedRestore,
-  restoresOf,
-  type TargetPeriod,
-} from './restore-history.ts';
+import { type ReconstructedRestore, restoresOf } from './restore-history.ts';
+import type { TargetPeriod } from './target-period.ts';
 
 export interface ReportInput {
   period: ReportPeriod;

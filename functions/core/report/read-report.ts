@@ -8,7 +8,7 @@ import type { ReportPeriod, StateStore } from '../ports.ts';
 import type { TargetState } from '../types.ts';
 import { buildRestoreReport } from './build-report.ts';
 import type { RestoreReport } from './report-model.ts';
-import type { TargetPeriod } from './restore-history.ts';
+import type { TargetPeriod } from './target-period.ts';
 
 export interface ReportRequest {
   period: ReportPeriod;

@@ -16,24 +16,14 @@
  * - ready: the change of the delivery to READY, windowed the same way; downloaded: the window kept on
  *   the job state (`downloadObserved`), else the first event whose snapshot shows it downloaded.
  */
-import { EVENT_TYPES } from '../event-catalogue.ts';
 import type { AuditRecord, JobSnapshot, JobState } from '../types.ts';
 import { TERMINAL_JOB_STATUSES } from '../types.ts';
 import { minutesBetween, roundMinutes } from './range-statistics.ts';
-import type { Incident, IncidentsSource, MinutesRange, RestoreRow, TargetIdentity } from './report-model.ts';
+import type { MinutesRange, RestoreRow } from './report-model.ts';
+import { chronological, detectedMs, eventsByJob, ms, type TargetPeriod } from './target-period.ts';
 
 const IN_PROGRESS = 'IN_PROGRESS';
 const MS_PER_MINUTE = 60_000;
-
-/** The records of one target over the period, as `StateStore.readPeriod` returns them. */
-export interface TargetPeriod {
-  target: TargetIdentity & {
-    /** The target's latest successful poll: a running restore was last seen running then. */
-    lastSuccessAt?: string;
-  };
-  events: readonly AuditRecord[];
-  jobs: readonly JobState[];
-}
 
 /** A restore with what the aggregates need besides its row. */
 export interface ReconstructedRestore {
@@ -47,35 +37,6 @@ export interface ReconstructedRestore {
 interface Bounds {
   sinceMs: number;
   untilMs: number;
-}
-
-function ms(value: string | null | undefined): number | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const parsed = Date.parse(value);
-  return Number.isNaN(parsed) ? undefined : parsed;
-}
-
-/**
- * `detectedAt` in milliseconds, parsed once per record: a report compares the times of tens of
- * thousands of events many times over. A WeakMap, so the cache goes with the records.
- */
-const detectedTimes = new WeakMap<AuditRecord, number>();
-function detectedMs(event: AuditRecord): number {
-  let at = detectedTimes.get(event);
-  if (at === undefined) {
-    at = ms(event.detectedAt) ?? 0;
-    detectedTimes.set(event, at);
-  }
-  return at;
-}
-
-/** Oldest first; each time parsed once (a 90-day trail of a busy fleet is tens of thousands). */
-/** By detection time; events of one poll in catalogue order, as detection reports them. */
-function chronological(events: readonly AuditRecord[]): AuditRecord[] {
-  return events
-    .map((event) => ({ event, at: detectedMs(event), order: EVENT_TYPES.indexOf(event.eventType) }))
-    .sort((a, b) => a.at - b.at || a.order - b.order)
-    .map(({ event }) => event);
 }
 
 /** The snapshots a job's records carry, newest last. */
@@ -251,18 +212,6 @@ function reconstruct(
   };
 }
 
-/** The events of each job, in the order given (events without a job are left out). */
-function eventsByJob(events: readonly AuditRecord[]): Map<string, AuditRecord[]> {
-  const byJob = new Map<string, AuditRecord[]>();
-  for (const event of events) {
-    if (!event.jobId) continue;
-    const list = byJob.get(event.jobId);
-    if (list) list.push(event);
-    else byJob.set(event.jobId, [event]);
-  }
-  return byJob;
-}
-
 /** The restores of one target requested in the period, oldest request first. */
 export function restoresOf(period: TargetPeriod, bounds: Bounds): ReconstructedRestore[] {
   const events = chronological(period.events);
@@ -286,131 +235,4 @@ export function restoresOf(period: TargetPeriod, bounds: Bounds): ReconstructedR
       (a.requestedMs ?? Number.POSITIVE_INFINITY) - (b.requestedMs ?? Number.POSITIVE_INFINITY) ||
       (a.row.jobId < b.row.jobId ? -1 : a.row.jobId > b.row.jobId ? 1 : 0),
   );
-}
-
-/**
- * The kind of incident an event opens, from what it says (`null`: it opens none).
- */
-function incidentKindOf(event: AuditRecord): Incident['kind'] | null {
-  switch (event.eventType) {
-    case 'TARGET_FAILING':
-      return 'TARGET_FAILING';
-    case 'JOB_STUCK':
-      return 'JOB_STUCK';
-    case 'DELIVERY_EXPIRING':
-      return 'DELIVERY_EXPIRING';
-    case 'JOB_STATUS_CHANGED': {
-      const status = event.after?.statusName;
-      return status === 'BROKEN' ? 'JOB_BROKEN' : status === 'KILLED' ? 'JOB_KILLED' : null;
-    }
-    case 'DELIVERY_STATUS_CHANGED': {
-      const delivery = event.after?.deliveryStatus;
-      return delivery === 'FAILED' || delivery === 'INTERRUPTED' ? 'DELIVERY_FAILED' : null;
-    }
-    default:
-      return null;
-  }
-}
-
-/**
- * Incidents of one target in the period. Events recorded with an incident key (`incidentKey`,
- * `action`: every event since on-call incidents exist) are followed by key: a trigger opens the
- * incident unless it is already open (a second trigger joins it, as PagerDuty does), the first later
- * resolve of the key closes it. Older events, recorded before incident keys existed, are read as
- * their condition alerts: a failing streak resolved by the recovery, a stuck job resolved when it
- * ended, a link about to expire resolved by the next delivery change, a broken, killed or failed
- * restore left open.
- */
-export function incidentsOf(period: TargetPeriod): Incident[] {
-  const events = chronological(period.events);
-  // Indexes, so that finding what resolved an incident is a short scan, not one over the whole period.
-  const recoveries = events.filter((event) => event.eventType === 'TARGET_RECOVERED');
-  const byJob = eventsByJob(events);
-  const byKey = new Map<string, AuditRecord[]>();
-  for (const event of events) {
-    if (!event.incidentKey) continue;
-    const list = byKey.get(event.incidentKey);
-    if (list) list.push(event);
-    else byKey.set(event.incidentKey, [event]);
-  }
-  /** The first later record matching; `sameInstant` also takes one detected at the same instant. */
-  const firstAfter = (
-    list: readonly AuditRecord[],
-    event: AuditRecord,
-    match: (next: AuditRecord) => boolean,
-    sameInstant = false,
-  ) => {
-    const from = detectedMs(event);
-    const found = list.find((next) => {
-      const at = detectedMs(next);
-      return next !== event && (at > from || (sameInstant && at === from)) && match(next);
-    });
-    return found?.detectedAt ?? null;
-  };
-  /** Keyed incidents still open, so a second trigger of the same key joins the first. */
-  const open = new Map<string, Incident>();
-  const out: Incident[] = [];
-  for (const event of events) {
-    const key = event.incidentKey;
-    if (key && event.action === 'resolve') {
-      open.delete(key);
-      continue;
-    }
-    const kind = incidentKindOf(event);
-    if (kind === null) continue;
-    if (key && event.action === 'trigger') {
-      if (open.has(key)) continue;
-      const incident: Incident = {
-        kind,
-        target: period.target.name,
-        jobId: event.jobId ?? null,
-        openedAt: event.detectedAt,
-        // A trigger and a resolve of one key never share a poll, but two polls can share an instant.
-        resolvedAt: firstAfter(byKey.get(key) ?? [], event, (next) => next.action === 'resolve', true),
-        eventId: event.eventId,
-      };
-      open.set(key, incident);
-      out.push(incident);
-      continue;
-    }
-    if (key) continue; // keyed, but neither a trigger nor a resolve (a reminder, an info)
-    const jobEvents = (event.jobId ? byJob.get(event.jobId) : undefined) ?? [];
-    const resolvedAt =
-      kind === 'TARGET_FAILING'
-        ? firstAfter(recoveries, event, () => true, true)
-        : kind === 'JOB_STUCK'
-          ? firstAfter(
-              jobEvents,
-              event,
-              (next) =>
-                next.eventType === 'JOB_STATUS_CHANGED' &&
-                TERMINAL_JOB_STATUSES.has(next.after?.statusName ?? ''),
-            )
-          : kind === 'DELIVERY_EXPIRING'
-            ? firstAfter(jobEvents, event, (next) => next.eventType === 'DELIVERY_STATUS_CHANGED')
-            : null;
-    out.push({
-      kind,
-      target: period.target.name,
-      jobId: event.jobId ?? null,
-      openedAt: event.detectedAt,
-      resolvedAt,
-      eventId: event.eventId,
-    });
-  }
-  return out;
-}
-
-/** Where the incidents of a period come from: incident keys, older condition alerts, or both. */
-export function incidentSource(periods: readonly TargetPeriod[]): IncidentsSource {
-  let keyed = false;
-  let unkeyed = false;
-  for (const period of periods) {
-    for (const event of period.events) {
-      if (incidentKindOf(event) === null) continue;
-      if (event.incidentKey) keyed = true;
-      else unkeyed = true;
-    }
-  }
-  return keyed && unkeyed ? 'incident-keys+condition-alerts' : unkeyed ? 'condition-alerts' : 'incident-keys';
 }

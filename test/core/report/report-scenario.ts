@@ -7,7 +7,7 @@
  */
 import { detectChanges } from '../../../functions/core/detect-changes.ts';
 import type { ReportPeriod } from '../../../functions/core/ports.ts';
-import type { TargetPeriod } from '../../../functions/core/report/restore-history.ts';
+import type { TargetPeriod } from '../../../functions/core/report/target-period.ts';
 import type {
   AuditRecord,
   JobState,
