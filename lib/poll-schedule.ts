@@ -4,7 +4,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { schedulePeriod } from './deploy-config.ts';
+import { schedulePeriod } from '../functions/core/schedule-period.ts';
 import { UnqualifiedLambdaInvoke } from './unqualified-lambda-invoke.ts';
 
 /** Lambda and EventBridge Scheduler both refuse a maximum event age under one minute. */

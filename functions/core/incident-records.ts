@@ -8,7 +8,8 @@
 import { eventId } from './event-id.ts';
 import { shortId } from './event-summary.ts';
 import { INCIDENT_KINDS } from './incident-kinds.ts';
-import type { Incident, IncidentInput } from './incidents.ts';
+import type { Incident } from './incident-state.ts';
+import type { IncidentInput } from './incidents.ts';
 import { formatMinutes, MS_PER_MINUTE, parseInstant } from './instant.ts';
 import type { AuditRecord } from './types.ts';
 

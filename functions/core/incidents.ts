@@ -26,9 +26,10 @@
  *     a run after a long outage reminds once, not once per missed interval). Silences apply to
  *     reminders; a job's reminders wait while its target cannot be polled (inhibition).
  * I5. Every record leaves with `incidentKey`, `action`, its target's `team`, and its channels decided.
+ * I6. An incident closed from outside its target's poll (`closeIncidents`: its target is no longer
+ *     watched) gets the same INCIDENT_RESOLVED as I2, routed as I3.
  */
-import { routedChannels, routeRecord } from './delivery.ts';
-import { type IncidentKind, worstSeverity } from './event-catalogue.ts';
+import { routeRecord } from './delivery.ts';
 import {
   INCIDENT_KINDS,
   type IncidentObservation,
@@ -38,45 +39,11 @@ import {
   incidentOf,
 } from './incident-kinds.ts';
 import { reminderRecord, resolutionRecord } from './incident-records.ts';
+import { closeIncident, type Incident, openIncident, retrigger } from './incident-state.ts';
 import { MS_PER_MINUTE, parseInstant } from './instant.ts';
 import { matchSilence, type Silence, silenceRef } from './silences.ts';
-import type { AlertSettings, AuditRecord, Channel, EventType, JobState, Severity, Target } from './types.ts';
+import type { AlertSettings, AuditRecord, Channel, JobState, Target } from './types.ts';
 import { SEVERITY_ORDER, targetKey } from './types.ts';
-
-/** An incident as the table keeps it. Closed ones carry `resolvedAt` and leave the open set. */
-export interface Incident {
-  key: string;
-  kind: IncidentKind;
-  projectId: string;
-  clusterId: string;
-  targetName: string;
-  team?: string;
-  jobId?: string;
-  batchId?: string;
-  /** Worst severity of its triggers. */
-  severity: Severity;
-  /** When its first trigger was detected, and which event that was. */
-  openedAt: string;
-  openedBy: EventType;
-  /** Its latest trigger: reminders count from here. */
-  lastTriggeredAt: string;
-  lastTriggerEventId: string;
-  /** The latest trigger's summary. */
-  summary: string;
-  /** Every channel a trigger of it was routed to: where its resolve goes. Empty: never announced. */
-  announcedOn: Channel[];
-  /** The last trigger or reminder that went to some channel. */
-  lastNotifiedAt?: string;
-  /** Reminders since `lastTriggeredAt` (the interval number of the last one). */
-  reminders: number;
-  /** Facts its kind's `clearedBy` reads. */
-  jobCreated?: string;
-  expires?: string;
-  resolvedAt?: string;
-  resolvedByEventId?: string;
-  /** Why it is over, for people. */
-  resolution?: string;
-}
 
 export interface IncidentInput {
   target: Pick<Target, 'projectId' | 'clusterId' | 'name' | 'team'>;
@@ -115,17 +82,7 @@ export function trackIncidents(input: IncidentInput): IncidentOutput {
   const open = new Map(input.open.map((incident) => [incident.key, { ...incident }]));
   const changes = new Map<string, Incident>();
   const counts: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
-  const route = (record: AuditRecord, announcedOn?: readonly Channel[]): AuditRecord => {
-    const silence = matchSilence(record, input.silences, now);
-    const routed = routeRecord(record, {
-      settings,
-      pagerduty: input.pagerduty,
-      ...(silence ? { silence: silenceRef(silence) } : {}),
-      ...(announcedOn ? { announcedOn } : {}),
-    });
-    if (routed.silenced) counts.silenced++;
-    return routed;
-  };
+  const route = router(input, counts);
 
   // Resolutions and reminders come from this stage with their key; the poll's events get theirs here.
   const annotated = input.records.map((record) => {
@@ -165,7 +122,7 @@ export function trackIncidents(input: IncidentInput): IncidentOutput {
     const record = route(resolutionRecord(incident, reason, input), incident.announcedOn);
     resolutions.push(record);
     open.delete(incident.key);
-    changes.set(incident.key, close(incident, record, reason));
+    changes.set(incident.key, closeIncident(incident, record, reason));
     counts.resolved++;
   }
 
@@ -178,7 +135,7 @@ export function trackIncidents(input: IncidentInput): IncidentOutput {
       records.push(routed);
       if (existing) {
         open.delete(existing.key);
-        changes.set(existing.key, close(existing, routed, routed.summary));
+        changes.set(existing.key, closeIncident(existing, routed, routed.summary));
         counts.resolved++;
       }
       continue;
@@ -223,26 +180,64 @@ export function trackIncidents(input: IncidentInput): IncidentOutput {
 }
 
 /**
- * Incidents that a crashed run triggered but never wrote: the run died between recording a trigger and
- * saving its incident. The owed trigger is the proof (it is owed until delivered, and nothing was
- * delivered after the crash), so the incident is treated as open from the trigger's detection, and a
- * later poll can resolve it (otherwise a PagerDuty incident could stay open for good). Returns the
- * incidents to adopt; `open` is left as it was.
+ * I6. Incidents closed from outside any target's poll (a target this run no longer watches, see
+ * unwatched.ts): one INCIDENT_RESOLVED each, with the id of I2 (key and opening, so a crash cannot
+ * announce it twice) and `reason`, routed where the incident was announced (I3).
  */
-export function adoptOwedIncidents(open: readonly Incident[], owed: readonly AuditRecord[]): Incident[] {
-  const known = new Set(open.map((incident) => incident.key));
-  const adopted = new Map<string, Incident>();
-  for (const record of owed) {
-    const ref = incidentOf(record);
-    if (ref.action !== 'trigger' || known.has(ref.key) || adopted.has(ref.key)) continue;
-    const kind = incidentByRule(record).kind;
-    if (kind === undefined) continue;
-    adopted.set(
-      ref.key,
-      openIncident(kind, { ...record, incidentKey: ref.key }, { target: { name: record.targetName } }),
-    );
+export function closeIncidents(
+  incidents: readonly Incident[],
+  reason: string,
+  input: Pick<IncidentInput, 'silences' | 'settings' | 'pagerduty' | 'now' | 'runId'>,
+): IncidentOutput {
+  const counts: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
+  const route = router(input, counts);
+  const records: AuditRecord[] = [];
+  const changes: Incident[] = [];
+  for (const incident of incidents) {
+    if (incident.resolvedAt !== undefined) continue;
+    const target = {
+      projectId: incident.projectId,
+      clusterId: incident.clusterId,
+      name: incident.targetName,
+      ...(incident.team ? { team: incident.team } : {}),
+    };
+    const record = route(resolutionRecord(incident, reason, { ...input, target }), incident.announcedOn);
+    records.push(record);
+    changes.push(closeIncident(incident, record, reason));
+    counts.resolved++;
   }
-  return [...adopted.values()];
+  return { records, changes, counts };
+}
+
+/** Several outputs of the stage as one: records and changes in order, counts summed. */
+export function mergeIncidentOutputs(outputs: readonly IncidentOutput[]): IncidentOutput {
+  const counts: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
+  for (const output of outputs) {
+    for (const key of Object.keys(counts) as Array<keyof IncidentCounts>) counts[key] += output.counts[key];
+  }
+  return {
+    records: outputs.flatMap((output) => output.records),
+    changes: outputs.flatMap((output) => output.changes),
+    counts,
+  };
+}
+
+/** Routes a record to its channels (delivery.ts) under the silences now, counting the silenced. */
+function router(
+  input: Pick<IncidentInput, 'silences' | 'settings' | 'pagerduty' | 'now'>,
+  counts: IncidentCounts,
+): (record: AuditRecord, announcedOn?: readonly Channel[]) => AuditRecord {
+  return (record, announcedOn) => {
+    const silence = matchSilence(record, input.silences, input.now);
+    const routed = routeRecord(record, {
+      settings: input.settings,
+      pagerduty: input.pagerduty,
+      ...(silence ? { silence: silenceRef(silence) } : {}),
+      ...(announcedOn ? { announcedOn } : {}),
+    });
+    if (routed.silenced) counts.silenced++;
+    return routed;
+  };
 }
 
 /** The open incidents by target key (job incidents belong to their job's target). */
@@ -260,60 +255,4 @@ export function incidentsByTarget(incidents: readonly Incident[]): Map<string, I
 
 function observed(state: JobState) {
   return { ...state.snapshot, gone: state.goneSince !== undefined };
-}
-
-function openIncident(
-  kind: IncidentKind,
-  trigger: AuditRecord,
-  input: { target: Pick<Target, 'name'> },
-): Incident {
-  const channels = routedChannels(trigger);
-  return {
-    key: trigger.incidentKey ?? incidentKey(kind, trigger),
-    kind,
-    projectId: trigger.projectId,
-    clusterId: trigger.clusterId,
-    targetName: trigger.targetName || input.target.name,
-    ...(trigger.team ? { team: trigger.team } : {}),
-    ...(INCIDENT_KINDS[kind].subject === 'job' && trigger.jobId ? { jobId: trigger.jobId } : {}),
-    ...(INCIDENT_KINDS[kind].subject === 'job' && trigger.batchId ? { batchId: trigger.batchId } : {}),
-    severity: trigger.severity,
-    openedAt: trigger.detectedAt,
-    openedBy: trigger.eventType,
-    lastTriggeredAt: trigger.detectedAt,
-    lastTriggerEventId: trigger.eventId,
-    summary: trigger.summary,
-    announcedOn: channels,
-    ...(channels.length > 0 ? { lastNotifiedAt: trigger.detectedAt } : {}),
-    reminders: 0,
-    ...factsOf(trigger),
-  };
-}
-
-function retrigger(incident: Incident, trigger: AuditRecord): Incident {
-  const channels = routedChannels(trigger);
-  return {
-    ...incident,
-    severity: worstSeverity([incident.severity, trigger.severity]),
-    lastTriggeredAt: trigger.detectedAt,
-    lastTriggerEventId: trigger.eventId,
-    summary: trigger.summary,
-    announcedOn: [...new Set([...incident.announcedOn, ...channels])],
-    ...(channels.length > 0 ? { lastNotifiedAt: trigger.detectedAt } : {}),
-    reminders: 0,
-    ...factsOf(trigger),
-  };
-}
-
-function close(incident: Incident, by: AuditRecord, reason: string): Incident {
-  return { ...incident, resolvedAt: by.detectedAt, resolvedByEventId: by.eventId, resolution: reason };
-}
-
-function factsOf(trigger: AuditRecord): Pick<Incident, 'jobCreated' | 'expires'> {
-  const expires = trigger.details?.expires ?? trigger.after?.expires;
-  const created = trigger.after?.created;
-  return {
-    ...(typeof created === 'string' ? { jobCreated: created } : {}),
-    ...(typeof expires === 'string' ? { expires } : {}),
-  };
 }

@@ -7,7 +7,8 @@
 
 import { mapWithConcurrency } from './concurrency.ts';
 import type { Config } from './config.ts';
-import { adoptOwedIncidents, type Incident } from './incidents.ts';
+import { adoptOwedIncidents, type Incident } from './incident-state.ts';
+import { closeIncidents, type IncidentOutput, mergeIncidentOutputs } from './incidents.ts';
 import type { Logger } from './logger.ts';
 import type { PreviewOptions } from './poll.ts';
 import { type Observation, type ObserveContext, observeTarget, type TargetOutcome } from './poll-target.ts';
@@ -21,6 +22,13 @@ import { pollOrder } from './target-order.ts';
 import { trackingContext, trackObservation, trackRecoveries } from './track-target.ts';
 import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
 import { targetKey } from './types.ts';
+import {
+  candidateTargets,
+  UNWATCHED_REASON,
+  unwatchedAfterMs,
+  unwatchedCandidates,
+  unwatchedIncidents,
+} from './unwatched.ts';
 
 /**
  * Jobs the targets in flight may hold at once: a target keeps its listing's snapshots (a few hundred
@@ -43,6 +51,8 @@ export interface RunPlan extends ResolvedTargets {
   incidents: Incident[];
   /** The adopted ones: a live run writes them. */
   adopted: Incident[];
+  /** Open incidents of targets this run's shard no longer watches: the run closes them (unwatched.ts). */
+  unwatched: Incident[];
   silences: Silence[];
 }
 
@@ -81,8 +91,35 @@ export async function planRun(config: Config, shard: Shard, deps: FleetReading):
     owedAtStart: state.owed,
     incidents: [...state.incidents, ...adopted],
     adopted,
+    unwatched: await unwatchedOf(state.incidents, resolved, {
+      config,
+      shard,
+      state: deps.state,
+      now: deps.now,
+    }),
     silences: state.silences,
   };
+}
+
+/**
+ * The open incidents of targets nobody polls any more that this run closes (unwatched.ts). Reads the
+ * saved states of those targets only when there are candidates: a run whose incidents are all of its
+ * own targets reads nothing more.
+ */
+async function unwatchedOf(
+  incidents: readonly Incident[],
+  resolved: ResolvedTargets,
+  context: { config: Config; shard: Shard; state: StateReader; now: () => Date },
+): Promise<Incident[]> {
+  const candidates = unwatchedCandidates(incidents, resolved, context.shard);
+  if (candidates.length === 0) return [];
+  const states = await context.state.getTargetStates(candidateTargets(candidates));
+  return unwatchedIncidents(
+    candidates,
+    states,
+    context.now(),
+    unwatchedAfterMs(context.config.deploy.schedule),
+  );
 }
 
 export interface FleetLimits {
@@ -113,8 +150,11 @@ export async function pollFleet(
 ): Promise<{
   outcomes: TargetOutcome[];
   recovered: ReturnType<typeof recoverListedProjects>;
-  /** The recoveries through the incident stage: their records and incident changes. */
-  recoveries: ReturnType<typeof trackRecoveries>;
+  /**
+   * What the incident stage made of the run outside any target's poll: the project recoveries, and
+   * the incidents of targets no longer watched, closed. Their records and incident changes.
+   */
+  housekeeping: IncidentOutput;
 }> {
   const { now, signal } = reading;
   const tracking = trackingContext(plan, {
@@ -148,7 +188,12 @@ export async function pollFleet(
     runId: reading.runId,
     settings: reading.settings,
   });
-  return { outcomes, recovered, recoveries: trackRecoveries(recovered, plan.listedProjects, tracking) };
+  const recoveries = trackRecoveries(recovered, plan.listedProjects, tracking);
+  const unwatched = closeIncidents(plan.unwatched, UNWATCHED_REASON, {
+    ...tracking,
+    now: now(),
+  });
+  return { outcomes, recovered, housekeeping: mergeIncidentOutputs([recoveries, unwatched]) };
 }
 
 export function downloadUrlsOf(outcomes: readonly TargetOutcome[]): Map<string, string> {

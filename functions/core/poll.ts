@@ -5,7 +5,8 @@
  *
  *   lease (run-lease) → what the run reads first, then each target: observe (poll-target),
  *     incidents (track-target), record (poll-target), within the fleet's limits (poll-fleet)
- *     → project recoveries (target-health) → publish what is owed, per channel (publish-owed)
+ *     → project recoveries (target-health), incidents of targets no longer watched (unwatched)
+ *     → publish what is owed, per channel (publish-owed)
  *     → save targets → summary (run-summary)
  *
  * Guarantees (docs/reliability.md maps each to the tests that prove it):
@@ -169,11 +170,11 @@ export async function runPoll(deps: PollDependencies, options: PollOptions): Pro
     });
     outcomes = fleet.outcomes;
     if (lease.lost) throw lease.lost;
-    const { recovered, recoveries } = fleet;
-    extraRecords = recoveries.records;
-    extraIncidents = recoveries.counts;
+    const { recovered, housekeeping } = fleet;
+    extraRecords = housekeeping.records;
+    extraIncidents = housekeeping.counts;
     if (extraRecords.length > 0) await store.recordEvents(extraRecords);
-    if (recoveries.changes.length > 0) await store.saveIncidents(recoveries.changes);
+    if (housekeeping.changes.length > 0) await store.saveIncidents(housekeeping.changes);
 
     // A run that recorded nothing finds the owed alerts as they were when it started: no second read.
     const recordedNothing =
@@ -239,10 +240,10 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
     pagerduty: options.pagerduty === true,
   };
   const plan = await planRun(config, shard, reading);
-  const { outcomes, recoveries } = await pollFleet(plan, reading, fleetLimits(options), async (o) =>
+  const { outcomes, housekeeping } = await pollFleet(plan, reading, fleetLimits(options), async (o) =>
     toOutcome(o),
   );
-  const extraRecords = recoveries.records;
+  const extraRecords = housekeeping.records;
   const detected = [...outcomes.flatMap((o) => (o.kind === 'skipped' ? [] : o.records)), ...extraRecords];
   const byId = new Map<string, AuditRecord>();
   for (const record of [...plan.owedAtStart, ...detected]) {
@@ -259,7 +260,7 @@ export async function previewPoll(deps: PreviewDependencies, options: PreviewOpt
       ...shardFact(shard),
       outcomes,
       extraRecords,
-      extraIncidents: recoveries.counts,
+      extraIncidents: housekeeping.counts,
     }),
     alerts: groupForPublishing(owed.filter((record) => owedTo(record, 'sns'))),
     pagerduty: options.pagerduty ? owed.filter((record) => owedTo(record, 'pagerduty')) : [],

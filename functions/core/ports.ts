@@ -2,7 +2,7 @@
  * The seams between the poll logic and the outside world. Each port has one production adapter
  * (`functions/adapters/...`) tested against a real local peer, and the poll code sees only these.
  */
-import type { Incident } from './incidents.ts';
+import type { Incident } from './incident-state.ts';
 import type { JobDigest } from './job-digest.ts';
 import type { Silence } from './silences.ts';
 import type { AuditRecord, Channel, Cluster, JobState, RestoreJob, Target, TargetState } from './types.ts';

@@ -153,7 +153,8 @@ export function ownsRecord(shard: Shard): (record: Pick<AuditRecord, 'projectId'
  * The state as a shard sees it: the same reads and writes, except that the owed alerts it lists
  * (`listOwedEvents`, and those `readRunState` returns) are only its own projects' (S1), so two shards
  * never publish one alert. Incidents are per target and silences global: both are read whole, and
- * a run touches only its own targets' incidents (track-target.ts). Unsharded: `state` itself.
+ * a run touches only the incidents of its own projects' targets (track-target.ts, unwatched.ts).
+ * Unsharded: `state` itself.
  */
 export function shardView<T extends StateReader>(state: T, shard: Shard): T {
   if (shard.count === 1) return state;

@@ -5,9 +5,11 @@
  *
  * Per target, because everything an incident depends on is the target's own (its events, its jobs,
  * the incidents of it and its jobs): a run that polls a subset of the targets (a shard) handles
- * exactly the incidents of that subset. Silences are global and read by every run.
+ * exactly the incidents of that subset, plus those of its projects' targets that nobody polls any
+ * more (unwatched.ts, closed in poll-fleet.ts). Silences are global and read by every run.
  */
-import { type Incident, type IncidentCounts, incidentsByTarget, trackIncidents } from './incidents.ts';
+import type { Incident } from './incident-state.ts';
+import { type IncidentOutput, incidentsByTarget, mergeIncidentOutputs, trackIncidents } from './incidents.ts';
 import type { Observation } from './poll-target.ts';
 import type { Silence } from './silences.ts';
 import type { AlertSettings, AuditRecord, Target, TargetState } from './types.ts';
@@ -62,12 +64,8 @@ export function trackRecoveries(
   recovered: ReadonlyArray<{ state: TargetState; records: AuditRecord[] }>,
   listed: readonly Target[],
   context: TrackingContext,
-): { records: AuditRecord[]; changes: Incident[]; counts: IncidentCounts } {
-  const out = {
-    records: [] as AuditRecord[],
-    changes: [] as Incident[],
-    counts: { opened: 0, resolved: 0, reminded: 0, silenced: 0 },
-  };
+): IncidentOutput {
+  const outputs: IncidentOutput[] = [];
   for (const { state, records } of recovered) {
     const target: Target = listed.find((t) => targetKey(t) === targetKey(state)) ?? {
       projectId: state.projectId,
@@ -85,12 +83,9 @@ export function trackRecoveries(
       now: observedAt(state, context),
       runId: context.runId,
     });
-    out.records.push(...tracked.records);
-    out.changes.push(...tracked.changes);
-    for (const key of Object.keys(out.counts) as Array<keyof IncidentCounts>)
-      out.counts[key] += tracked.counts[key];
+    outputs.push(tracked);
   }
-  return out;
+  return mergeIncidentOutputs(outputs);
 }
 
 function observedAt(state: Pick<TargetState, 'lastPolledAt'>, context: Pick<TrackingContext, 'now'>): Date {

@@ -4,7 +4,8 @@
  * previous step, keep what it opened. Each step is one poll of the target.
  */
 import { toAuditRecord } from '../../functions/core/audit-record.ts';
-import { type Incident, type IncidentOutput, trackIncidents } from '../../functions/core/incidents.ts';
+import type { Incident } from '../../functions/core/incident-state.ts';
+import { type IncidentOutput, trackIncidents } from '../../functions/core/incidents.ts';
 import type { Silence } from '../../functions/core/silences.ts';
 import type {
   AlertSettings,

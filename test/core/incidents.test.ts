@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toAuditRecord } from '../../functions/core/audit-record.ts';
-import { adoptOwedIncidents } from '../../functions/core/incidents.ts';
+import { adoptOwedIncidents } from '../../functions/core/incident-state.ts';
 import { recordTargetFailure, recordTargetSuccess } from '../../functions/core/target-health.ts';
 import type { AlertSettings } from '../../functions/core/types.ts';
 import {

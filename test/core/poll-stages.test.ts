@@ -379,6 +379,38 @@ describe('runPoll: incidents and silences (issue 10)', () => {
     expect([...store.incidents.keys()]).toEqual([`job/${JOB_A}/stuck`]);
   });
 
+  it('closes the incidents of a target no longer configured once nobody polled it for 15 minutes; a dry run only shows it', async () => {
+    // Prepare: a broken restore of orders-prod opens job/<A>/failed; then the file names another cluster
+    const { store, source, publisher, poll, preview, clock } = world();
+    source.jobs.set(CLUSTER_ID, []);
+    await poll();
+    source.jobs.set(CLUSTER_ID, [job({ statusName: 'BROKEN' })]);
+    clock.advance(60_000);
+    await poll();
+    const otherCluster = '5e2211c17a3e5a48f5497dff';
+    source.jobs.set(otherCluster, []);
+    const trimmed = config([{ projectId: PROJECT_ID, clusterId: otherCluster, name: 'billing-prod' }]);
+
+    // Act
+    clock.advance(14 * 60_000);
+    const early = await poll(trimmed);
+    clock.advance(60_000);
+    const shown = await preview(trimmed);
+    const writesBefore = store.calls.of('saveIncidents');
+    const closed = await poll(trimmed);
+
+    // Assess
+    expect(early.incidents.resolved).toBe(0);
+    expect(shown.summary.incidents.resolved).toBe(1);
+    expect(shown.alerts.flatMap((g) => g.events.map((r) => r.eventType))).toContain('INCIDENT_RESOLVED');
+    expect(closed.incidents.resolved).toBe(1);
+    expect(store.calls.of('saveIncidents')).toBe(writesBefore + 1);
+    expect([...store.incidents.values()].filter((i) => i.resolvedAt === undefined)).toEqual([]);
+    expect(publisher.delivered.at(-1)?.events.map((r) => [r.eventType, r.incidentKey])).toEqual([
+      ['INCIDENT_RESOLVED', `job/${JOB_A}/failed`],
+    ]);
+  });
+
   it('routes nothing of a silenced target to the publisher, and records it as silenced', async () => {
     const { store, source, publisher, poll, clock } = world();
     source.jobs.set(CLUSTER_ID, []);

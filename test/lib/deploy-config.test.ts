@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText } from '../../functions/core/config.ts';
-import { EXAMPLE_CONFIG_FILE, loadDeployConfig, schedulePeriod } from '../../lib/deploy-config.ts';
+import { schedulePeriod } from '../../functions/core/schedule-period.ts';
+import { EXAMPLE_CONFIG_FILE, loadDeployConfig } from '../../lib/deploy-config.ts';
 import { createTestCa } from '../support/certificates.ts';
 import { REPO_ROOT } from './stack-fixture.ts';
 

@@ -8,7 +8,7 @@
  * attributes, silences (a resolve under a silence included), reminders, and PagerDuty outages and
  * rejections never holding up SNS.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PagerDutyNotifier } from '../../functions/adapters/pagerduty/pagerduty-notifier.ts';
 import type { PollSummary } from '../../functions/core/poll.ts';
 import { newObjectId, SnsGate } from '../reliability/support/system.ts';
@@ -22,16 +22,16 @@ const pd = useLocalPagerDuty();
 let project: string;
 let cluster: string;
 
-beforeAll(async () => {
+// A table per test: a run closes the incidents of targets its configuration no longer watches
+// (unwatched.ts), so one test's open incidents would be closed by the next test's polls.
+beforeEach(async () => {
   h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(() => {
   sns = new SnsGate().install(h);
   project = newObjectId();
   cluster = h.sim.addCluster({ projectId: project, clusterName: 'orders-prod' }).id;
+});
+afterEach(async () => {
+  await h.stop();
 });
 
 const pagerduty = () =>
@@ -314,6 +314,97 @@ describe('reminders', () => {
     expect(reminders).toHaveLength(2);
     expect(reminders[0]?.types).toEqual(['INCIDENT_REMINDER']);
     expect(pd.events).toHaveLength(pagesBefore);
+  });
+});
+
+describe('targets no longer watched (unwatched.ts)', () => {
+  /** A restore of `cluster` stuck IN_PROGRESS: job/<id>/stuck open, announced on SNS and PagerDuty. */
+  async function stuckRestore(cfg = config()) {
+    await poll(1, cfg);
+    const job = h.sim.addRestoreJob(project, cluster);
+    await poll(1, cfg);
+    h.clock.advanceMinutes(360);
+    await poll(1, cfg);
+    return { job, key: `job/${job.id}/stuck` };
+  }
+  const openKeys = async () => (await h.store.readRunState(0)).incidents.map((i) => i.key);
+
+  it('closes the incidents of a target removed from the configuration after three periods, on SNS and PagerDuty', async () => {
+    // Prepare
+    const { key } = await stuckRestore();
+    const other = h.sim.addCluster({ projectId: project, clusterName: 'billing-prod' }).id;
+    const trimmed = h.config({
+      targets: [{ projectId: project, clusterId: other, name: 'billing-prod' }],
+      alerts: { failingAfterPolls: 1 },
+    });
+
+    // Act: 10 minutes after the target's last poll, then 15 and later
+    const early = await poll(2, trimmed);
+    const keysEarly = await openKeys();
+    const late = await poll(3, trimmed);
+
+    // Assess
+    expect(early.map((s) => s.incidents.resolved)).toEqual([0, 0]);
+    expect(keysEarly).toEqual([key]);
+    expect(late.map((s) => s.incidents.resolved)).toEqual([1, 0, 0]);
+    const resolve = snsLog().filter((m) => m.incidentKey === key);
+    expect(resolve.map((m) => [m.action, m.types])).toEqual([
+      ['trigger', ['JOB_STUCK']],
+      ['resolve', ['INCIDENT_RESOLVED']],
+    ]);
+    expect(pdLog()).toEqual([
+      ['trigger', key],
+      ['resolve', key],
+    ]);
+    expect(pd.openAlerts()).toEqual([]);
+    expect(await openKeys()).toEqual([]);
+    const [record] = (await h.store.queryAudit({ clusterId: cluster })).filter(
+      (r) => r.eventType === 'INCIDENT_RESOLVED',
+    );
+    expect(record?.summary).toContain('no longer watched');
+  });
+
+  it('keeps them open while another run still polls the target (a CLI run with a trimmed file)', async () => {
+    // Prepare
+    const { key } = await stuckRestore();
+    const other = h.sim.addCluster({ projectId: project, clusterName: 'billing-prod' }).id;
+    const trimmed = h.config({
+      targets: [{ projectId: project, clusterId: other, name: 'billing-prod' }],
+      alerts: { failingAfterPolls: 1 },
+    });
+
+    // Act: the deployed configuration and the trimmed one take turns for an hour
+    const runs: PollSummary[] = [];
+    for (let i = 0; i < 6; i++) runs.push(...(await poll(1, trimmed)), ...(await poll(1)));
+
+    // Assess
+    expect(runs.map((s) => s.incidents.resolved)).toEqual(Array(12).fill(0));
+    expect(await openKeys()).toEqual([key]);
+    expect(pd.openAlerts()).toHaveLength(1);
+  });
+
+  it('keeps them open while the project cannot be listed, and closes a deleted cluster’s once it can', async () => {
+    // Prepare: the whole project watched; its cluster's restore stuck
+    const projectWide = h.config({ targets: [{ projectId: project }], alerts: { failingAfterPolls: 1 } });
+    const { key } = await stuckRestore(projectWide);
+    h.sim.removeCluster(project, cluster);
+    h.sim.revokeAccess(project, 401);
+
+    // Act: half an hour of failed listings, then the key works again
+    const blind = await poll(6, projectWide);
+    const keysBlind = await openKeys();
+    h.sim.restoreAccess(project);
+    const [seeing] = await poll(1, projectWide);
+
+    // Assess
+    expect(blind.map((s) => s.incidents.resolved)).toEqual(Array(6).fill(0));
+    expect(keysBlind).toContain(key);
+    expect(seeing?.incidents.resolved).toBe(2); // the stuck restore, and the project's failing listing
+    expect(await openKeys()).toEqual([]);
+    expect(pdLog().filter(([, k]) => k === key)).toEqual([
+      ['trigger', key],
+      ['resolve', key],
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 
 import { isOwed, owedTo, withDelivery, withFailure } from '../../functions/core/delivery.ts';
-import type { Incident } from '../../functions/core/incidents.ts';
+import type { Incident } from '../../functions/core/incident-state.ts';
 import { encodeJobDigest, type JobDigest } from '../../functions/core/job-digest.ts';
 import type { Logger } from '../../functions/core/logger.ts';
 import type {

@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mapWithConcurrency } from '../../core/concurrency.ts';
 import { isOwed, owedTo, withDelivery } from '../../core/delivery.ts';
-import type { Incident } from '../../core/incidents.ts';
+import type { Incident } from '../../core/incident-state.ts';
 import type { JobDigest } from '../../core/job-digest.ts';
 import type {
   AuditQuery,

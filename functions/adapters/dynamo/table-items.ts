@@ -9,7 +9,7 @@
  */
 
 import { isOwed } from '../../core/delivery.ts';
-import type { Incident } from '../../core/incidents.ts';
+import type { Incident } from '../../core/incident-state.ts';
 import { decodeJobDigest, encodeJobDigest, type JobDigest } from '../../core/job-digest.ts';
 import { redactSecrets } from '../../core/redact.ts';
 import { POLL_LEASE } from '../../core/shard.ts';

@@ -1,5 +1,5 @@
 import { DynamoStateStore } from '../../adapters/dynamo/dynamo-state-store.ts';
-import type { Incident } from '../../core/incidents.ts';
+import type { Incident } from '../../core/incident-state.ts';
 import { SEVERITY_ORDER } from '../../core/types.ts';
 import { type CliIo, openStateTable } from '../context.ts';
 import { shortTime, table } from '../render.ts';
