@@ -3,6 +3,7 @@
  * file and the state table (a real one named by RESTORE_WATCH_TABLE, or an embedded dynalite).
  */
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readCaBundle } from '../adapters/cloud-manager/ca-bundle.ts';
@@ -36,6 +37,22 @@ export class StateUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StateUnavailableError';
+  }
+}
+
+/**
+ * Who runs a command that leaves a name in the record (a silence, a resolve by hand): `--by`, else
+ * the OS user.
+ */
+export function whoIsAsking(by: string | undefined, io: CliIo): string {
+  const given = by?.trim();
+  if (given) return given.slice(0, 64);
+  const fromEnv = io.env.USER ?? io.env.USERNAME;
+  if (fromEnv) return fromEnv;
+  try {
+    return userInfo().username;
+  } catch {
+    throw new UsageError('cannot tell who you are: pass --by NAME');
   }
 }
 

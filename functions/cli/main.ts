@@ -9,7 +9,7 @@ import { ENV } from '../core/environment.ts';
 import { parseShard, ShardSpecError } from '../core/shard.ts';
 import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
-import { incidentsCommand } from './commands/incidents.ts';
+import { incidentsCommand, incidentsResolveCommand } from './commands/incidents.ts';
 import { initCommand } from './commands/init.ts';
 import { pollCommand } from './commands/poll.ts';
 import { reportCommand } from './commands/report.ts';
@@ -34,6 +34,8 @@ Commands:
   report [--since 90d] [--until ISO] [--target NAME] [--format text|md|csv|json|html] [--output F]
                                              what the audit trail proves about the restores of a period
   incidents [--json]                         the open incidents: the on-call handover view
+  incidents resolve KEY --reason TEXT [--by NAME] [--json]
+                                             close an open incident by hand (its resolve goes out with the next poll)
   silence add --target NAME|CLUSTER|PROJECT [--job ID] [--event TYPE] (--for 2h | --until ISO-8601)
               --reason TEXT [--by NAME] [--json]
                                              quiet the alerts of a target (a DR drill), at most 30 days
@@ -68,6 +70,8 @@ const COMMANDS = new Set([
 ]);
 /** `silence` takes a subcommand; `expire` one argument more (the id). */
 const SILENCE_SUBCOMMANDS = new Set(['add', 'list', 'expire']);
+/** `incidents` alone lists; `incidents resolve KEY` closes one. */
+const INCIDENTS_SUBCOMMANDS = new Set(['resolve']);
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   try {
@@ -110,8 +114,18 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return 2;
   }
   if (!COMMANDS.has(command)) throw new UsageError(`unknown command "${command}"`);
-  const sub = command === 'silence' ? positionals[1] : undefined;
-  if (command === 'silence') {
+  const sub = command === 'silence' || command === 'incidents' ? positionals[1] : undefined;
+  if (command === 'incidents' && sub !== undefined) {
+    if (!INCIDENTS_SUBCOMMANDS.has(sub)) {
+      throw new UsageError(`incidents takes no argument but resolve KEY, not "${sub}"`);
+    }
+    if (positionals.length < 3) {
+      throw new UsageError(
+        'incidents resolve needs the key of the incident to close (as `restore-watch incidents` shows it)',
+      );
+    }
+    if (positionals.length > 3) throw new UsageError(`unexpected argument "${positionals[3]}"`);
+  } else if (command === 'silence') {
     if (sub === undefined || !SILENCE_SUBCOMMANDS.has(sub)) {
       throw new UsageError(`silence needs add, list or expire${sub === undefined ? '' : `, not "${sub}"`}`);
     }
@@ -129,6 +143,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     audit: ['target', 'job', 'since', 'limit', 'json'],
     report: ['since', 'until', 'target', 'format', 'output'],
     incidents: ['json'],
+    'incidents resolve': ['config', 'reason', 'by', 'json'],
     'silence add': ['config', 'target', 'job', 'event', 'for', 'until', 'reason', 'by', 'json'],
     'silence list': ['json'],
     'silence expire': ['by', 'json'],
@@ -211,6 +226,18 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         io,
       );
     case 'incidents':
+      if (sub === 'resolve') {
+        return incidentsResolveCommand(
+          {
+            config,
+            key: positionals[2] ?? '',
+            ...(values.reason !== undefined ? { reason: values.reason } : {}),
+            ...(values.by !== undefined ? { by: values.by } : {}),
+            json: values.json === true,
+          },
+          io,
+        );
+      }
       return incidentsCommand({ json: values.json === true }, io);
     case 'silence':
       if (sub === 'list') return silenceListCommand({ json: values.json === true }, io);

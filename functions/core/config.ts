@@ -213,12 +213,17 @@ export function parseConfigText(text: string, source = DEFAULT_CONFIG_FILE): Con
   return parseConfig(value, source);
 }
 
-export function alertSettings(config: Config): AlertSettings {
+export function alertSettings(config: Pick<Config, 'alerts'>): AlertSettings {
   return {
     ...config.alerts,
     expiryWarningMinutes: [...config.alerts.expiryWarningMinutes],
     pagerduty: { ...config.alerts.pagerduty },
   };
+}
+
+/** The alert settings of a configuration that sets none (a CLI command run without the file). */
+export function defaultAlertSettings(): AlertSettings {
+  return alertSettings({ alerts: alertsSchema.parse({}) });
 }
 
 /** An email subscription as configured: a bare address or one with a filter. */

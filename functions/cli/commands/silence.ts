@@ -5,12 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { DynamoStateStore } from '../../adapters/dynamo/dynamo-state-store.ts';
 import { ConfigError } from '../../core/config.ts';
 import { type KnownTarget, planSilence, type Silence, silenceActive } from '../../core/silences.ts';
-import { type CliIo, loadConfigFile, openStateTable, UsageError } from '../context.ts';
+import { type CliIo, loadConfigFile, openStateTable, whoIsAsking } from '../context.ts';
 import { parseDuration } from '../durations.ts';
 import { shortTime, table } from '../render.ts';
 
@@ -42,7 +41,7 @@ export async function silenceAddCommand(options: SilenceAddOptions, io: CliIo): 
         ...(forMs !== undefined ? { forMs } : {}),
         ...(options.until !== undefined ? { until: options.until } : {}),
         ...(options.reason !== undefined ? { reason: options.reason } : {}),
-        createdBy: createdBy(options.by, io),
+        createdBy: whoIsAsking(options.by, io),
       },
       { now: io.now(), targets, silenceId: `s-${randomBytes(4).toString('hex')}` },
     );
@@ -108,7 +107,7 @@ export async function silenceExpireCommand(
     const ended = await store.expireSilence(
       options.silenceId,
       io.now().toISOString(),
-      createdBy(options.by, io),
+      whoIsAsking(options.by, io),
     );
     if (!ended) {
       throw new ConfigError('silence expire', [
@@ -144,19 +143,6 @@ async function knownTargets(configPath: string, io: CliIo, store: DynamoStateSto
     targets.push({ projectId: t.projectId, clusterId: t.clusterId, name: t.name });
   }
   return targets;
-}
-
-/** `--by`, else the OS user: who asked for the quiet is part of the record. */
-function createdBy(by: string | undefined, io: CliIo): string {
-  const given = by?.trim();
-  if (given) return given.slice(0, 64);
-  const fromEnv = io.env.USER ?? io.env.USERNAME;
-  if (fromEnv) return fromEnv;
-  try {
-    return userInfo().username;
-  } catch {
-    throw new UsageError('cannot tell who you are: pass --by NAME');
-  }
 }
 
 function describeAdded(s: Silence): string {
