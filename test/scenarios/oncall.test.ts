@@ -328,15 +328,19 @@ describe('targets no longer watched (unwatched.ts)', () => {
     return { job, key: `job/${job.id}/stuck` };
   }
   const openKeys = async () => (await h.store.readRunState(0)).incidents.map((i) => i.key);
+  /** A configuration file that names another cluster of the project instead of orders-prod. */
+  const trimmedConfig = () => {
+    const other = h.sim.addCluster({ projectId: project, clusterName: 'billing-prod' }).id;
+    return h.config({
+      targets: [{ projectId: project, clusterId: other, name: 'billing-prod' }],
+      alerts: { failingAfterPolls: 1 },
+    });
+  };
 
   it('closes the incidents of a target removed from the configuration after three periods, on SNS and PagerDuty', async () => {
     // Prepare
     const { key } = await stuckRestore();
-    const other = h.sim.addCluster({ projectId: project, clusterName: 'billing-prod' }).id;
-    const trimmed = h.config({
-      targets: [{ projectId: project, clusterId: other, name: 'billing-prod' }],
-      alerts: { failingAfterPolls: 1 },
-    });
+    const trimmed = trimmedConfig();
 
     // Act: 10 minutes after the target's last poll, then 15 and later
     const early = await poll(2, trimmed);
@@ -367,11 +371,7 @@ describe('targets no longer watched (unwatched.ts)', () => {
   it('keeps them open while another run still polls the target (a CLI run with a trimmed file)', async () => {
     // Prepare
     const { key } = await stuckRestore();
-    const other = h.sim.addCluster({ projectId: project, clusterName: 'billing-prod' }).id;
-    const trimmed = h.config({
-      targets: [{ projectId: project, clusterId: other, name: 'billing-prod' }],
-      alerts: { failingAfterPolls: 1 },
-    });
+    const trimmed = trimmedConfig();
 
     // Act: the deployed configuration and the trimmed one take turns for an hour
     const runs: PollSummary[] = [];

@@ -7,7 +7,7 @@
  */
 import { type AuditRecord, TERMINAL_JOB_STATUSES } from '../types.ts';
 import type { Incident, IncidentsSource } from './report-model.ts';
-import { chronological, detectedMs, eventsByJob, type TargetPeriod } from './target-period.ts';
+import { chronological, detectedMs, eventsBy, eventsByJob, type TargetPeriod } from './target-period.ts';
 
 /**
  * The kind of incident an event opens, from what it says (`null`: it opens none).
@@ -47,13 +47,7 @@ export function incidentsOf(period: TargetPeriod): Incident[] {
   // Indexes, so that finding what resolved an incident is a short scan, not one over the whole period.
   const recoveries = events.filter((event) => event.eventType === 'TARGET_RECOVERED');
   const byJob = eventsByJob(events);
-  const byKey = new Map<string, AuditRecord[]>();
-  for (const event of events) {
-    if (!event.incidentKey) continue;
-    const list = byKey.get(event.incidentKey);
-    if (list) list.push(event);
-    else byKey.set(event.incidentKey, [event]);
-  }
+  const byKey = eventsBy(events, (event) => event.incidentKey);
   /** The first later record matching; `sameInstant` also takes one detected at the same instant. */
   const firstAfter = (
     list: readonly AuditRecord[],

@@ -45,14 +45,23 @@ export function chronological(events: readonly AuditRecord[]): AuditRecord[] {
     .map(({ event }) => event);
 }
 
+/** The events grouped by `keyOf`, in the order given (events without a key are left out). */
+export function eventsBy(
+  events: readonly AuditRecord[],
+  keyOf: (event: AuditRecord) => string | undefined,
+): Map<string, AuditRecord[]> {
+  const groups = new Map<string, AuditRecord[]>();
+  for (const event of events) {
+    const key = keyOf(event);
+    if (!key) continue;
+    const list = groups.get(key);
+    if (list) list.push(event);
+    else groups.set(key, [event]);
+  }
+  return groups;
+}
+
 /** The events of each job, in the order given (events without a job are left out). */
 export function eventsByJob(events: readonly AuditRecord[]): Map<string, AuditRecord[]> {
-  const byJob = new Map<string, AuditRecord[]>();
-  for (const event of events) {
-    if (!event.jobId) continue;
-    const list = byJob.get(event.jobId);
-    if (list) list.push(event);
-    else byJob.set(event.jobId, [event]);
-  }
-  return byJob;
+  return eventsBy(events, (event) => event.jobId);
 }
