@@ -27,7 +27,7 @@
  *     reminders; a job's reminders wait while its target cannot be polled (inhibition).
  * I5. Every record leaves with `incidentKey`, `action`, its target's `team`, and its channels decided.
  * I6. An incident closed from outside its target's poll (`closeIncidents`: its target is no longer
- *     watched) gets the same INCIDENT_RESOLVED as I2, routed as I3.
+ *     watched, or it is resolved by hand) gets the same INCIDENT_RESOLVED as I2, routed as I3.
  */
 import { routeRecord } from './delivery.ts';
 import {
@@ -81,7 +81,7 @@ export function trackIncidents(input: IncidentInput): IncidentOutput {
   const nowIso = now.toISOString();
   const open = new Map(input.open.map((incident) => [incident.key, { ...incident }]));
   const changes = new Map<string, Incident>();
-  const counts: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
+  const counts = noIncidentCounts();
   const route = router(input, counts);
 
   // Resolutions and reminders come from this stage with their key; the poll's events get theirs here.
@@ -181,7 +181,7 @@ export function trackIncidents(input: IncidentInput): IncidentOutput {
 
 /**
  * I6. Incidents closed from outside any target's poll (a target this run no longer watches, see
- * unwatched.ts): one INCIDENT_RESOLVED each, with the id of I2 (key and opening, so a crash cannot
+ * unwatched.ts; an engineer's resolve by hand, manual-resolve.ts): one INCIDENT_RESOLVED each, with the id of I2 (key and opening, so a crash cannot
  * announce it twice) and `reason`, routed where the incident was announced (I3).
  */
 export function closeIncidents(
@@ -189,7 +189,7 @@ export function closeIncidents(
   reason: string,
   input: Pick<IncidentInput, 'silences' | 'settings' | 'pagerduty' | 'now' | 'runId'>,
 ): IncidentOutput {
-  const counts: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
+  const counts = noIncidentCounts();
   const route = router(input, counts);
   const records: AuditRecord[] = [];
   const changes: Incident[] = [];
@@ -211,15 +211,23 @@ export function closeIncidents(
 
 /** Several outputs of the stage as one: records and changes in order, counts summed. */
 export function mergeIncidentOutputs(outputs: readonly IncidentOutput[]): IncidentOutput {
-  const counts: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
-  for (const output of outputs) {
-    for (const key of Object.keys(counts) as Array<keyof IncidentCounts>) counts[key] += output.counts[key];
-  }
   return {
     records: outputs.flatMap((output) => output.records),
     changes: outputs.flatMap((output) => output.changes),
-    counts,
+    counts: sumIncidentCounts(outputs.map((output) => output.counts)),
   };
+}
+
+export function noIncidentCounts(): IncidentCounts {
+  return { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
+}
+
+export function sumIncidentCounts(list: readonly IncidentCounts[]): IncidentCounts {
+  const total = noIncidentCounts();
+  for (const counts of list) {
+    for (const key of Object.keys(total) as Array<keyof IncidentCounts>) total[key] += counts[key];
+  }
+  return total;
 }
 
 /** Routes a record to its channels (delivery.ts) under the silences now, counting the silenced. */

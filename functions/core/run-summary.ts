@@ -2,7 +2,7 @@
  * The run summary: what the CLI prints, the handler logs and turns into metrics, and tests assert on.
  * Built from the stages' results in one place, after the run, from values (nothing accumulates it).
  */
-import type { IncidentCounts } from './incidents.ts';
+import { type IncidentCounts, sumIncidentCounts } from './incidents.ts';
 import type { TargetOutcome } from './poll-target.ts';
 import type { PublishCounts } from './publish-owed.ts';
 import type { AuditRecord } from './types.ts';
@@ -105,7 +105,7 @@ export function summarizeRun(facts: RunFacts): PollSummary {
     alertsFailed: facts.publish?.failed ?? 0,
     alertsOwed: facts.publish?.owed ?? 0,
     alertsAbandoned: facts.publish?.abandoned ?? 0,
-    incidents: sumCounts([
+    incidents: sumIncidentCounts([
       ...outcomes.flatMap((o) => (o.kind !== 'skipped' && o.incidentCounts ? [o.incidentCounts] : [])),
       ...(facts.extraIncidents ? [facts.extraIncidents] : []),
     ]),
@@ -120,17 +120,6 @@ export function summarizeRun(facts: RunFacts): PollSummary {
         }
       : {}),
   };
-}
-
-function sumCounts(list: readonly IncidentCounts[]): IncidentCounts {
-  const total: IncidentCounts = { opened: 0, resolved: 0, reminded: 0, silenced: 0 };
-  for (const counts of list) {
-    total.opened += counts.opened;
-    total.resolved += counts.resolved;
-    total.reminded += counts.reminded;
-    total.silenced += counts.silenced;
-  }
-  return total;
 }
 
 function eventSummary(record: AuditRecord): DetectedEventSummary {
