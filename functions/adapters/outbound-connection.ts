@@ -1,8 +1,8 @@
 /**
  * How an adapter reaches a service over HTTP(S) on its own agents: which certificate authorities it
- * trusts and whether it goes through an HTTP proxy. The Cloud Manager client's (`CloudManagerConnection`
- * adds its certificate diagnosis), kept free of Cloud Manager names so another channel can share it;
- * each names the setting its proxy came from, so a message points at the right key.
+ * trusts and whether it goes through an HTTP proxy. Shared by the Cloud Manager client
+ * (`CloudManagerConnection` adds its certificate diagnosis) and the PagerDuty notifier; each names
+ * the setting its proxy came from, so a message points at the right key.
  *
  * 1. **Trust.** Node's default roots (its bundled Mozilla store, plus `NODE_EXTRA_CA_CERTS` or
  *    `--use-system-ca` when the process was started with them) and, with `extraCaPem`, those
@@ -37,6 +37,12 @@ export interface OutboundConnectionOptions {
   proxy?: ProxySetting;
   /** The configuration key an explicit proxy URL came from, for messages. @default 'proxyUrl' */
   proxyUrlSetting?: string;
+  /**
+   * Keep connections (and proxy tunnels) open between requests. @default true
+   * Off for a caller that makes a few requests minutes apart, which an idle timeout or a frozen
+   * Lambda would only find dead.
+   */
+  keepAlive?: boolean;
 }
 
 /** The Node versions whose agents honour `proxyEnv` (older ones ignore it silently). */
@@ -110,9 +116,10 @@ export class OutboundConnection {
     // `ca` replaces the default roots, so the defaults go first: the extra ones add, never narrow.
     this.ca = options.extraCaPem ? [...getCACertificates('default'), options.extraCaPem] : undefined;
     this.proxyEnv = proxyEnvOf(this.proxy);
+    const keepAlive = options.keepAlive ?? true;
     const proxyEnv = this.proxyEnv ? { proxyEnv: this.proxyEnv } : {};
-    this.#https = new HttpsAgent({ keepAlive: true, ...(this.ca ? { ca: this.ca } : {}), ...proxyEnv });
-    this.#http = new HttpAgent({ keepAlive: true, ...proxyEnv });
+    this.#https = new HttpsAgent({ keepAlive, ...(this.ca ? { ca: this.ca } : {}), ...proxyEnv });
+    this.#http = new HttpAgent({ keepAlive, ...proxyEnv });
   }
 
   /** The agent for a URL's scheme. */
@@ -130,6 +137,22 @@ export class OutboundConnection {
     if (!env) return undefined;
     const name = PROXY_URL_VARIABLES.find((n) => env[n]);
     return name ? `${proxyOrigin(env[name] as string)} (${name})` : undefined;
+  }
+
+  /** Credentials of the proxy URL (the CLI's HTTPS_PROXY may carry them), to keep out of any text. */
+  proxySecrets(): string[] {
+    const secrets: string[] = [];
+    for (const url of Object.values(this.proxyEnv ?? {})) {
+      try {
+        const parsed = new URL(url);
+        for (const part of [parsed.username, parsed.password]) {
+          if (part !== '') secrets.push(part, decodeURIComponent(part));
+        }
+      } catch {
+        // NO_PROXY, or an unparseable URL Node will refuse anyway.
+      }
+    }
+    return [...new Set(secrets)];
   }
 
   /** Closes idle keep-alive sockets (the CLI at exit; the Lambda never needs to). */
