@@ -52,6 +52,7 @@ import { countEventsByType } from './observability/poll-summary-log.ts';
 import { tracer } from './observability/tracer.ts';
 import { connectionProblems, createCloudManagerConnection } from './runtime/cloud-manager-connection.ts';
 import { createPollDependencies, type PollRuntime } from './runtime/dependencies.ts';
+import { createPagerDutyConnection, pagerDutyConnectionProblems } from './runtime/pagerduty-connection.ts';
 
 /** No new target starts when less than this is left before the Lambda deadline. */
 export const POLL_TIME_MARGIN_MS = 30_000;
@@ -162,7 +163,7 @@ export function loadHandlerSettings(
       problems.push(...error.problems);
     }
   }
-  if (config) problems.push(...connectionProblems({ config }));
+  if (config) problems.push(...connectionProblems({ config }), ...pagerDutyConnectionProblems({ config }));
   if (problems.length > 0 || !config) throw new ConfigError(configSource, problems);
   return {
     config,
@@ -250,6 +251,8 @@ const connection = createCloudManagerConnection({
   config: settings.config,
   ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
 });
+/** `alerts.pagerduty.proxyUrl` for PagerDuty calls: the way out of a VPC whose only exit is a proxy. */
+const pagerDutyConnection = createPagerDutyConnection({ config: settings.config });
 
 /** Dependencies hold the Cloud Manager client (digest nonce, rate limiter): rebuilt only on rotation. */
 let runtime: { fingerprint: string; deps: PollRuntime } | undefined;
@@ -275,6 +278,7 @@ function dependenciesFor(
       dynamoClient,
       logger: pollLogger,
       connection,
+      pagerDutyConnection,
     });
     runtime = { fingerprint, deps };
   }

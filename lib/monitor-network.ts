@@ -29,8 +29,9 @@ export const NETWORK_INTERFACE_ACTIONS = [
 ] as const;
 
 /**
- * The TCP ports the function opens connections to: 443 (AWS APIs, Cloud Manager), the port of an
- * Ops Manager `baseUrl` on another port (8443 is its default), and the proxy's port.
+ * The TCP ports the function opens connections to: 443 (AWS APIs, Cloud Manager, PagerDuty), the port
+ * of an Ops Manager `baseUrl` on another port (8443 is its default), and the ports of the proxies
+ * (`cloudManager.proxyUrl`, `alerts.pagerduty.proxyUrl`).
  */
 export function egressPorts(config: Config): number[] {
   const portOf = (url: string) => {
@@ -38,7 +39,9 @@ export function egressPorts(config: Config): number[] {
     return Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
   };
   const ports = [443, portOf(config.cloudManager.baseUrl)];
-  if (config.cloudManager.proxyUrl) ports.push(portOf(config.cloudManager.proxyUrl));
+  for (const proxy of [config.cloudManager.proxyUrl, config.alerts.pagerduty.proxyUrl]) {
+    if (proxy) ports.push(portOf(proxy));
+  }
   return [...new Set(ports)];
 }
 

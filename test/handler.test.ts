@@ -25,10 +25,12 @@ import {
 } from '../functions/observability/metric-names.ts';
 import { POLL_SUMMARY_LOG } from '../functions/observability/poll-summary-log.ts';
 import { CloudManagerSimulator } from '../functions/simulator/cloud-manager-simulator.ts';
+import { createTestCa, trustInThisProcess } from './support/certificates.ts';
+import { type ConnectProxy, startConnectProxy } from './support/connect-proxy.ts';
 import { createTestTable, startDynalite, type TestDynamo } from './support/dynalite.ts';
 import { lambdaContext } from './support/lambda-context.ts';
 import { stubLambdaEnvironment } from './support/lambda-environment.ts';
-import { TEST_ROUTING_KEY } from './support/local-pagerduty/local-pagerduty.ts';
+import { LocalPagerDuty, TEST_ROUTING_KEY } from './support/local-pagerduty/local-pagerduty.ts';
 import { useLocalPagerDuty } from './support/local-pagerduty/use-local-pagerduty.ts';
 import { captureProcessOutput } from './support/process-output.ts';
 
@@ -602,5 +604,81 @@ describe('PagerDuty from the credentials secret', () => {
       /pagerdutyRoutingKey in Secrets Manager secret .* is not a PagerDuty routing key/,
     );
     expect(output.join('')).not.toContain('not-a-routing-key');
+  });
+});
+
+describe('PagerDuty through alerts.pagerduty.proxyUrl (a VPC whose only way out is a proxy)', () => {
+  // PagerDuty over HTTPS, as the real one: its test CA trusted in this process for this describe only.
+  let pd: LocalPagerDuty;
+  let untrust: () => void;
+  let proxy: ConnectProxy;
+
+  beforeAll(async () => {
+    const ca = await createTestCa('PagerDuty Test CA');
+    const leaf = await ca.issue();
+    untrust = trustInThisProcess(ca);
+    pd = new LocalPagerDuty({ tls: { key: leaf.keyPem, cert: leaf.certPem } });
+    await pd.start();
+  });
+  afterAll(async () => {
+    await pd.stop();
+    untrust();
+  });
+  beforeEach(async () => {
+    pd.reset();
+    proxy = await startConnectProxy();
+  });
+  afterEach(() => proxy.stop());
+
+  /** A baselined fixture whose configuration names the proxy, then a restore that broke. */
+  async function brokenRestore() {
+    const fixture = await prepare({ config: { alerts: { pagerduty: { proxyUrl: proxy.url } } } });
+    vi.stubEnv(ENV.pagerdutyEventsUrl, pd.eventsUrl);
+    storeSecret(fixture.secretId, JSON.stringify({ ...API_KEY, pagerdutyRoutingKey: TEST_ROUTING_KEY }));
+    const { handler } = await coldStart();
+    await handler(scheduleEvent(), lambdaContext(240_000));
+    const job = sim.addRestoreJob(fixture.projectId, fixture.clusterIds[0] ?? '');
+    sim.breakJob(job.id);
+    return { handler, job };
+  }
+
+  it('pages the broken restore through the proxy, TLS to PagerDuty inside the tunnel', async () => {
+    // Prepare
+    const { handler, job } = await brokenRestore();
+
+    // Act
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess
+    expect(summary.pagerduty).toMatchObject({ failed: 0, owed: 0 });
+    const broken = pd.alerts().filter((alert) => alert.dedupKey.endsWith(`/job/${job.id}/failed`));
+    expect(broken).toMatchObject([{ status: 'triggered', severity: 'critical' }]);
+    expect(proxy.tunnels.length).toBe(pd.calls);
+    expect(new Set(proxy.tunnels)).toEqual(new Set([new URL(pd.eventsUrl).host]));
+  });
+
+  it('keeps alerting through SNS while the proxy refuses the tunnel; the pages stay owed and the log names the proxy and the fix', async () => {
+    // Prepare
+    const { handler } = await brokenRestore();
+    proxy.refuseWith = 403;
+    const callsBefore = pd.calls;
+
+    // Act
+    const summary = await handler(scheduleEvent(), lambdaContext(240_000));
+
+    // Assess
+    expect(summary.alertsPublished).toBeGreaterThan(0);
+    expect(summary.alertsOwed).toBe(0);
+    expect(summary.pagerduty?.published).toBe(0);
+    expect(summary.pagerduty?.owed).toBeGreaterThan(0);
+    expect(pd.calls).toBe(callsBefore);
+    const refusal = jsonLines().find((line) => line.message === 'Alert could not be sent to PagerDuty');
+    expect(String(refusal?.error)).toContain(
+      `The proxy ${proxy.url} (alerts.pagerduty.proxyUrl) refused to open a tunnel to PagerDuty (${new URL(pd.eventsUrl).host}) (HTTP 403): allow CONNECT to`,
+    );
+    expect(emittedMetrics().at(-1)).toMatchObject({
+      [METRIC.pagerDutyEventsFailed]: summary.pagerduty?.failed,
+    });
+    expect(output.join('')).not.toContain(TEST_ROUTING_KEY);
   });
 });

@@ -25,6 +25,7 @@ import {
   pagerDutyEventOptions,
   type SourceInput,
 } from '../runtime/dependencies.ts';
+import { createPagerDutyConnection, pagerDutyConnectionProblems } from '../runtime/pagerduty-connection.ts';
 import { type CliIo, loadCaBundle, loadConfigFile, openStateTable, type StateTable } from './context.ts';
 
 export interface PollSetup {
@@ -68,7 +69,9 @@ export async function validatePollInputs(
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems.map((p) => `${configPath}: ${p}`));
     }
-    problems.push(...connectionProblems({ config, proxyEnvironment: io.env }));
+    // The proxy variables apply to both channels: one line for a problem they share.
+    const reach = { config, proxyEnvironment: io.env };
+    problems.push(...new Set([...connectionProblems(reach), ...pagerDutyConnectionProblems(reach)]));
   }
   let credentials: CloudManagerCredentials | undefined;
   try {
@@ -145,9 +148,14 @@ export async function buildRuntime(
   const table = state ?? (await openStateTable(io));
   const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
   const source = sourceInput(setup, io, logger, table);
+  // PagerDuty through alerts.pagerduty.proxyUrl, else HTTPS_PROXY / NO_PROXY, as Cloud Manager.
+  const pagerDutyConnection = setup.pagerduty
+    ? createPagerDutyConnection({ config: setup.config, proxyEnvironment: io.env })
+    : undefined;
   const runtime = createPollDependencies({
     ...source,
     ...(setup.pagerduty ? { pagerduty: setup.pagerduty } : {}),
+    ...(pagerDutyConnection ? { pagerDutyConnection } : {}),
     alerts:
       setup.topicArn && snsClient
         ? { kind: 'sns', topicArn: setup.topicArn, snsClient }
@@ -159,6 +167,7 @@ export async function buildRuntime(
     close: async () => {
       snsClient?.destroy();
       source.connection?.close();
+      pagerDutyConnection?.close();
       if (!state) await table.close();
     },
   };

@@ -31,7 +31,10 @@ export const baseUrl = string().refine(isAllowedBaseUrl, {
   error: 'must be an https:// URL (plain http is allowed only for localhost / 127.0.0.1 / [::1])',
 });
 
-/** A proxy for Cloud Manager calls: http(s)://host:port, nothing else (credentials stay out of the file). */
+/**
+ * A proxy (`cloudManager.proxyUrl`, `alerts.pagerduty.proxyUrl`): http(s)://host:port, nothing else
+ * (credentials stay out of the file).
+ */
 export function proxyUrlProblem(value: string): string | undefined {
   let url: URL;
   try {

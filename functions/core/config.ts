@@ -68,6 +68,8 @@ const alertsSchema = strictObject({
     minSeverity: severity.default('warning'),
     /** The Events API v2 endpoint; `PAGERDUTY_EVENTS_URL` wins over it. */
     eventsUrl: baseUrl.default(DEFAULT_PAGERDUTY_EVENTS_URL),
+    /** Every PagerDuty call goes through this HTTP proxy (CONNECT); the same rule as cloudManager.proxyUrl. */
+    proxyUrl: proxyUrl.optional(),
   }).prefault({}),
 }).superRefine((alerts, ctx) => {
   const list = alerts.expiryWarningMinutes;

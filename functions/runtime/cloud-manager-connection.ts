@@ -4,19 +4,15 @@
  * - trust: Node's default roots, plus the certificates of `cloudManager.caFile` (read by the loader);
  * - proxy: `cloudManager.proxyUrl` when set (the Lambda's only way: a VPC that reaches the API through
  *   a proxy); else, for the CLI only, the environment's `HTTPS_PROXY` / `NO_PROXY` (Node's rules);
- *   else direct.
+ *   else direct (proxy-setting.ts, shared with PagerDuty).
  *
  * A proxy on a Node whose agents ignore `proxyEnv` (before 22.21 / 24.5) would silently go direct: that
  * is reported as a problem instead.
  */
-import {
-  CloudManagerConnection,
-  nodeSupportsAgentProxy,
-  PROXY_URL_VARIABLES,
-  PROXY_VARIABLES,
-  type ProxySetting,
-} from '../adapters/cloud-manager/connection.ts';
+import { CloudManagerConnection } from '../adapters/cloud-manager/connection.ts';
+import type { ProxySetting } from '../adapters/outbound-connection.ts';
 import type { Config } from '../core/config.ts';
+import { proxySettingFrom, proxySupportProblems } from './proxy-setting.ts';
 
 export interface ConnectionInput {
   config: Config;
@@ -29,27 +25,12 @@ export interface ConnectionInput {
 }
 
 export function proxySettingFor(input: ConnectionInput): ProxySetting {
-  const proxyUrl = input.config.cloudManager.proxyUrl;
-  if (proxyUrl) return { kind: 'url', url: proxyUrl };
-  const env = input.proxyEnvironment;
-  if (!env || !PROXY_URL_VARIABLES.some((name) => env[name])) return { kind: 'none' };
-  const copy: Record<string, string> = {};
-  for (const name of PROXY_VARIABLES) {
-    const value = env[name];
-    if (value) copy[name] = value;
-  }
-  return { kind: 'environment', env: copy };
+  return proxySettingFrom(input.config.cloudManager.proxyUrl, input.proxyEnvironment);
 }
 
 /** Problems that would make the connection silently different from what was asked for. */
 export function connectionProblems(input: ConnectionInput): string[] {
-  const proxy = proxySettingFor(input);
-  const version = input.nodeVersion ?? process.versions.node;
-  if (proxy.kind === 'none' || nodeSupportsAgentProxy(version)) return [];
-  const what = proxy.kind === 'url' ? 'cloudManager.proxyUrl' : 'HTTPS_PROXY / HTTP_PROXY';
-  return [
-    `${what} is set, but Node ${version} cannot send requests through a proxy this way: use Node 22.21+ or 24.5+ (e.g. npx -y -p node@24 ...)`,
-  ];
+  return proxySupportProblems(proxySettingFor(input), 'cloudManager.proxyUrl', input.nodeVersion);
 }
 
 export function createCloudManagerConnection(input: ConnectionInput): CloudManagerConnection {

@@ -13,6 +13,7 @@ import type { CloudManagerConnection } from '../adapters/cloud-manager/connectio
 import { type ConsoleFormat, ConsolePublisher } from '../adapters/console/console-publisher.ts';
 import { DynamoRunLease } from '../adapters/dynamo/dynamo-run-lease.ts';
 import { DynamoStateStore } from '../adapters/dynamo/dynamo-state-store.ts';
+import type { OutboundConnection } from '../adapters/outbound-connection.ts';
 import type { PagerDutyEventOptions } from '../adapters/pagerduty/pagerduty-event.ts';
 import { PagerDutyNotifier } from '../adapters/pagerduty/pagerduty-notifier.ts';
 import { UnusablePagerDuty } from '../adapters/pagerduty/unusable-pagerduty.ts';
@@ -57,6 +58,11 @@ export interface DependencyInput extends SourceInput {
    * but cannot be used (its events stay owed, SNS goes on: see `UnusablePagerDuty`).
    */
   pagerduty?: PagerDutySettings | { unusable: string };
+  /**
+   * How PagerDuty is reached (`createPagerDutyConnection`: `alerts.pagerduty.proxyUrl`, or the CLI's
+   * HTTPS_PROXY). @default direct
+   */
+  pagerDutyConnection?: OutboundConnection;
 }
 
 export interface PollRuntime extends PollDependencies {
@@ -150,13 +156,14 @@ export function createPollDependencies(input: DependencyInput): PollRuntime {
 }
 
 function createPagerDuty(
-  input: SourceInput,
+  input: DependencyInput,
   pagerduty: NonNullable<DependencyInput['pagerduty']>,
 ): AlertPublisher {
   if ('unusable' in pagerduty) return new UnusablePagerDuty(pagerduty.unusable);
   return new PagerDutyNotifier({
     ...pagerDutyEventOptions(input, pagerduty),
     eventsUrl: pagerduty.eventsUrl,
+    ...(input.pagerDutyConnection ? { connection: input.pagerDutyConnection } : {}),
     logger: input.logger,
   });
 }

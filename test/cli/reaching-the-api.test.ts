@@ -3,13 +3,17 @@
  * `cloudManager.caFile` the target fails with the certificate's real cause and the fix (in the
  * failure, the TARGET_FAILING alert and the exit code); with it the poll works; a bad caFile is bad
  * input (exit 2, nothing written); HTTPS_PROXY / NO_PROXY are honoured, `cloudManager.proxyUrl` wins.
+ * PagerDuty (LocalPagerDuty over HTTPS, its own test CA trusted in this process for that describe
+ * only, as NODE_EXTRA_CA_CERTS would be) goes through HTTPS_PROXY too, and `alerts.pagerduty.proxyUrl`
+ * wins; a refusing proxy keeps the page owed and says so.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudManagerSimulator } from '../../functions/simulator/cloud-manager-simulator.ts';
-import { createTestCa, type TestCa } from '../support/certificates.ts';
+import { createTestCa, type TestCa, trustInThisProcess } from '../support/certificates.ts';
 import { type ConnectProxy, startConnectProxy } from '../support/connect-proxy.ts';
+import { LocalPagerDuty, TEST_ROUTING_KEY } from '../support/local-pagerduty/local-pagerduty.ts';
 import {
   API_KEY,
   addProject,
@@ -172,5 +176,104 @@ describe('a proxy', () => {
     expect(result.code).toBe(0);
     expect(proxy.tunnels).toContain(authority);
     expect(other.tunnels).toEqual([]);
+  });
+});
+
+describe('PagerDuty through a proxy', () => {
+  let pd: LocalPagerDuty;
+  let untrust: () => void;
+  /** host:port of LocalPagerDuty, as a CONNECT request names it. */
+  let pdAuthority: string;
+
+  beforeAll(async () => {
+    const pdCa = await createTestCa('PagerDuty Test CA');
+    const leaf = await pdCa.issue();
+    untrust = trustInThisProcess(pdCa);
+    pd = new LocalPagerDuty({ tls: { key: leaf.keyPem, cert: leaf.certPem } });
+    await pd.start();
+    pdAuthority = new URL(pd.eventsUrl).host;
+  });
+  afterAll(async () => {
+    await pd.stop();
+    untrust();
+  });
+  beforeEach(() => pd.reset());
+
+  /** A baselined working folder whose next poll sees a broken restore: a critical page. */
+  async function brokenRestore(alerts: Record<string, unknown>, env: Record<string, string>) {
+    const cwd = await dirs.make();
+    const project = addProject(sim, 'orders-prod');
+    await mkdir(join(cwd, 'conf'), { recursive: true });
+    await writeFile(join(cwd, 'conf', 'ops-ca.pem'), ca.certPem);
+    const config = configFor(sim, project, { alerts });
+    await writeConfig(
+      cwd,
+      { ...config, cloudManager: { ...config.cloudManager, caFile: 'ops-ca.pem' } },
+      CONFIG,
+    );
+    const pollEnv = {
+      ...env,
+      PAGERDUTY_ROUTING_KEY: TEST_ROUTING_KEY,
+      PAGERDUTY_EVENTS_URL: pd.eventsUrl,
+    };
+    expect((await poll(cwd, pollEnv)).code).toBe(0);
+    const job = sim.addRestoreJob(project.projectId, project.clusters[0]?.id as string);
+    sim.breakJob(job.id);
+    return { cwd, env: pollEnv, key: `job/${job.id}/failed` };
+  }
+
+  it('pages through HTTPS_PROXY, like the Cloud Manager calls', async () => {
+    // Prepare
+    const { cwd, env, key } = await brokenRestore({}, { HTTPS_PROXY: proxy.url });
+
+    // Act
+    const result = await poll(cwd, env);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(pd.openAlerts().map((alert) => alert.dedupKey.endsWith(`/${key}`))).toEqual([true]);
+    expect(proxy.tunnels).toContain(pdAuthority);
+    expect(proxy.tunnels).toContain(authority);
+  });
+
+  it('pages through alerts.pagerduty.proxyUrl whatever HTTPS_PROXY and NO_PROXY say', async () => {
+    // Prepare: the environment's proxy refuses everything, and NO_PROXY exempts loopback (Cloud
+    // Manager goes direct); neither applies to a configured PagerDuty proxy
+    const other = await startConnectProxy();
+    other.refuseWith = 403;
+    const { cwd, env, key } = await brokenRestore(
+      { pagerduty: { proxyUrl: proxy.url } },
+      { HTTPS_PROXY: other.url, NO_PROXY: '127.0.0.1' },
+    );
+
+    // Act
+    const result = await poll(cwd, env).finally(() => other.stop());
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(pd.openAlerts().map((alert) => alert.dedupKey.endsWith(`/${key}`))).toEqual([true]);
+    expect(new Set(proxy.tunnels)).toEqual(new Set([pdAuthority]));
+    expect(other.tunnels).toEqual([]);
+  });
+
+  it('keeps the page owed while the configured proxy refuses the tunnel, saying so, and pages once it allows', async () => {
+    // Prepare
+    const { cwd, env, key } = await brokenRestore({ pagerduty: { proxyUrl: proxy.url } }, {});
+    proxy.refuseWith = 403;
+
+    // Act
+    const refused = await poll(cwd, env);
+    proxy.refuseWith = undefined;
+    const allowed = await poll(cwd, env);
+
+    // Assess: the refusal is named with the fix; the alert itself still printed; nothing lost
+    expect(refused.stdout + refused.stderr).toContain(
+      `The proxy ${proxy.url} (alerts.pagerduty.proxyUrl) refused to open a tunnel to PagerDuty (${pdAuthority}) (HTTP 403): allow CONNECT to ${pdAuthority} on the proxy`,
+    );
+    expect(refused.stdout).toMatch(/PagerDuty: 0 sent, [1-9]\d* still owed/);
+    expect(refused.stdout).toContain('[CRITICAL] orders-prod: restore');
+    expect(allowed.stdout).toMatch(/PagerDuty: [1-9]\d* sent, 0 still owed/);
+    expect(pd.openAlerts().map((alert) => alert.dedupKey.endsWith(`/${key}`))).toEqual([true]);
+    expect(refused.stdout + refused.stderr + allowed.stdout + allowed.stderr).not.toContain(TEST_ROUTING_KEY);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The configuration keys that decide how the API is reached: `cloudManager.caFile` (a path; the file
- * itself is the loaders' business), `cloudManager.proxyUrl`, and `deploy.network` in its two shapes,
- * each problem named at its field and all of them at once.
+ * itself is the loaders' business), `cloudManager.proxyUrl`, `alerts.pagerduty.proxyUrl` (the same
+ * rule, config-fields.ts), and `deploy.network` in its two shapes, each problem named at its field
+ * and all of them at once.
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type ConfigInput, parseConfig } from '../../functions/core/config.ts';
@@ -123,6 +124,51 @@ describe('cloudManager.caFile and cloudManager.proxyUrl', () => {
       'cloudManager.caFile: caFile must be the path of a PEM file',
       'cloudManager.proxyUrl: must be an http:// (or https://) proxy URL such as http://proxy.internal:3128, not ftp:',
       'deploy.network.maxAzs: maxAzs must be 1, 2 or 3',
+    ]);
+  });
+});
+
+describe('alerts.pagerduty.proxyUrl', () => {
+  it('is absent by default: PagerDuty is called directly', () => {
+    expect(parseConfig({ targets: TARGETS }).alerts.pagerduty.proxyUrl).toBeUndefined();
+  });
+
+  it('accepts a proxy given as scheme, host and port, next to the Cloud Manager one or alone', () => {
+    const config = parseConfig({
+      targets: TARGETS,
+      cloudManager: { proxyUrl: 'http://proxy.internal:3128' },
+      alerts: { pagerduty: { proxyUrl: 'http://egress.internal:8080' } },
+    });
+    expect(config.alerts.pagerduty.proxyUrl).toBe('http://egress.internal:8080');
+    expect(config.cloudManager.proxyUrl).toBe('http://proxy.internal:3128');
+  });
+
+  it.each([
+    ['http://user:SENTINEL-PROXY-PASSWORD@proxy:3128', 'must not contain credentials'],
+    ['socks5://proxy:1080', 'must be an http:// (or https://) proxy URL'],
+    ['http://proxy:3128/path', 'must be only scheme, host and port'],
+    ['proxy.internal:3128', 'must be an http:// (or https://) proxy URL'],
+  ])('refuses %s with the words of cloudManager.proxyUrl, at its own field', (proxyUrl, expected) => {
+    const problems = problemsOf({ alerts: { pagerduty: { proxyUrl } } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`alerts.pagerduty.proxyUrl: ${expected}`);
+    expect(problems[0]).not.toContain('SENTINEL-PROXY-PASSWORD');
+  });
+
+  it('is reported together with every other problem, the Cloud Manager proxy included', () => {
+    expect(
+      problemsOf({
+        cloudManager: { proxyUrl: 'ftp://x' },
+        alerts: {
+          stuckAfterMinutes: 0,
+          pagerduty: { proxyUrl: 'http://u:p@proxy:3128', minSeverity: 'loud' },
+        },
+      }),
+    ).toEqual([
+      'cloudManager.proxyUrl: must be an http:// (or https://) proxy URL such as http://proxy.internal:3128, not ftp:',
+      'alerts.stuckAfterMinutes: stuckAfterMinutes must be greater than 0',
+      expect.stringMatching(/^alerts\.pagerduty\.minSeverity: /),
+      expect.stringMatching(/^alerts\.pagerduty\.proxyUrl: must not contain credentials/),
     ]);
   });
 });

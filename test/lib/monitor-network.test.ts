@@ -271,4 +271,38 @@ describe('egress ports', () => {
       (group.Properties.SecurityGroupEgress as Array<{ FromPort: number }>).map((rule) => rule.FromPort),
     ).toEqual([443, 8443, 3128]);
   });
+
+  it('opens the port of the PagerDuty proxy too, once when both channels share a proxy port', () => {
+    const ports = (config: ConfigInput) => {
+      const { template } = buildStack(config);
+      const group = only(resourcesOf(template, 'AWS::EC2::SecurityGroup'))[1];
+      return (group.Properties.SecurityGroupEgress as Array<{ FromPort: number; ToPort: number }>).map(
+        (rule) => [rule.FromPort, rule.ToPort],
+      );
+    };
+    const network = { vpcId: VPC_ID, subnetIds: SUBNETS };
+    const deploy = { ...BASE_CONFIG.deploy, network } as ConfigInput['deploy'];
+
+    expect(
+      ports({
+        ...BASE_CONFIG,
+        alerts: { pagerduty: { proxyUrl: 'http://pd-proxy.corp.example:8080' } },
+        deploy,
+      }),
+    ).toEqual([
+      [443, 443],
+      [8080, 8080],
+    ]);
+    expect(
+      ports({
+        ...BASE_CONFIG,
+        cloudManager: { proxyUrl: 'http://proxy.corp.example:3128' },
+        alerts: { pagerduty: { proxyUrl: 'http://proxy.corp.example:3128' } },
+        deploy,
+      }),
+    ).toEqual([
+      [443, 443],
+      [3128, 3128],
+    ]);
+  });
 });

@@ -11,6 +11,7 @@
  */
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -146,4 +147,16 @@ export async function createSelfSignedCertificate(
     extensions: serverExtensions(names, ips),
   });
   return { certPem: `${cert.toString('pem')}\n`, keyPem: await privateKeyPem(keys), notBefore, notAfter };
+}
+
+/**
+ * Trusts `ca` in this process in addition to the default roots, as `NODE_EXTRA_CA_CERTS` would at
+ * start-up: for code that keeps to the default roots (the PagerDuty channel, whose real peer has a
+ * public certificate) talking to a test peer over HTTPS. Affects connections made after the call;
+ * returns the undo (call it in `afterAll`).
+ */
+export function trustInThisProcess(ca: Pick<TestCa, 'certPem'>): () => void {
+  const before = getCACertificates('default');
+  setDefaultCACertificates([...before, ca.certPem]);
+  return () => setDefaultCACertificates(before);
 }

@@ -3,40 +3,20 @@
  * it goes through an HTTP proxy. One `CloudManagerConnection` per process (the composition root
  * builds it from the configuration), holding keep-alive agents that every request reuses.
  *
- * 1. **Trust.** Node's default roots (its bundled Mozilla store, plus `NODE_EXTRA_CA_CERTS` or
- *    `--use-system-ca` when the process was started with them) and, with `cloudManager.caFile`, the
- *    certificates of that file *in addition*, never instead: a public Cloud Manager keeps working.
- * 2. **Proxy.** None; an explicit URL (`cloudManager.proxyUrl`: every Cloud Manager request is
- *    tunnelled through it with CONNECT); or the environment (the CLI: `HTTPS_PROXY`, `HTTP_PROXY`,
- *    `NO_PROXY` and their lower-case forms, with exactly Node's semantics, because the agents get
- *    them as Node's own `proxyEnv` option, available from Node 22.21 and 24.5).
- * 3. Only Cloud Manager calls use this. The AWS SDK builds its own agents: its calls go direct, or
- *    through VPC endpoints inside a VPC.
+ * 1. **Trust.** Node's default roots and, with `cloudManager.caFile`, the certificates of that file
+ *    *in addition*, never instead: a public Cloud Manager keeps working.
+ * 2. **Proxy.** None; `cloudManager.proxyUrl` (every Cloud Manager request is tunnelled through it
+ *    with CONNECT); or the CLI's environment (`HTTPS_PROXY`, `NO_PROXY`: Node's own rules).
+ * 3. Only Cloud Manager calls use this. The agents, the proxy rules and what (1) and (2) mean in
+ *    detail are the shared `OutboundConnection`'s (../outbound-connection.ts).
  *
  * After a TLS failure, `inspectCertificate` opens one more connection (same trust, same proxy) that
  * accepts any certificate, reads the server's certificate and closes before a byte of HTTP is sent,
  * so the error can say which names it carries, who issued it and when it expires.
  */
-import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import {
-  type DetailedPeerCertificate,
-  getCACertificates,
-  type PeerCertificate,
-  type TLSSocket,
-} from 'node:tls';
-
-/** The variables naming a proxy, in Node's order of precedence (lower case wins). */
-export const PROXY_URL_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] as const;
-/** Every variable Node's proxy support reads (`proxyEnv`). */
-export const PROXY_VARIABLES = [...PROXY_URL_VARIABLES, 'no_proxy', 'NO_PROXY'] as const;
-
-export type ProxySetting =
-  | { kind: 'none' }
-  /** `cloudManager.proxyUrl`: every request through this proxy, no exceptions. */
-  | { kind: 'url'; url: string }
-  /** The CLI's environment: Node's `HTTPS_PROXY` / `NO_PROXY` rules decide per request. */
-  | { kind: 'environment'; env: Readonly<Record<string, string | undefined>> };
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import { OutboundConnection, type ProxySetting } from '../outbound-connection.ts';
 
 export interface CloudManagerConnectionOptions {
   /** PEM certificates trusted in addition to the default roots (the contents of `cloudManager.caFile`). */
@@ -56,33 +36,6 @@ export interface PeerCertificateSummary {
   validFrom?: Date;
   validTo?: Date;
   selfSigned: boolean;
-}
-
-/** The Node versions whose agents honour `proxyEnv` (older ones ignore it silently). */
-export function nodeSupportsAgentProxy(version: string = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21) || major === 23;
-}
-
-/** The proxy's origin without credentials, for messages and logs. */
-export function proxyOrigin(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}`;
-  } catch {
-    return '(an unparseable proxy URL)';
-  }
-}
-
-function proxyEnvOf(proxy: ProxySetting): Record<string, string> | undefined {
-  if (proxy.kind === 'none') return undefined;
-  if (proxy.kind === 'url') return { HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url };
-  const env: Record<string, string> = {};
-  for (const name of PROXY_VARIABLES) {
-    const value = proxy.env[name];
-    if (value !== undefined && value !== '') env[name] = value;
-  }
-  return Object.keys(env).length > 0 ? env : undefined;
 }
 
 /** PeerCertificate fields hold `CN` etc. as strings, or arrays when repeated. */
@@ -125,41 +78,17 @@ export function summariseCertificate(
   };
 }
 
-export class CloudManagerConnection {
+export class CloudManagerConnection extends OutboundConnection {
   /** What `cloudManager.caFile` added, for messages; undefined with the default roots only. */
   readonly caSource: string | undefined;
-  readonly proxy: ProxySetting;
-  readonly #ca: string[] | undefined;
-  readonly #proxyEnv: Record<string, string> | undefined;
-  readonly #https: HttpsAgent;
-  readonly #http: HttpAgent;
 
   constructor(options: CloudManagerConnectionOptions = {}) {
+    super({
+      ...(options.extraCaPem ? { extraCaPem: options.extraCaPem } : {}),
+      proxy: options.proxy ?? { kind: 'none' },
+      proxyUrlSetting: 'cloudManager.proxyUrl',
+    });
     this.caSource = options.extraCaPem ? (options.caSource ?? 'the extra CA certificates') : undefined;
-    this.proxy = options.proxy ?? { kind: 'none' };
-    // `ca` replaces the default roots, so the defaults go first: the file adds, it never narrows.
-    this.#ca = options.extraCaPem ? [...getCACertificates('default'), options.extraCaPem] : undefined;
-    this.#proxyEnv = proxyEnvOf(this.proxy);
-    const proxyEnv = this.#proxyEnv ? { proxyEnv: this.#proxyEnv } : {};
-    this.#https = new HttpsAgent({ keepAlive: true, ...(this.#ca ? { ca: this.#ca } : {}), ...proxyEnv });
-    this.#http = new HttpAgent({ keepAlive: true, ...proxyEnv });
-  }
-
-  /** The keep-alive agent for a URL's scheme. */
-  agentFor(url: URL): HttpAgent {
-    return url.protocol === 'https:' ? this.#https : this.#http;
-  }
-
-  /**
-   * Where requests may be tunnelled, for messages: `http://proxy:3128 (cloudManager.proxyUrl)`.
-   * With environment proxies NO_PROXY may still exempt the host; the message says "may".
-   */
-  describeProxy(): string | undefined {
-    if (this.proxy.kind === 'url') return `${proxyOrigin(this.proxy.url)} (cloudManager.proxyUrl)`;
-    const env = this.#proxyEnv;
-    if (!env) return undefined;
-    const name = PROXY_URL_VARIABLES.find((n) => env[n]);
-    return name ? `${proxyOrigin(env[name] as string)} (${name})` : undefined;
   }
 
   /**
@@ -172,8 +101,8 @@ export class CloudManagerConnection {
       keepAlive: false,
       // Only to read the certificate for an error message: the socket is closed before any HTTP.
       rejectUnauthorized: false,
-      ...(this.#ca ? { ca: this.#ca } : {}),
-      ...(this.#proxyEnv ? { proxyEnv: this.#proxyEnv } : {}),
+      ...(this.ca ? { ca: this.ca } : {}),
+      ...(this.proxyEnv ? { proxyEnv: this.proxyEnv } : {}),
     });
     try {
       return await new Promise<PeerCertificateSummary | undefined>((resolve) => {
@@ -199,12 +128,6 @@ export class CloudManagerConnection {
     } finally {
       agent.destroy();
     }
-  }
-
-  /** Closes idle keep-alive sockets (the CLI at exit; the Lambda never needs to). */
-  close(): void {
-    this.#https.destroy();
-    this.#http.destroy();
   }
 }
 

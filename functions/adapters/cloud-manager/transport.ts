@@ -13,6 +13,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { describeNetworkCode, networkErrorCode } from '../outbound-connection.ts';
 import { type CloudManagerConnection, DIRECT_CONNECTION, summariseCertificate } from './connection.ts';
 import {
   CloudManagerAbortedError,
@@ -41,29 +42,6 @@ export interface HttpExchange {
   text: string;
   /** Wall time from sending to the last body byte. */
   ms: number;
-}
-
-const NETWORK_CODES: Readonly<Record<string, string>> = {
-  ECONNRESET: 'the connection was reset',
-  ECONNREFUSED: 'the connection was refused',
-  ENOTFOUND: 'the host name does not resolve',
-  EAI_AGAIN: 'DNS lookup failed temporarily',
-  ETIMEDOUT: 'the connection timed out',
-  EPIPE: 'the connection was closed while sending',
-  EHOSTUNREACH: 'the host is unreachable',
-  ENETUNREACH: 'the network is unreachable',
-  ERR_STREAM_PREMATURE_CLOSE: 'the server closed the connection',
-};
-
-/** First error `code` along the cause chain (a wrapped socket error sits in `cause`). */
-export function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '' && code !== 'ABORT_ERR') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /** Bodies arrive as sent; `accept-encoding` asks for compression, so decode what came back. */
@@ -218,7 +196,7 @@ async function classifyFailure(
     );
   }
   const what =
-    (code && NETWORK_CODES[code]) ?? (phase === 'body' ? 'the response was cut off' : 'the request failed');
+    describeNetworkCode(code) ?? (phase === 'body' ? 'the response was cut off' : 'the request failed');
   const where = (error as { address?: unknown; port?: unknown }).address;
   const at = typeof where === 'string' ? ` at ${where}:${String((error as { port?: unknown }).port)}` : '';
   return new CloudManagerNetworkError(

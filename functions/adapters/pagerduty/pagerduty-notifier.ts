@@ -11,15 +11,24 @@
  *   not answer, the rest of the call is not attempted (it is down), all reported retryable.
  * - any other 4xx (a wrong PAGERDUTY_EVENTS_URL answering 404, say): retryable, with the fix named;
  *   it is not the message's fault, so it is never parked for it.
+ * - a proxy that refuses the tunnel (403, 407: CONNECT answered 4xx): it will refuse every call, so
+ *   nothing more is sent in this call and nothing is retried in it; everything is reported retryable
+ *   (never the events' fault, never parked) with the proxy named and the fix. A proxy that cannot be
+ *   reached, or answers CONNECT with a 5xx (it could not reach PagerDuty), is an outage like any other.
  *
- * Guarantees (test/adapters/pagerduty/pagerduty-notifier.test.ts, against LocalPagerDuty):
+ * Guarantees (test/adapters/pagerduty/pagerduty-notifier.test.ts, against LocalPagerDuty; N5 and the
+ * proxy side of N4 in pagerduty-notifier-proxy.test.ts, through a CONNECT proxy to it over HTTPS):
  *
  * N1. Every event gets exactly one outcome; an event is reported accepted only on a 202.
  * N2. `context.checkpoint` is awaited before every HTTP call: once the run lost its lease, nothing more
  *     is sent and what is left is reported retryable.
  * N3. At most `eventsPerMinute` calls start in any 60 seconds (below PagerDuty's documented ~120 per
  *     minute per integration key); no call starts past `context.deadline`.
- * N4. The routing key appears in no outcome, log line or error text.
+ * N4. The routing key, and the credentials of a proxy URL (the CLI's HTTPS_PROXY may carry them),
+ *     appear in no outcome, log line or error text.
+ * N5. Every call goes through `connection`: with a proxy (`alerts.pagerduty.proxyUrl`, or the CLI's
+ *     HTTPS_PROXY) as a CONNECT tunnel, TLS to PagerDuty inside it; a refused tunnel stops the call
+ *     at once, everything retryable, the message naming the proxy (origin only) and the fix.
  */
 
 import { DEFAULT_PAGERDUTY_EVENTS_URL } from '../../core/config.ts';
@@ -28,6 +37,8 @@ import type { AlertGroup, AlertPublisher, PublishContext, PublishOutcome } from 
 import { scrubText } from '../../core/redact.ts';
 import { sleep } from '../../core/sleep.ts';
 import { SlidingWindowRateLimiter } from '../cloud-manager/rate-limiter.ts';
+import { describeNetworkCode, networkErrorCode, OutboundConnection } from '../outbound-connection.ts';
+import { EventsApiTimeoutError, postEvent } from './events-api-call.ts';
 import { type PagerDutyEvent, toPagerDutyEvent } from './pagerduty-event.ts';
 
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -38,6 +49,8 @@ const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 5_000;
 const MAX_ERROR_CHARS = 300;
 const WINDOW_MS = 60_000;
+/** Direct, default roots, no keep-alive: what a notifier without an explicit connection uses. */
+const DIRECT = new OutboundConnection({ keepAlive: false });
 
 export interface PagerDutyNotifierOptions {
   /** The integration's routing key: a credential. */
@@ -47,6 +60,11 @@ export interface PagerDutyNotifierOptions {
   /** Names this deployment in every dedup_key (the state table's name). */
   dedupPrefix: string;
   consoleBaseUrl: string;
+  /**
+   * How PagerDuty is reached: its proxy (`createPagerDutyConnection`: `alerts.pagerduty.proxyUrl`, or
+   * the CLI's HTTPS_PROXY) and trust. @default direct, default roots
+   */
+  connection?: OutboundConnection;
   /** Attempts per event on 5xx, timeouts and network errors. @default 3 */
   maxAttempts?: number;
   /** @default 10000 */
@@ -64,7 +82,9 @@ type Answer =
   | { kind: 'rejected'; error: string }
   | { kind: 'throttled'; error: string }
   | { kind: 'unavailable'; error: string }
-  | { kind: 'misrouted'; error: string };
+  | { kind: 'misrouted'; error: string }
+  /** The proxy refused the tunnel: every call would meet the same refusal. */
+  | { kind: 'blocked'; error: string };
 
 export class PagerDutyNotifier implements AlertPublisher {
   readonly stats = { requests: 0, accepted: 0, failed: 0 };
@@ -75,6 +95,7 @@ export class PagerDutyNotifier implements AlertPublisher {
   constructor(options: PagerDutyNotifierOptions) {
     this.#options = {
       eventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL,
+      connection: DIRECT,
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       requestTimeoutMs: DEFAULT_TIMEOUT_MS,
       eventsPerMinute: DEFAULT_EVENTS_PER_MINUTE,
@@ -111,7 +132,8 @@ export class PagerDutyNotifier implements AlertPublisher {
           continue;
         }
         failure = this.#fail(eventIds, answer.error, answer.kind !== 'rejected');
-        if (answer.kind === 'throttled' || answer.kind === 'unavailable') stop = answer.error;
+        if (answer.kind === 'throttled' || answer.kind === 'unavailable' || answer.kind === 'blocked')
+          stop = answer.error;
         break;
       }
       if (failure) {
@@ -169,18 +191,12 @@ export class PagerDutyNotifier implements AlertPublisher {
     let status: number;
     let text: string;
     try {
-      const response = await fetch(this.#options.eventsUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(event),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#options.requestTimeoutMs),
-      });
-      status = response.status;
-      text = await response.text();
+      ({ status, text } = await postEvent(new URL(this.#options.eventsUrl), JSON.stringify(event), {
+        connection: this.#options.connection,
+        timeoutMs: this.#options.requestTimeoutMs,
+      }));
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return { kind: 'unavailable', error: `PagerDuty could not be reached (${this.#scrub(reason)})` };
+      return this.#unreachable(error);
     }
     const body = parseBody(text);
     const said = this.#scrub(
@@ -207,15 +223,65 @@ export class PagerDutyNotifier implements AlertPublisher {
     };
   }
 
+  /** A call that got no answer from PagerDuty, in words: the proxy's refusal, a timeout, the network. */
+  #unreachable(error: unknown): Answer {
+    const url = new URL(this.#options.eventsUrl);
+    const proxy = this.#options.connection.describeProxy();
+    const code = networkErrorCode(error);
+    if (code === 'ERR_PROXY_TUNNEL') {
+      const status = (error as { statusCode?: unknown }).statusCode;
+      const http = typeof status === 'number' ? ` (HTTP ${status})` : '';
+      if (typeof status === 'number' && status < 500) {
+        const fix =
+          status === 407
+            ? `it wants proxy authentication, which this monitor does not send from the configuration: let it open CONNECT tunnels to ${url.host} without authentication${this.#options.connection.proxy.kind === 'environment' ? ', or check the user and password in the proxy variable' : ''}`
+            : `allow CONNECT to ${url.host} on the proxy`;
+        return {
+          kind: 'blocked',
+          error: `The proxy${proxy ? ` ${proxy}` : ''} refused to open a tunnel to PagerDuty (${url.host})${http}: ${fix}; the pages stay owed until it does`,
+        };
+      }
+      return {
+        kind: 'unavailable',
+        error: `The proxy${proxy ? ` ${proxy}` : ''} could not open a tunnel to PagerDuty (${url.host})${http}: it could not reach PagerDuty; usually transient`,
+      };
+    }
+    const where = proxy ? `the proxy ${proxy}, ` : '';
+    if (error instanceof EventsApiTimeoutError) {
+      return {
+        kind: 'unavailable',
+        error: `PagerDuty could not be reached (${error.message}); check ${where}DNS and the route out (NAT, firewall) if it persists`,
+      };
+    }
+    if (code && /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_)/.test(code)) {
+      return {
+        kind: 'unavailable',
+        error: `PagerDuty could not be reached: TLS to ${url.host} failed (${code}); ${proxy ? `if the proxy ${proxy} inspects TLS, let it pass the tunnel to ${url.host} through untouched` : `if a firewall or proxy on the way inspects TLS, let it pass ${url.host} through untouched`}`,
+      };
+    }
+    const at = (error as { address?: unknown }).address;
+    const address = typeof at === 'string' ? ` at ${at}:${String((error as { port?: unknown }).port)}` : '';
+    const what =
+      describeNetworkCode(code) ??
+      (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    return {
+      kind: 'unavailable',
+      error: `PagerDuty could not be reached: ${this.#scrub(what)}${code ? ` (${code}${address})` : ''}; check ${where}DNS and the route out (NAT, firewall)`,
+    };
+  }
+
   #fail(eventIds: string[], error: string, retryable: boolean): PublishOutcome {
     this.stats.failed++;
     this.#logger.error('Alert could not be sent to PagerDuty', { eventIds, error, retryable });
     return { eventIds, ok: false, error, retryable };
   }
 
-  /** N4: the routing key out of anything said back (a service may quote the request). */
+  /** N4: the routing key and proxy credentials out of anything said back (a service may quote the request). */
   #scrub(text: string): string {
-    return scrubText(text, [this.#options.routingKey]).slice(0, MAX_ERROR_CHARS);
+    return scrubText(text, [this.#options.routingKey, ...this.#options.connection.proxySecrets()]).slice(
+      0,
+      MAX_ERROR_CHARS,
+    );
   }
 }
 

@@ -11,10 +11,8 @@ import {
   CloudManagerTlsError,
   isRetryable,
 } from '../../../functions/adapters/cloud-manager/client.ts';
-import {
-  CloudManagerConnection,
-  type ProxySetting,
-} from '../../../functions/adapters/cloud-manager/connection.ts';
+import { CloudManagerConnection } from '../../../functions/adapters/cloud-manager/connection.ts';
+import type { ProxySetting } from '../../../functions/adapters/outbound-connection.ts';
 import type { CloudManagerSimulator } from '../../../functions/simulator/cloud-manager-simulator.ts';
 import { createTestCa, type TestCa } from '../../support/certificates.ts';
 import { type ConnectProxy, startConnectProxy } from '../../support/connect-proxy.ts';

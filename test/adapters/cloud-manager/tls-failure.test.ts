@@ -4,8 +4,8 @@
  * the TLS families; and which Node versions honour the agents' proxy settings.
  */
 import { describe, expect, it } from 'vitest';
-import { nodeSupportsAgentProxy } from '../../../functions/adapters/cloud-manager/connection.ts';
 import { tlsFailureKind, tlsFailureMessage } from '../../../functions/adapters/cloud-manager/tls-failure.ts';
+import { nodeSupportsAgentProxy } from '../../../functions/adapters/outbound-connection.ts';
 
 const NOW = new Date('2026-12-02T12:00:00Z');
 const base = {

@@ -96,6 +96,26 @@ describe('PagerDutyNotifier', () => {
     expect(waits).toEqual([500, 1_000]);
   });
 
+  it('gives up on a call PagerDuty never answers after requestTimeoutMs, retryable (N1)', async () => {
+    // Prepare
+    pd.failNext({ kind: 'stall' });
+    const { notifier: n } = notifier({ requestTimeoutMs: 50, maxAttempts: 1 });
+
+    // Act
+    const outcomes = await n.publish([one('a')], {});
+
+    // Assess
+    expect(outcomes).toEqual([
+      {
+        eventIds: ['a'],
+        ok: false,
+        retryable: true,
+        error:
+          'PagerDuty could not be reached (no answer within 50 ms); check DNS and the route out (NAT, firewall) if it persists; gave up after 1 attempts',
+      },
+    ]);
+  });
+
   it('stops calling once PagerDuty is down, and leaves everything retryable for the next run', async () => {
     // Prepare
     pd.failNext({ kind: 'status', status: 500 }, 10);

@@ -2,7 +2,9 @@
  * The local PagerDuty peer answers as the Events API v2 reference says, so tests that pass against it
  * mean something. Requests are plain `fetch` calls, as any client would send them.
  */
+import { request } from 'node:https';
 import { describe, expect, it } from 'vitest';
+import { createTestCa } from '../certificates.ts';
 import { LocalPagerDuty, TEST_ROUTING_KEY } from './local-pagerduty.ts';
 import { useLocalPagerDuty } from './use-local-pagerduty.ts';
 
@@ -217,5 +219,45 @@ describe('LocalPagerDuty', () => {
     // Act & Assess
     await expect(post(REFERENCE_TRIGGER)).rejects.toThrow();
     expect(pd.events).toEqual([]);
+  });
+
+  it('serves HTTPS with the certificate it is given, which a client trusts only with its CA', async () => {
+    // Prepare
+    const ca = await createTestCa('LocalPagerDuty Test CA');
+    const leaf = await ca.issue();
+    const secure = new LocalPagerDuty({ tls: { key: leaf.keyPem, cert: leaf.certPem } });
+    await secure.start();
+    const postOverTls = (trusted: string[] | undefined) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify(REFERENCE_TRIGGER);
+        const req = request(
+          secure.eventsUrl,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            ...(trusted ? { ca: trusted } : {}),
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    try {
+      // Act
+      const untrusted = await postOverTls(undefined).catch((error: NodeJS.ErrnoException) => error.code);
+      const status = await postOverTls([ca.certPem]);
+
+      // Assess
+      expect(secure.eventsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v2\/enqueue$/);
+      expect(untrusted).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      expect(status).toBe(202);
+      expect(secure.events).toHaveLength(1);
+    } finally {
+      await secure.stop();
+    }
   });
 });

@@ -26,13 +26,17 @@
  *   there is none; a trigger after a resolve opens a new alert.
  * - Rate limiting: with `eventsPerMinute`, calls of one routing key beyond it in any 60 s answer 429.
  * - Test hooks: accepted events (`events`), alerts (`alerts`, `openAlerts`), call counts, `failNext`
- *   (any status with a body, or a dropped connection), `reset`.
+ *   (any status with a body, a dropped connection, or no answer at all), `reset`.
+ *
+ * - HTTPS with `tls` (a certificate from test/support/certificates.ts), as the real endpoint is: what a
+ *   test through a CONNECT proxy needs to prove the tunnel carries TLS end to end.
  *
  * Not implemented: change events (`/v2/change/enqueue`), event orchestration and rules, incidents and
- * their grouping of alerts, notifications, Events API v1, TLS (loopback HTTP only).
+ * their grouping of alerts, notifications, Events API v1.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export const PD_MAX_SUMMARY_CHARS = 1_024;
@@ -73,13 +77,17 @@ export interface LocalAlert {
 export type PagerDutyFault =
   | { kind: 'status'; status: number; body?: unknown }
   /** The connection is dropped before any answer (a network error for the client). */
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** The request is read and never answered (the client's own timeout has to end it). */
+  | { kind: 'stall' };
 
 export interface LocalPagerDutyOptions {
   /** Calls per routing key allowed in any 60 s before 429. @default unlimited */
   eventsPerMinute?: number;
   /** The clock of the rate window. @default Date.now */
   now?: () => number;
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export class LocalPagerDuty {
@@ -98,7 +106,7 @@ export class LocalPagerDuty {
     this.#options = options;
   }
 
-  /** `http://127.0.0.1:{port}/v2/enqueue`; throws before `start()`. */
+  /** `http(s)://127.0.0.1:{port}/v2/enqueue`; throws before `start()`. */
   get eventsUrl(): string {
     if (!this.#url) throw new Error('LocalPagerDuty is not started; call start() first');
     return `${this.#url}/v2/enqueue`;
@@ -106,18 +114,22 @@ export class LocalPagerDuty {
 
   async start(): Promise<string> {
     if (this.#url) return this.eventsUrl;
-    const server = createServer((req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       readBody(req).then(
         (body) => this.#answer(req, res, body),
         () => res.destroy(),
       );
-    });
+    };
+    const tls = this.#options.tls;
+    const server: Server = tls
+      ? createTlsServer({ key: tls.key, cert: tls.cert }, listener)
+      : createServer(listener);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     this.#server = server;
-    this.#url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.#url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.eventsUrl;
   }
 
@@ -166,6 +178,7 @@ export class LocalPagerDuty {
       res.socket?.destroy();
       return;
     }
+    if (decision === 'stall') return;
     const text = JSON.stringify(decision.body);
     res.writeHead(decision.status, {
       'content-type': 'application/json',
@@ -174,13 +187,13 @@ export class LocalPagerDuty {
     res.end(text);
   }
 
-  /** What PagerDuty would answer to this request, or `drop` for an injected network failure. */
-  #decide(req: IncomingMessage, raw: string): { status: number; body: unknown } | 'drop' {
+  /** What PagerDuty would answer to this request, or `drop` / `stall` for an injected network failure. */
+  #decide(req: IncomingMessage, raw: string): { status: number; body: unknown } | 'drop' | 'stall' {
     const scheduled = this.#faults[0];
     if (scheduled) {
       scheduled.remaining--;
       if (scheduled.remaining <= 0) this.#faults.shift();
-      if (scheduled.fault.kind === 'drop') return 'drop';
+      if (scheduled.fault.kind === 'drop' || scheduled.fault.kind === 'stall') return scheduled.fault.kind;
       return {
         status: scheduled.fault.status,
         body: scheduled.fault.body ?? { status: 'error', message: 'Injected fault' },

@@ -3,10 +3,10 @@
  * The peer exists at once; its address only once `beforeAll` ran, so use it inside tests and hooks.
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { LocalPagerDuty } from './local-pagerduty.ts';
+import { LocalPagerDuty, type LocalPagerDutyOptions } from './local-pagerduty.ts';
 
-export function useLocalPagerDuty(): LocalPagerDuty {
-  const pd = new LocalPagerDuty();
+export function useLocalPagerDuty(options?: LocalPagerDutyOptions): LocalPagerDuty {
+  const pd = new LocalPagerDuty(options);
   beforeAll(async () => {
     await pd.start();
   });
