@@ -11,8 +11,9 @@
  *    through it with CONNECT); or the environment (the CLI: `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`
  *    and their lower-case forms, with exactly Node's semantics, because the agents get them as
  *    Node's own `proxyEnv` option, available from Node 22.21 and 24.5).
- * 3. Only the adapter handed the connection uses it. The AWS SDK builds its own agents: its calls go
- *    direct, or through VPC endpoints inside a VPC.
+ * 3. Only the client handed the connection uses it. The AWS SDK builds its own agents: in the Lambda
+ *    its calls go direct, or through VPC endpoints inside a VPC; the CLI hands its AWS clients the
+ *    agents of a connection from the environment (functions/cli/aws-network.ts).
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -125,6 +126,11 @@ export class OutboundConnection {
   /** The agent for a URL's scheme. */
   agentFor(url: URL): HttpAgent {
     return url.protocol === 'https:' ? this.#https : this.#http;
+  }
+
+  /** Both agents, for a client that picks one per request itself (the AWS SDK's `requestHandler`). */
+  agents(): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+    return { httpAgent: this.#http, httpsAgent: this.#https };
   }
 
   /**

@@ -12,6 +12,7 @@ import { startEmbeddedDynamo } from '../adapters/dynamo/embedded-dynalite.ts';
 import { type Config, ConfigError, parseConfigText } from '../core/config.ts';
 import { TABLE_NAME } from '../core/config-deploy.ts';
 import { ENV } from '../core/environment.ts';
+import { awsNetwork } from './aws-network.ts';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -105,7 +106,8 @@ export interface StateTable {
 
 /**
  * Opens the state table. With RESTORE_WATCH_TABLE the SDK's own configuration applies (region,
- * credentials, AWS_ENDPOINT_URL_DYNAMODB) and the table must exist (`restore-watch init`). Without
+ * credentials, AWS_ENDPOINT_URL_DYNAMODB, and HTTPS_PROXY / NO_PROXY through aws-network.ts) and the
+ * table must exist (`restore-watch init`). Without
  * it, an embedded dynalite persisted under `.restore-watch/` is started and its table created.
  */
 export async function openStateTable(
@@ -119,13 +121,18 @@ export async function openStateTable(
     ]);
   }
   if (tableName) {
-    const client = new DynamoDBClient({ maxAttempts: 5 });
+    // Through HTTPS_PROXY / NO_PROXY when the environment names a proxy (aws-network.ts).
+    const network = awsNetwork(io.env);
+    const client = new DynamoDBClient({ maxAttempts: 5, ...network.clientOptions });
     return {
       client,
       tableName,
       location: `DynamoDB table ${tableName}`,
       embedded: false,
-      close: async () => client.destroy(),
+      close: async () => {
+        client.destroy();
+        network.close();
+      },
     };
   }
   const path = options.inMemory ? undefined : resolve(io.cwd, EMBEDDED_STATE_DIR, 'dynamo');

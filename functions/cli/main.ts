@@ -4,9 +4,11 @@
  * state table is unavailable; 2 bad configuration, arguments or credentials format (nothing written).
  */
 import { parseArgs } from 'node:util';
+import { StateStoreError } from '../adapters/dynamo/state-store-error.ts';
 import { ConfigError, DEFAULT_CONFIG_FILE } from '../core/config.ts';
 import { ENV } from '../core/environment.ts';
 import { parseShard, ShardSpecError } from '../core/shard.ts';
+import { awsProxyHint } from './aws-network.ts';
 import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
 import { incidentsCommand, incidentsResolveCommand } from './commands/incidents.ts';
@@ -90,7 +92,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 1;
     }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    io.stderr(`restore-watch: ${message}\n`);
+    const hint = error instanceof StateStoreError ? awsProxyHint(io.env) : undefined;
+    io.stderr(`restore-watch: ${message}\n${hint ? `${hint}\n` : ''}`);
     return 1;
   }
 }

@@ -26,6 +26,7 @@ import {
   type SourceInput,
 } from '../runtime/dependencies.ts';
 import { createPagerDutyConnection, pagerDutyConnectionProblems } from '../runtime/pagerduty-connection.ts';
+import { awsNetwork } from './aws-network.ts';
 import { type CliIo, loadCaBundle, loadConfigFile, openStateTable, type StateTable } from './context.ts';
 
 export interface PollSetup {
@@ -146,7 +147,8 @@ export async function buildRuntime(
   state?: StateTable,
 ): Promise<{ runtime: PollRuntime; state: StateTable; close(): Promise<void> }> {
   const table = state ?? (await openStateTable(io));
-  const snsClient = setup.topicArn ? new SNSClient({ maxAttempts: 3 }) : undefined;
+  const snsNetwork = setup.topicArn ? awsNetwork(io.env) : undefined;
+  const snsClient = snsNetwork ? new SNSClient({ maxAttempts: 3, ...snsNetwork.clientOptions }) : undefined;
   const source = sourceInput(setup, io, logger, table);
   // PagerDuty through alerts.pagerduty.proxyUrl, else HTTPS_PROXY / NO_PROXY, as Cloud Manager.
   const pagerDutyConnection = setup.pagerduty
@@ -166,6 +168,7 @@ export async function buildRuntime(
     state: table,
     close: async () => {
       snsClient?.destroy();
+      snsNetwork?.close();
       source.connection?.close();
       pagerDutyConnection?.close();
       if (!state) await table.close();

@@ -1,7 +1,9 @@
 /**
- * A real HTTP CONNECT proxy on loopback that counts the tunnels it opened, so a test can tell
- * whether a request went through it (and to where). It only tunnels to loopback addresses: anything
- * else is refused with 403, so a test can never send traffic off this machine through it.
+ * A real HTTP proxy on loopback that counts the tunnels it opened (CONNECT, what `https:` requests
+ * use) and the plain requests it forwarded (absolute-form, what `http:` requests use through
+ * `HTTP_PROXY`), so a test can tell whether a request went through it (and to where). It only
+ * reaches loopback addresses: anything else is refused with 403, so a test can never send traffic
+ * off this machine through it.
  *
  * ```ts
  * const proxy = await startConnectProxy();
@@ -10,7 +12,7 @@
  * await proxy.stop();
  * ```
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import { isLoopbackHost } from '../../functions/core/config-fields.ts';
@@ -20,6 +22,8 @@ export interface ConnectProxy {
   url: string;
   /** Every tunnel opened, as the `host:port` the client asked for, in order. */
   readonly tunnels: string[];
+  /** Every plain request forwarded, as `METHOD host:port`, in order. */
+  readonly forwarded: string[];
   /** Answer every CONNECT with this status instead of tunnelling (e.g. 403, 407). */
   refuseWith?: number;
   stop(): Promise<void>;
@@ -27,13 +31,45 @@ export interface ConnectProxy {
 
 export async function startConnectProxy(): Promise<ConnectProxy> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((_req, res) => {
-    // Only CONNECT is offered: a plain forward-proxy request is a test bug.
-    res.writeHead(405).end();
+  const server: Server = createServer((req, res) => {
+    let target: URL | undefined;
+    try {
+      target = new URL(req.url ?? '');
+    } catch {
+      target = undefined;
+    }
+    const host = target?.hostname.replace(/^\[|\]$/g, '');
+    if (
+      proxy.refuseWith !== undefined ||
+      !target ||
+      target.protocol !== 'http:' ||
+      !host ||
+      !isLoopbackHost(host)
+    ) {
+      res.writeHead(proxy.refuseWith ?? 403).end();
+      return;
+    }
+    proxy.forwarded.push(`${req.method} ${target.host}`);
+    const upstream = httpRequest(
+      {
+        host,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
   });
   const proxy: ConnectProxy = {
     url: '',
     tunnels: [],
+    forwarded: [],
     stop: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
