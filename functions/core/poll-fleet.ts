@@ -7,6 +7,7 @@
 
 import { mapWithConcurrency } from './concurrency.ts';
 import type { Config } from './config.ts';
+import { incidentOf } from './incident-kinds.ts';
 import { adoptOwedIncidents, type Incident } from './incident-state.ts';
 import { closeIncidents, type IncidentOutput, mergeIncidentOutputs } from './incidents.ts';
 import type { Logger } from './logger.ts';
@@ -81,13 +82,14 @@ export async function planRun(config: Config, shard: Shard, deps: FleetReading):
   // Only this run's targets: a run that polls part of the fleet (a shard) writes no incident of a
   // target another run polls, which might be closing it at the same moment.
   const polled = new Set([...resolved.targets, ...resolved.listedProjects].map(targetKey));
+  const triggers = await owedTriggers(state.owed, deps.state);
   const adopted = adoptOwedIncidents(
     state.incidents,
-    state.owed.filter((record) => polled.has(targetKey(record))),
+    triggers.filter((record) => polled.has(targetKey(record))),
   );
   return {
     ...resolved,
-    previous: adoptOwedFailures(saved, state.owed),
+    previous: adoptOwedFailures(saved, triggers),
     owedAtStart: state.owed,
     incidents: [...state.incidents, ...adopted],
     adopted,
@@ -99,6 +101,21 @@ export async function planRun(config: Config, shard: Shard, deps: FleetReading):
     }),
     silences: state.silences,
   };
+}
+
+/** The most owed triggers a run reads for adoption when the owed alerts fill more than one page. */
+export const ADOPTION_SCAN_LIMIT = 20 * OWED_PAGE;
+
+/**
+ * The owed triggers a crashed run may have left without their incident or target state (adopted by
+ * `adoptOwedIncidents` and `adoptOwedFailures`): those of the first page read with the run state, or,
+ * when the backlog (an outage) is longer than a page, up to `ADOPTION_SCAN_LIMIT` of them read past it,
+ * so a trigger behind hundreds of owed alerts is not missed. A quiet run reads nothing more.
+ */
+async function owedTriggers(firstPage: readonly AuditRecord[], state: StateReader): Promise<AuditRecord[]> {
+  const isTrigger = (record: AuditRecord) => incidentOf(record).action === 'trigger';
+  if (firstPage.length < OWED_PAGE) return firstPage.filter(isTrigger);
+  return state.listOwedEvents(ADOPTION_SCAN_LIMIT, undefined, isTrigger);
 }
 
 /**

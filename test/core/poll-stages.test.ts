@@ -411,6 +411,49 @@ describe('runPoll: incidents and silences (issue 10)', () => {
     ]);
   });
 
+  it('adopts an owed trigger behind more than a page of owed alerts (an outage’s backlog)', async () => {
+    // Prepare: 600 owed alerts of an outage, older than a trigger whose incident was never written
+    const { store, source } = world();
+    source.jobs.set(CLUSTER_ID, []);
+    const backlog = Array.from({ length: 600 }, (_, i) => ({
+      eventId: `created-${String(i).padStart(4, '0')}`,
+      eventType: 'JOB_CREATED' as const,
+      severity: 'info' as const,
+      projectId: PROJECT_ID,
+      clusterId: CLUSTER_ID,
+      targetName: 'orders-prod',
+      jobId: `5f3a1b2c3d4e5f6a7b8c${String(i).padStart(4, '0')}`,
+      detectedAt: '2026-11-28T06:00:00.000Z',
+      summary: 'requested',
+      runId: 'crashed',
+      publishAttempts: 0,
+    }));
+    const trigger = {
+      projectId: PROJECT_ID,
+      clusterId: CLUSTER_ID,
+      targetName: 'orders-prod',
+      runId: 'crashed',
+      publishAttempts: 0,
+      eventId: 'stuck-late',
+      eventType: 'JOB_STUCK' as const,
+      severity: 'warning' as const,
+      jobId: JOB_A,
+      detectedAt: '2026-11-28T07:00:00.000Z',
+      summary: 'stuck',
+      incidentKey: `job/${JOB_A}/stuck`,
+      action: 'trigger' as const,
+    };
+    await store.recordEvents([...backlog, trigger]);
+    const publisher = new RecordingPublisher();
+    publisher.verdict = () => ({ ok: false, retryable: true });
+
+    // Act
+    await runPoll({ ...world().deps, source, store, publisher }, { config: config(), runId: 'run-x' });
+
+    // Assess
+    expect([...store.incidents.keys()]).toEqual([`job/${JOB_A}/stuck`]);
+  });
+
   it('routes nothing of a silenced target to the publisher, and records it as silenced', async () => {
     const { store, source, publisher, poll, clock } = world();
     source.jobs.set(CLUSTER_ID, []);
