@@ -9,6 +9,7 @@
  * the accounting test runs it in-process.
  */
 import { readFileSync } from 'node:fs';
+import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -107,6 +108,37 @@ export interface PollMeasurement {
     peakRssMb: number;
     /** V8 heap in use right after the poll (no sampler: `memoryUsage()` itself costs CPU). */
     heapUsedAfterMb: number;
+    /** Garbage collection during the measured poll: pause time and count, young and full. */
+    gc: GcMeasurement;
+  };
+}
+
+export interface GcMeasurement {
+  /** Main-thread pause time of every collection (`PerformanceEntry.duration`), ms. */
+  pauseMs: number;
+  /** Young-generation collections (scavenges). */
+  minor: number;
+  /** Full collections (mark-compact) and incremental marking steps. */
+  major: number;
+}
+
+/** Records the garbage collections from now until `stop()`. */
+function gcRecorder(): { stop(): GcMeasurement } {
+  const entries: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      entries.push(...observer.takeRecords());
+      observer.disconnect();
+      const kind = (entry: PerformanceEntry) => (entry as { detail?: { kind?: number } }).detail?.kind;
+      const major = new Set([constants.NODE_PERFORMANCE_GC_MAJOR, constants.NODE_PERFORMANCE_GC_INCREMENTAL]);
+      return {
+        pauseMs: Math.round(entries.reduce((sum, entry) => sum + entry.duration, 0)),
+        minor: entries.filter((entry) => kind(entry) === constants.NODE_PERFORMANCE_GC_MINOR).length,
+        major: entries.filter((entry) => major.has(kind(entry) ?? -1)).length,
+      };
+    },
   };
 }
 
@@ -213,6 +245,7 @@ export function openPollSession(input: PollInput): PollSession {
       snsMock.resetHistory();
       notifier.stats.publishBatchCalls = 0;
 
+      const gc = gcRecorder();
       const rssBefore = process.memoryUsage.rss();
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
@@ -222,6 +255,7 @@ export function openPollSession(input: PollInput): PollSession {
       );
       const wallMs = performance.now() - started;
       const cpu = process.cpuUsage(cpuBefore);
+      const gcDuring = gc.stop();
       const calls = snsMock.commandCalls(PublishBatchCommand);
       return {
         wallMs,
@@ -263,6 +297,7 @@ export function openPollSession(input: PollInput): PollSession {
           rssBeforeMb: round1(rssBefore / MB),
           peakRssMb: round1(peakRssBytes() / MB),
           heapUsedAfterMb: round1(process.memoryUsage().heapUsed / MB),
+          gc: gcDuring,
         },
       };
     },
