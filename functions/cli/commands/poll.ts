@@ -40,12 +40,7 @@ export async function pollCommand(options: PollCommandOptions, io: CliIo): Promi
     logger,
   );
   try {
-    const summary = await runPoll(runtime, {
-      config: setup.config,
-      shard: setup.shard,
-      runId: newRunId(io.now()),
-      signal: io.interrupted,
-    });
+    const summary = await runPoll(runtime, runOptions(setup, io));
     io.stdout(options.json ? `${JSON.stringify(summary, null, 2)}\n` : describeSummary(summary));
     if (summary.lease === 'lost') {
       if (options.json) io.stderr(`restore-watch: ${describeSummary(summary)}`);
@@ -55,6 +50,11 @@ export async function pollCommand(options: PollCommandOptions, io: CliIo): Promi
   } finally {
     await close();
   }
+}
+
+/** What a live poll and a dry run are both given: the configuration, the shard, a new run id, Ctrl-C. */
+function runOptions(setup: PollSetup, io: CliIo) {
+  return { config: setup.config, shard: setup.shard, runId: newRunId(io.now()), signal: io.interrupted };
 }
 
 /**
@@ -71,10 +71,7 @@ async function dryRun(
   const { runtime, pagerduty, close } = await buildPreviewRuntime(setup, io, logger);
   try {
     const preview = await previewPoll(runtime, {
-      config: setup.config,
-      shard: setup.shard,
-      runId: newRunId(io.now()),
-      signal: io.interrupted,
+      ...runOptions(setup, io),
       pagerduty: pagerduty !== undefined,
     });
     const write = options.json ? io.stderr : io.stdout;
