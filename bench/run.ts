@@ -230,7 +230,7 @@ async function runFleet(
       };
       const record = await measurePoll(env, fleet, measureOptions);
       log(
-        `${step.scenario}${step.report ? '' : ' (preparation)'}: wall ${Math.round(record.wallMs)} ms, bound ${Math.round(record.bound.ms)} ms, ${record.summary.eventsDetected} events, ${record.summary.targets.failed} failed targets, CPU ${record.pollCpuMs} ms, GC ${record.memory.gc.pauseMs} ms (${record.memory.gc.minor} young, ${record.memory.gc.major} full)`,
+        `${step.scenario}${step.report ? '' : ' (preparation)'}: wall ${Math.round(record.wallMs)} ms, bound ${Math.round(record.bound.ms)} ms, ${record.summary.eventsDetected} events, ${record.summary.targets.failed} failed targets, CPU ${record.pollCpuMs} ms, GC ${record.memory.gc.pauseMs} ms (${record.memory.gc.minor} young, ${record.memory.gc.major} major or incremental)`,
       );
       if (record.summary.targets.failed > 0 || record.summary.lease !== 'acquired') {
         throw new Error(
